@@ -1,0 +1,2 @@
+/* placeholder: being written */
+typedef int ow_placeholder_li_stream;

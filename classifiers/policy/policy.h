@@ -1,0 +1,47 @@
+/* policy.h — the operator's allowlist (DESIGN.md "Policy file", "Matching", "Anomalies"):
+ * loading and validating the YAML policy, and evaluating a flow into a verdict. A loaded
+ * policy is immutable, so every worker evaluates against it without locks. */
+#ifndef OW_POLICY_H
+#define OW_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sensor/flow_record.h"
+
+struct ow_policy;
+
+/* Tells whether an application name is known (nDPI protocol names; LI labels are known to
+ * the policy itself). NULL accepts every name. */
+typedef bool (*ow_app_known_fn)(const char *name, void *ctx);
+
+/* Loads and validates a policy file. NULL on error with err = "FILE:LINE:COL: problem". */
+struct ow_policy *ow_policy_load(const char *path, ow_app_known_fn app_known, void *ctx,
+                                 char *err, size_t errlen);
+void ow_policy_free(struct ow_policy *p);
+
+const char *ow_policy_site(const struct ow_policy *p);
+const char *ow_policy_sha256(const struct ow_policy *p);   /* hex of the file's bytes */
+
+/* Evaluates a flow whose classification is final: reads rec's client, server, l4_proto,
+ * app_proto, li.label, ndpi_app, ndpi_master and first_ts_us; fills rec->verdict. */
+void ow_policy_evaluate(const struct ow_policy *p, struct ow_flow_record *rec);
+
+/* At flow end: for an authorized maintenance flow whose last packet lies after its
+ * window's end, sets rec->verdict.overrun (and returns true). */
+bool ow_policy_check_overrun(const struct ow_policy *p, struct ow_flow_record *rec);
+
+/* Rules, in file order, for hit counts and the UI. */
+size_t ow_policy_rule_count(const struct ow_policy *p);
+const char *ow_policy_rule_id(const struct ow_policy *p, size_t i);
+const char *ow_policy_rule_kind(const struct ow_policy *p, size_t i);   /* li|maintenance|operations */
+
+/* `omwitness policy check`: validates FILE and prints a summary (assets, rules by kind,
+ * maintenance windows in force at now_us and the next one) to out. Returns 0 when valid,
+ * 2 with err set when not. */
+int ow_policy_check(const char *path, ow_app_known_fn app_known, void *ctx, uint64_t now_us,
+                    FILE *out, char *err, size_t errlen);
+
+#endif

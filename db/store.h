@@ -1,0 +1,67 @@
+/* store.h — the evidence store: one SQLite file in WAL mode, schema from numbered migrations.
+ * Only the writer thread writes (ow_store_open); readers (CLI queries, HTTP API) open their
+ * own read-only handles (ow_store_open_readonly). SQL takes bound parameters only. */
+#ifndef OW_STORE_H
+#define OW_STORE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sensor/flow_record.h"
+
+struct ow_store;
+
+/* What a run is: one replay (of one or more files) or one live capture. */
+struct ow_run_info {
+    const char *kind;            /* "replay" or "capture" */
+    const char *source;          /* file paths or interface names, comma-separated */
+    const char *source_sha256;   /* hex SHA-256 of the file(s) for replay; "" for capture */
+    const char *site;            /* policy site, "" without policy */
+    const char *policy_sha256;   /* "" without policy */
+    const char *version;         /* omwitness version */
+    int         threads;
+    uint64_t    started_wall_us; /* wall-clock time the run began */
+};
+
+/* How a run went; stored when it ends. */
+struct ow_run_stats {
+    uint64_t first_ts_us, last_ts_us;      /* packet time span */
+    uint64_t packets, bytes;
+    uint64_t packets_malformed;            /* decode failed: counted, skipped */
+    uint64_t packets_not_ip;
+    uint64_t kernel_drops;                 /* pcap_stats ps_drop (+ ps_ifdrop) */
+    uint64_t internal_drops;               /* rings full in live capture */
+    uint64_t flows;
+    uint64_t flows_evicted;
+    uint64_t gaps;                         /* stretches of silence on a live source */
+    int      clean_end;                    /* 1 when the run ended normally */
+};
+
+/* Opens (creating if needed) and migrates the store for writing. NULL on failure with a
+ * one-line reason in err. */
+struct ow_store *ow_store_open(const char *path, char *err, size_t errlen);
+
+/* Opens an existing store read-only; NULL (and err) if absent or not an omwitness store. */
+struct ow_store *ow_store_open_readonly(const char *path, char *err, size_t errlen);
+
+void ow_store_close(struct ow_store *st);
+
+/* Schema version after migrations. */
+int ow_store_schema_version(struct ow_store *st);
+
+/* Writer side. Rows go into an open transaction: begin_batch ... add ... commit_batch. */
+int64_t ow_store_begin_run(struct ow_store *st, const struct ow_run_info *info);
+int ow_store_begin_batch(struct ow_store *st);
+int ow_store_add_flow(struct ow_store *st, int64_t run_id, const struct ow_flow_record *rec);
+int ow_store_commit_batch(struct ow_store *st);
+int ow_store_end_run(struct ow_store *st, int64_t run_id, const struct ow_run_stats *stats);
+
+/* Reader side: prints flows (optionally only one verdict status name) in EVE JSON lines or
+ * as a table for terminals. Returns the number printed, or -1 on error. */
+enum ow_output_format { OW_FMT_TABLE = 0, OW_FMT_JSONL };
+long ow_store_print_flows(struct ow_store *st, FILE *out, enum ow_output_format fmt,
+                          const char *verdict_filter);
+
+struct sqlite3 *ow_store_handle(struct ow_store *st);
+
+#endif

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# setup.sh — installs every Debian package omwitness needs to build, test and run its sample.
+# Idempotent and quick when everything is present: it asks dpkg first and only runs apt-get
+# for what is missing. Needs root (or sudo) only when something must be installed.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential meson ninja-build pkg-config python3
+  libpcap-dev libndpi-dev libndpi-bin libsqlite3-dev libcmocka-dev libyaml-dev
+  libmicrohttpd-dev libgcrypt20-dev libjansson-dev
+  sqlite3 tshark tcpreplay iproute2 clang libclang-rt-14-dev
+)
+# Browser tests (web UI): Debian's chromium and node/npm for playwright-core.
+if [[ "${OW_SETUP_BROWSER:-1}" == 1 ]]; then
+  PACKAGES+=(chromium nodejs npm)
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    # nodejs/npm may come from elsewhere than Debian (e.g. preinstalled): accept a working binary.
+    case "$p" in
+      nodejs) command -v node >/dev/null 2>&1 && continue ;;
+      npm)    command -v npm  >/dev/null 2>&1 && continue ;;
+    esac
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  # tshark asks whether non-root users may capture; answer for it.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections || true
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
