@@ -1,2 +1,364 @@
-/* placeholder: being written */
-typedef int ow_placeholder_eve_json;
+/* eve_json.c — flow records as EVE-style JSON lines (DESIGN.md "Output"), built with
+ * jansson. Wire strings are made valid UTF-8 first (bad bytes become U+FFFD) and the line is
+ * written with JSON_ENSURE_ASCII, so every line is pure ASCII: control characters and all
+ * non-ASCII text arrive as \uXXXX escapes and cannot reach a terminal or a log raw. */
+#include "db/eve_json.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "sensor/endpoint.h"
+
+/* ndpi_risk2str() of nDPI 4.2 for ndpi_risk_enum 1..41 (ndpi_utils.c). */
+static const char *const risk_names[OW_NDPI_RISK_BITS] = {
+    [1]  = "XSS Attack",
+    [2]  = "SQL Injection",
+    [3]  = "RCE Injection",
+    [4]  = "Binary Application Transfer",
+    [5]  = "Known Protocol on Non Standard Port",
+    [6]  = "Self-signed Certificate",
+    [7]  = "Obsolete TLS Version (1.1 or older)",
+    [8]  = "Weak TLS Cipher",
+    [9]  = "TLS Expired Certificate",
+    [10] = "TLS Certificate Mismatch",
+    [11] = "HTTP Suspicious User-Agent",
+    [12] = "HTTP Numeric IP Address",
+    [13] = "HTTP Suspicious URL",
+    [14] = "HTTP Suspicious Header",
+    [15] = "TLS (probably) Not Carrying HTTPS",
+    [16] = "Suspicious DGA Domain name",
+    [17] = "Malformed Packet",
+    [18] = "SSH Obsolete Client Version/Cipher",
+    [19] = "SSH Obsolete Server Version/Cipher",
+    [20] = "SMB Insecure Version",
+    [21] = "TLS Suspicious ESNI Usage",
+    [22] = "Unsafe Protocol",
+    [23] = "Suspicious DNS Traffic",
+    [24] = "Missing SNI TLS Extension",
+    [25] = "HTTP Suspicious Content",
+    [26] = "Risky ASN",
+    [27] = "Risky Domain Name",
+    [28] = "Possibly Malicious JA3 Fingerprint",
+    [29] = "Possibly Malicious SSL Cert. SHA1 Fingerprint",
+    [30] = "Desktop/File Sharing Session",
+    [31] = "Uncommon TLS ALPN",
+    [32] = "TLS Certificate Validity Too Long",
+    [33] = "TLS Suspicious Extension",
+    [34] = "TLS Fatal Alert",
+    [35] = "Suspicious Entropy",
+    [36] = "Clear-Text Credentials",
+    [37] = "DNS Packet Larger Than 512 bytes",
+    [38] = "Fragmented DNS Message",
+    [39] = "Text Contains Non-Printable Characters",
+    [40] = "Possible Exploit Detected",
+    [41] = "TLS Certificate About To Expire",
+};
+
+const char *ow_ndpi_risk_name(unsigned bit)
+{
+    return bit < OW_NDPI_RISK_BITS ? risk_names[bit] : NULL;
+}
+
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629 table: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0 if it is not one. */
+static size_t utf8_sequence_len(const unsigned char *s, size_t avail)
+{
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t need;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF)      need = 2;
+    else if (c == 0xE0)              { need = 3; lo = 0xA0; }
+    else if (c >= 0xE1 && c <= 0xEC) need = 3;
+    else if (c == 0xED)              { need = 3; hi = 0x9F; }
+    else if (c >= 0xEE && c <= 0xEF) need = 3;
+    else if (c == 0xF0)              { need = 4; lo = 0x90; }
+    else if (c >= 0xF1 && c <= 0xF3) need = 4;
+    else if (c == 0xF4)              { need = 4; hi = 0x8F; }
+    else                             return 0;
+    if (avail < need)
+        return 0;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < need; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    return need;
+}
+
+size_t ow_utf8_sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+    static const char replacement[] = "\xEF\xBF\xBD";
+    const unsigned char *s = (const unsigned char *)src;
+    size_t o = 0;
+    if (dstlen == 0)
+        return 0;
+    for (size_t i = 0; i < srclen && s[i] != '\0';) {
+        size_t n = utf8_sequence_len(s + i, srclen - i);
+        const char *piece = n ? (const char *)s + i : replacement;
+        size_t plen = n ? n : 3;
+        if (o + plen >= dstlen)
+            break;
+        memcpy(dst + o, piece, plen);
+        o += plen;
+        i += n ? n : 1;
+    }
+    dst[o] = '\0';
+    return o;
+}
+
+void ow_eve_timestamp(uint64_t ts_us, char *buf, size_t buflen)
+{
+    time_t secs = (time_t)(ts_us / 1000000u);
+    unsigned usec = (unsigned)(ts_us % 1000000u);
+    struct tm tm;
+    if (buflen == 0)
+        return;
+    if (!gmtime_r(&secs, &tm) || tm.tm_year + 1900 > 9999) {
+        snprintf(buf, buflen, "9999-12-31T23:59:59.999999+0000");
+        return;
+    }
+    snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+}
+
+/* A JSON string from a bounded record field (which may lack its NUL if the record is
+ * corrupt: strnlen keeps us inside the array). */
+static json_t *wire_string(const char *field, size_t cap)
+{
+    char buf[3 * 512 + 1];
+    size_t len = strnlen(field, cap);
+    size_t n = ow_utf8_sanitize(buf, sizeof buf, field, len);
+    json_t *j = json_stringn(buf, n);
+    return j ? j : json_string("");
+}
+
+#define FIELD(f) (f), sizeof(f)
+
+static void set_string(json_t *obj, const char *key, const char *field, size_t cap)
+{
+    json_object_set_new(obj, key, wire_string(field, cap));
+}
+
+/* Sets the key only when the field is not empty. */
+static void set_string_if(json_t *obj, const char *key, const char *field, size_t cap)
+{
+    if (cap > 0 && field[0] != '\0')
+        set_string(obj, key, field, cap);
+}
+
+static json_t *json_u64(uint64_t v)
+{
+    return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+/* Adds obj under key when it has members, else drops it: objects without data are left out. */
+static void set_object_if(json_t *root, const char *key, json_t *obj)
+{
+    if (obj && json_object_size(obj) > 0)
+        json_object_set_new(root, key, obj);
+    else
+        json_decref(obj);
+}
+
+static void add_common(json_t *root, const struct ow_flow_record *rec, const char *event_type)
+{
+    char buf[64];
+    ow_eve_timestamp(rec->first_ts_us, buf, sizeof buf);
+    json_object_set_new(root, "timestamp", json_string(buf));
+    json_object_set_new(root, "event_type", json_string(event_type));
+    json_object_set_new(root, "flow_id", json_u64(rec->flow_id));
+    set_string_if(root, "community_id", FIELD(rec->community_id));
+
+    char addr[OW_ADDR_TEXT_LEN];
+    ow_addr_to_text(&rec->client, addr, sizeof addr);
+    json_object_set_new(root, "src_ip", json_string(addr));
+    json_object_set_new(root, "src_port", json_integer(rec->client.port));
+    ow_addr_to_text(&rec->server, addr, sizeof addr);
+    json_object_set_new(root, "dest_ip", json_string(addr));
+    json_object_set_new(root, "dest_port", json_integer(rec->server.port));
+
+    const char *proto = ow_l4_proto_name(rec->l4_proto);
+    if (!proto) {
+        snprintf(buf, sizeof buf, "%u", (unsigned)rec->l4_proto);
+        proto = buf;
+    }
+    json_object_set_new(root, "proto", json_string(proto));
+    if (rec->l4_proto == 1 || rec->l4_proto == 58) {
+        json_object_set_new(root, "icmp_type", json_integer(rec->icmp_type));
+        json_object_set_new(root, "icmp_code", json_integer(rec->icmp_code));
+    }
+    if (rec->vlan_id)
+        json_object_set_new(root, "vlan", json_pack("[i]", (int)rec->vlan_id));
+    set_string_if(root, "app_proto", FIELD(rec->app_proto));
+}
+
+static json_t *flow_object(const struct ow_flow_record *rec)
+{
+    char ts[64];
+    json_t *o = json_object();
+    json_object_set_new(o, "pkts_toserver", json_u64(rec->pkts_toserver));
+    json_object_set_new(o, "pkts_toclient", json_u64(rec->pkts_toclient));
+    json_object_set_new(o, "bytes_toserver", json_u64(rec->bytes_toserver));
+    json_object_set_new(o, "bytes_toclient", json_u64(rec->bytes_toclient));
+    ow_eve_timestamp(rec->first_ts_us, ts, sizeof ts);
+    json_object_set_new(o, "start", json_string(ts));
+    ow_eve_timestamp(rec->last_ts_us, ts, sizeof ts);
+    json_object_set_new(o, "end", json_string(ts));
+    return o;
+}
+
+static json_t *ndpi_object(const struct ow_flow_record *rec)
+{
+    json_t *o = json_object();
+    set_string_if(o, "protocol", FIELD(rec->ndpi_protocol));
+    set_string_if(o, "category", FIELD(rec->ndpi_category));
+    set_string_if(o, "confidence", FIELD(rec->ndpi_confidence));
+    if (rec->ndpi_risk) {
+        json_t *risks = json_array();
+        for (unsigned bit = 0; bit < 64; bit++) {
+            if (!(rec->ndpi_risk & ((uint64_t)1 << bit)))
+                continue;
+            const char *name = ow_ndpi_risk_name(bit);
+            char unknown[32];
+            if (!name) {
+                snprintf(unknown, sizeof unknown, "risk_%u", bit);
+                name = unknown;
+            }
+            json_array_append_new(risks, json_string(name));
+        }
+        json_object_set_new(o, "risks", risks);
+    }
+    return o;
+}
+
+static json_t *li_object(const struct ow_li_fields *li)
+{
+    const char *label = ow_li_label_name(li->label);
+    if (label[0] == '\0')
+        return NULL;
+    json_t *o = json_object();
+    json_object_set_new(o, "interface", json_string(label));
+    set_string_if(o, "xid", FIELD(li->xid));
+    set_string_if(o, "liid", FIELD(li->liid));
+    set_string_if(o, "target", FIELD(li->target));
+    json_object_set_new(o, "pdu_count", json_integer(li->pdu_count));
+    return o;
+}
+
+/* li, ssh, tls, http, dns: present only when they hold something. */
+static void add_metadata(json_t *root, const struct ow_flow_record *rec)
+{
+    set_object_if(root, "li", li_object(&rec->li));
+
+    json_t *ssh = json_object();
+    set_string_if(ssh, "client", FIELD(rec->ssh_client));
+    set_string_if(ssh, "server", FIELD(rec->ssh_server));
+    set_string_if(ssh, "hassh", FIELD(rec->hassh_client));
+    set_string_if(ssh, "hassh_server", FIELD(rec->hassh_server));
+    set_object_if(root, "ssh", ssh);
+
+    json_t *tls = json_object();
+    set_string_if(tls, "sni", FIELD(rec->tls_sni));
+    set_string_if(tls, "ja3", FIELD(rec->ja3));
+    set_string_if(tls, "ja3s", FIELD(rec->ja3s));
+    set_string_if(tls, "version", FIELD(rec->tls_version));
+    set_object_if(root, "tls", tls);
+
+    json_t *http = json_object();
+    set_string_if(http, "host", FIELD(rec->http_host));
+    set_string_if(http, "user_agent", FIELD(rec->http_user_agent));
+    set_object_if(root, "http", http);
+
+    json_t *dns = json_object();
+    set_string_if(dns, "query", FIELD(rec->dns_query));
+    set_object_if(root, "dns", dns);
+}
+
+static json_t *flow_event(const struct ow_flow_record *rec)
+{
+    json_t *root = json_object();
+    if (!root)
+        return NULL;
+    add_common(root, rec, "flow");
+    json_object_set_new(root, "flow", flow_object(rec));
+    set_object_if(root, "ndpi", ndpi_object(rec));
+
+    json_t *verdict = json_object();
+    json_object_set_new(verdict, "status", json_string(ow_verdict_status_name(rec->verdict.status)));
+    set_string_if(verdict, "rule", FIELD(rec->verdict.rule));
+    set_string_if(verdict, "kind", FIELD(rec->verdict.kind));
+    json_object_set_new(root, "verdict", verdict);
+
+    add_metadata(root, rec);
+    return root;
+}
+
+static json_t *alert_event(const struct ow_flow_record *rec, int64_t alert_id)
+{
+    json_t *root = json_object();
+    if (!root)
+        return NULL;
+    add_common(root, rec, "alert");
+
+    json_t *alert = json_object();
+    json_object_set_new(alert, "id", json_integer(alert_id));
+    set_string(alert, "kind", FIELD(rec->verdict.kind));
+    json_object_set_new(alert, "severity", json_string(ow_severity_name(rec->verdict.severity)));
+    set_string(alert, "rule", FIELD(rec->verdict.rule));
+    set_string(alert, "reason", FIELD(rec->verdict.reason));
+    json_object_set_new(root, "alert", alert);
+
+    json_t *assets = json_object();
+    set_string(assets, "src", FIELD(rec->verdict.asset_src));
+    set_string(assets, "dest", FIELD(rec->verdict.asset_dest));
+    json_object_set_new(root, "assets", assets);
+
+    json_object_set_new(root, "flow", flow_object(rec));
+    set_object_if(root, "ndpi", ndpi_object(rec));
+    add_metadata(root, rec);
+    return root;
+}
+
+static char *dump(json_t *root)
+{
+    if (!root)
+        return NULL;
+    char *s = json_dumps(root, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    return s;
+}
+
+static int write_line(FILE *out, char *line)
+{
+    if (!line)
+        return -1;
+    int rc = fputs(line, out) < 0 || fputc('\n', out) == EOF ? -1 : 0;
+    free(line);
+    return rc;
+}
+
+char *ow_eve_flow_string(const struct ow_flow_record *rec)
+{
+    return dump(flow_event(rec));
+}
+
+char *ow_eve_alert_string(const struct ow_flow_record *rec, int64_t alert_id)
+{
+    return dump(alert_event(rec, alert_id));
+}
+
+int ow_eve_write_flow(FILE *out, const struct ow_flow_record *rec)
+{
+    return write_line(out, ow_eve_flow_string(rec));
+}
+
+int ow_eve_write_alert(FILE *out, const struct ow_flow_record *rec, int64_t alert_id)
+{
+    return write_line(out, ow_eve_alert_string(rec, alert_id));
+}

@@ -1,2 +1,252 @@
-/* placeholder: being written */
-typedef int ow_placeholder_migrations;
+/* migrations.c — the evidence store's schema as a list of numbered migrations. A migration
+ * is never edited once released: schema changes append a new one. Each runs inside
+ * BEGIN IMMEDIATE ... COMMIT together with the PRAGMA user_version bump, so a store is always
+ * at exactly one version. */
+#include "db/migrations.h"
+
+#include <stdio.h>
+
+struct migration {
+    int version;
+    const char *what;
+    const char *sql;
+};
+
+/* 1: runs, flows with their verdicts, alerts and per-rule hit counts. Later migrations add
+ * the hash chain (row hash columns and a chain head per run) and evidence packets (a table
+ * of pcap blobs keyed by flow row), so every table here has an INTEGER PRIMARY KEY that
+ * such rows can refer to and hash in order. */
+static const char schema_v1[] =
+    "CREATE TABLE runs ("
+    "  id              INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  kind            TEXT NOT NULL,"          /* replay | capture */
+    "  source          TEXT NOT NULL,"
+    "  source_sha256   TEXT NOT NULL DEFAULT '',"
+    "  site            TEXT NOT NULL DEFAULT '',"
+    "  policy_sha256   TEXT NOT NULL DEFAULT '',"
+    "  version         TEXT NOT NULL DEFAULT '',"
+    "  threads         INTEGER NOT NULL DEFAULT 0,"
+    "  started_wall    INTEGER NOT NULL,"       /* microseconds since the epoch, wall clock */
+    "  first_ts        INTEGER,"                /* microseconds, packet time */
+    "  last_ts         INTEGER,"
+    "  packets         INTEGER NOT NULL DEFAULT 0,"
+    "  bytes           INTEGER NOT NULL DEFAULT 0,"
+    "  packets_malformed INTEGER NOT NULL DEFAULT 0,"
+    "  packets_not_ip  INTEGER NOT NULL DEFAULT 0,"
+    "  kernel_drops    INTEGER NOT NULL DEFAULT 0,"
+    "  internal_drops  INTEGER NOT NULL DEFAULT 0,"
+    "  flows           INTEGER NOT NULL DEFAULT 0,"
+    "  flows_evicted   INTEGER NOT NULL DEFAULT 0,"
+    "  gaps            INTEGER NOT NULL DEFAULT 0,"
+    "  clean_end       INTEGER NOT NULL DEFAULT 0,"  /* 0 also while running or after a crash */
+    "  ended_wall      INTEGER"                 /* NULL until the run ends */
+    ");"
+    "CREATE TABLE flows ("
+    "  id              INTEGER PRIMARY KEY,"
+    "  run_id          INTEGER NOT NULL REFERENCES runs(id),"
+    "  flow_id         INTEGER NOT NULL,"
+    "  community_id    TEXT NOT NULL DEFAULT '',"
+    "  first_ts        INTEGER NOT NULL,"       /* microseconds, packet time */
+    "  last_ts         INTEGER NOT NULL,"
+    "  l4_proto        INTEGER NOT NULL,"
+    "  ip_family       INTEGER NOT NULL,"       /* 4 or 6 */
+    "  client_ip       TEXT NOT NULL,"
+    "  client_port     INTEGER NOT NULL,"
+    "  server_ip       TEXT NOT NULL,"
+    "  server_port     INTEGER NOT NULL,"
+    "  icmp_type       INTEGER NOT NULL DEFAULT 0,"
+    "  icmp_code       INTEGER NOT NULL DEFAULT 0,"
+    "  vlan            INTEGER NOT NULL DEFAULT 0,"
+    "  tunnels         INTEGER NOT NULL DEFAULT 0,"
+    "  pkts_toserver   INTEGER NOT NULL DEFAULT 0,"
+    "  pkts_toclient   INTEGER NOT NULL DEFAULT 0,"
+    "  bytes_toserver  INTEGER NOT NULL DEFAULT 0,"
+    "  bytes_toclient  INTEGER NOT NULL DEFAULT 0,"
+    "  later_fragments INTEGER NOT NULL DEFAULT 0,"
+    "  end_reason      TEXT NOT NULL,"          /* idle | active_timeout | closed | ... */
+    "  ndpi_protocol   TEXT NOT NULL DEFAULT '',"
+    "  ndpi_master     TEXT NOT NULL DEFAULT '',"
+    "  ndpi_app        TEXT NOT NULL DEFAULT '',"
+    "  ndpi_category   TEXT NOT NULL DEFAULT '',"
+    "  ndpi_confidence TEXT NOT NULL DEFAULT '',"
+    "  ndpi_risk       INTEGER NOT NULL DEFAULT 0,"  /* bit i = ndpi_risk_enum i */
+    "  app_proto       TEXT NOT NULL DEFAULT '',"
+    "  ssh_client      TEXT NOT NULL DEFAULT '',"    /* wire strings, stored raw */
+    "  ssh_server      TEXT NOT NULL DEFAULT '',"
+    "  hassh_client    TEXT NOT NULL DEFAULT '',"
+    "  hassh_server    TEXT NOT NULL DEFAULT '',"
+    "  tls_sni         TEXT NOT NULL DEFAULT '',"
+    "  ja3             TEXT NOT NULL DEFAULT '',"
+    "  ja3s            TEXT NOT NULL DEFAULT '',"
+    "  tls_version     TEXT NOT NULL DEFAULT '',"
+    "  http_host       TEXT NOT NULL DEFAULT '',"
+    "  http_user_agent TEXT NOT NULL DEFAULT '',"
+    "  dns_query       TEXT NOT NULL DEFAULT '',"
+    "  li_interface    TEXT NOT NULL DEFAULT '',"    /* X1 .. HI3, '' when none */
+    "  li_confidence   INTEGER NOT NULL DEFAULT 0,"
+    "  li_xid          TEXT NOT NULL DEFAULT '',"
+    "  li_liid         TEXT NOT NULL DEFAULT '',"
+    "  li_target       TEXT NOT NULL DEFAULT '',"
+    "  li_payload_format INTEGER NOT NULL DEFAULT 0,"
+    "  li_pdu_count    INTEGER NOT NULL DEFAULT 0,"
+    "  verdict_status  TEXT NOT NULL,"      /* authorized | anomaly | out_of_scope | unevaluated */
+    "  verdict_rule    TEXT NOT NULL DEFAULT '',"
+    "  verdict_kind    TEXT NOT NULL DEFAULT '',"
+    "  verdict_severity TEXT NOT NULL DEFAULT '',"
+    "  verdict_reason  TEXT NOT NULL DEFAULT '',"
+    "  verdict_asset_src  TEXT NOT NULL DEFAULT '',"
+    "  verdict_asset_dest TEXT NOT NULL DEFAULT '',"
+    "  verdict_ticket  TEXT NOT NULL DEFAULT '',"
+    "  verdict_overrun INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX flows_run ON flows(run_id);"
+    "CREATE INDEX flows_first_ts ON flows(first_ts);"
+    "CREATE INDEX flows_verdict ON flows(verdict_status);"
+    "CREATE INDEX flows_community_id ON flows(community_id);"
+    /* AUTOINCREMENT: alert ids are handed to users and polled by --follow, so they must
+     * never be reused. */
+    "CREATE TABLE alerts ("
+    "  id              INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  run_id          INTEGER NOT NULL REFERENCES runs(id),"
+    "  flow_row        INTEGER NOT NULL REFERENCES flows(id),"
+    "  ts              INTEGER NOT NULL,"       /* the flow's first_ts */
+    "  kind            TEXT NOT NULL,"
+    "  severity        TEXT NOT NULL,"
+    "  rule            TEXT NOT NULL DEFAULT '',"
+    "  reason          TEXT NOT NULL DEFAULT '',"
+    "  asset_src       TEXT NOT NULL DEFAULT '',"
+    "  asset_dest      TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX alerts_ts ON alerts(ts);"
+    "CREATE INDEX alerts_severity ON alerts(severity);"
+    "CREATE INDEX alerts_kind ON alerts(kind);"
+    "CREATE INDEX alerts_flow ON alerts(flow_row);"
+    "CREATE TABLE rule_hits ("
+    "  run_id          INTEGER NOT NULL REFERENCES runs(id),"
+    "  rule_id         TEXT NOT NULL,"
+    "  hits            INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (run_id, rule_id)"
+    ");";
+
+static const struct migration migrations[] = {
+    { 1, "runs, flows, alerts, rule_hits", schema_v1 },
+};
+
+#define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
+
+int ow_migrations_latest(void)
+{
+    return migrations[MIGRATION_COUNT - 1].version;
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, int *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *out = sqlite3_column_int(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int ow_schema_version_of(sqlite3 *db)
+{
+    int v = -1;
+    return pragma_int(db, "PRAGMA user_version", &v) == SQLITE_OK ? v : -1;
+}
+
+/* Counts the tables a foreign application might have left in the file. */
+static int table_count(sqlite3 *db, int *out)
+{
+    return pragma_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'", out);
+}
+
+int ow_schema_check(sqlite3 *db, char *err, size_t errlen)
+{
+    int app = 0, version = 0;
+    int rc = pragma_int(db, "PRAGMA application_id", &app);
+    if (rc == SQLITE_OK)
+        rc = pragma_int(db, "PRAGMA user_version", &version);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot read the store: %s", sqlite3_errstr(rc));
+        return -1;
+    }
+    if (app != OW_STORE_APPLICATION_ID || version < 1) {
+        snprintf(err, errlen, "not an omwitness evidence store");
+        return -1;
+    }
+    if (version > ow_migrations_latest()) {
+        snprintf(err, errlen, "store schema version %d is newer than this omwitness knows (%d)",
+                 version, ow_migrations_latest());
+        return -1;
+    }
+    return 0;
+}
+
+static int exec_or_err(sqlite3 *db, const char *sql, char *err, size_t errlen, const char *what)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return 0;
+    snprintf(err, errlen, "%s: %s", what, msg ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    return -1;
+}
+
+int ow_migrate(sqlite3 *db, char *err, size_t errlen)
+{
+    int app = 0, version = 0, tables = 0;
+    int rc = pragma_int(db, "PRAGMA application_id", &app);
+    if (rc == SQLITE_OK)
+        rc = pragma_int(db, "PRAGMA user_version", &version);
+    if (rc == SQLITE_OK)
+        rc = table_count(db, &tables);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot read the store: %s", sqlite3_errstr(rc));
+        return -1;
+    }
+    /* A file of another application: user_version 0 with tables, or a foreign id. */
+    if ((app != 0 && app != OW_STORE_APPLICATION_ID) ||
+        (app == 0 && (version != 0 || tables != 0))) {
+        snprintf(err, errlen, "not an omwitness evidence store (a SQLite file of something else)");
+        return -1;
+    }
+    if (version > ow_migrations_latest()) {
+        snprintf(err, errlen, "store schema version %d is newer than this omwitness knows (%d)",
+                 version, ow_migrations_latest());
+        return -1;
+    }
+
+    for (int i = 0; i < MIGRATION_COUNT; i++) {
+        const struct migration *m = &migrations[i];
+        if (m->version <= version)
+            continue;
+        if (exec_or_err(db, "BEGIN IMMEDIATE", err, errlen, "migration: cannot lock the store") < 0)
+            return -1;
+        /* Another process may have migrated while we waited for the lock. */
+        int now = ow_schema_version_of(db);
+        if (now >= m->version) {
+            exec_or_err(db, "COMMIT", err, errlen, "migration");
+            version = now;
+            continue;
+        }
+        char bump[96];
+        snprintf(bump, sizeof bump, "PRAGMA application_id = %d; PRAGMA user_version = %d;",
+                 OW_STORE_APPLICATION_ID, m->version);
+        char what[128];
+        snprintf(what, sizeof what, "migration %d (%s)", m->version, m->what);
+        if (exec_or_err(db, m->sql, err, errlen, what) < 0 ||
+            exec_or_err(db, bump, err, errlen, what) < 0 ||
+            exec_or_err(db, "COMMIT", err, errlen, what) < 0) {
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+        version = m->version;
+    }
+    return 0;
+}

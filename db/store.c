@@ -1,2 +1,919 @@
-/* placeholder: being written */
-typedef int ow_placeholder_store;
+/* store.c — the evidence store's handle: opening (writer or read-only), the writer's batched
+ * inserts of runs, flows, alerts and rule hits through prepared statements, and the readers
+ * that print flows and alerts. Everything read back from the file is treated as hostile:
+ * NULLs become empty, text is copied with bounds, numbers are range-checked. */
+#include "db/store.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "db/eve_json.h"
+#include "db/migrations.h"
+#include "sensor/endpoint.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+struct ow_store {
+    sqlite3 *db;
+    int readonly;
+    int in_batch;
+    sqlite3_stmt *insert_run, *update_run, *insert_flow, *insert_alert, *bump_rule;
+    sqlite3_stmt *savepoint, *release, *rollback_to;
+    char errmsg[256];
+};
+
+/* Flow columns in the order they are bound and read. Parameters and result columns that
+ * follow run_id use this order; keep the enum and the names in step. */
+enum flow_col {
+    FC_FLOW_ID, FC_COMMUNITY_ID, FC_FIRST_TS, FC_LAST_TS, FC_L4_PROTO, FC_IP_FAMILY,
+    FC_CLIENT_IP, FC_CLIENT_PORT, FC_SERVER_IP, FC_SERVER_PORT, FC_ICMP_TYPE, FC_ICMP_CODE,
+    FC_VLAN, FC_TUNNELS, FC_PKTS_TOSERVER, FC_PKTS_TOCLIENT, FC_BYTES_TOSERVER,
+    FC_BYTES_TOCLIENT, FC_LATER_FRAGMENTS, FC_END_REASON,
+    FC_NDPI_PROTOCOL, FC_NDPI_MASTER, FC_NDPI_APP, FC_NDPI_CATEGORY, FC_NDPI_CONFIDENCE,
+    FC_NDPI_RISK, FC_APP_PROTO,
+    FC_SSH_CLIENT, FC_SSH_SERVER, FC_HASSH_CLIENT, FC_HASSH_SERVER, FC_TLS_SNI, FC_JA3,
+    FC_JA3S, FC_TLS_VERSION, FC_HTTP_HOST, FC_HTTP_USER_AGENT, FC_DNS_QUERY,
+    FC_LI_INTERFACE, FC_LI_CONFIDENCE, FC_LI_XID, FC_LI_LIID, FC_LI_TARGET,
+    FC_LI_PAYLOAD_FORMAT, FC_LI_PDU_COUNT,
+    FC_VERDICT_STATUS, FC_VERDICT_RULE, FC_VERDICT_KIND, FC_VERDICT_SEVERITY,
+    FC_VERDICT_REASON, FC_VERDICT_ASSET_SRC, FC_VERDICT_ASSET_DEST, FC_VERDICT_TICKET,
+    FC_VERDICT_OVERRUN,
+    FC_COUNT
+};
+
+static const char *const flow_col_names[FC_COUNT] = {
+    "flow_id", "community_id", "first_ts", "last_ts", "l4_proto", "ip_family",
+    "client_ip", "client_port", "server_ip", "server_port", "icmp_type", "icmp_code",
+    "vlan", "tunnels", "pkts_toserver", "pkts_toclient", "bytes_toserver",
+    "bytes_toclient", "later_fragments", "end_reason",
+    "ndpi_protocol", "ndpi_master", "ndpi_app", "ndpi_category", "ndpi_confidence",
+    "ndpi_risk", "app_proto",
+    "ssh_client", "ssh_server", "hassh_client", "hassh_server", "tls_sni", "ja3",
+    "ja3s", "tls_version", "http_host", "http_user_agent", "dns_query",
+    "li_interface", "li_confidence", "li_xid", "li_liid", "li_target",
+    "li_payload_format", "li_pdu_count",
+    "verdict_status", "verdict_rule", "verdict_kind", "verdict_severity",
+    "verdict_reason", "verdict_asset_src", "verdict_asset_dest", "verdict_ticket",
+    "verdict_overrun",
+};
+
+/* ---- errors -------------------------------------------------------------------------- */
+
+static void set_err(struct ow_store *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void set_err(struct ow_store *st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(st->errmsg, sizeof st->errmsg, fmt, ap);
+    va_end(ap);
+}
+
+static int db_err(struct ow_store *st, const char *what)
+{
+    set_err(st, "%s: %s", what, sqlite3_errmsg(st->db));
+    return -1;
+}
+
+const char *ow_store_errmsg(struct ow_store *st)
+{
+    return st ? st->errmsg : "no store";
+}
+
+/* ---- opening ------------------------------------------------------------------------- */
+
+static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen, const char *path)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return 0;
+    snprintf(err, errlen, "%s: %s: %s", path, sql, msg ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    return -1;
+}
+
+/* Builds "SELECT <prefix>, c1, c2 ... FROM flows" style column lists into buf. */
+static void flow_column_list(char *buf, size_t buflen, const char *table_prefix)
+{
+    size_t o = 0;
+    for (int i = 0; i < FC_COUNT && o < buflen; i++)
+        o += (size_t)snprintf(buf + o, buflen - o, "%s%s%s", i ? ", " : "", table_prefix,
+                              flow_col_names[i]);
+}
+
+static int prepare(struct ow_store *st, const char *sql, sqlite3_stmt **out)
+{
+    if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) != SQLITE_OK)
+        return db_err(st, "prepare");
+    return 0;
+}
+
+static int prepare_writer(struct ow_store *st)
+{
+    char cols[2048], sql[4096];
+    flow_column_list(cols, sizeof cols, "");
+    size_t o = (size_t)snprintf(sql, sizeof sql, "INSERT INTO flows (run_id, %s) VALUES (?", cols);
+    for (int i = 0; i < FC_COUNT; i++)
+        o += (size_t)snprintf(sql + o, sizeof sql - o, ", ?");
+    snprintf(sql + o, sizeof sql - o, ")");
+
+    if (prepare(st, sql, &st->insert_flow) < 0 ||
+        prepare(st, "INSERT INTO runs (kind, source, source_sha256, site, policy_sha256, "
+                    "version, threads, started_wall) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                &st->insert_run) < 0 ||
+        prepare(st, "UPDATE runs SET first_ts = ?, last_ts = ?, packets = ?, bytes = ?, "
+                    "packets_malformed = ?, packets_not_ip = ?, kernel_drops = ?, "
+                    "internal_drops = ?, flows = ?, flows_evicted = ?, gaps = ?, "
+                    "clean_end = ?, ended_wall = ? WHERE id = ?",
+                &st->update_run) < 0 ||
+        prepare(st, "INSERT INTO alerts (run_id, flow_row, ts, kind, severity, rule, reason, "
+                    "asset_src, asset_dest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &st->insert_alert) < 0 ||
+        prepare(st, "INSERT INTO rule_hits (run_id, rule_id, hits) VALUES (?, ?, 1) "
+                    "ON CONFLICT (run_id, rule_id) DO UPDATE SET hits = hits + 1",
+                &st->bump_rule) < 0 ||
+        prepare(st, "SAVEPOINT add_flow", &st->savepoint) < 0 ||
+        prepare(st, "RELEASE add_flow", &st->release) < 0 ||
+        prepare(st, "ROLLBACK TO add_flow", &st->rollback_to) < 0)
+        return -1;
+    return 0;
+}
+
+static struct ow_store *store_new(sqlite3 *db, int readonly)
+{
+    struct ow_store *st = calloc(1, sizeof *st);
+    if (st) {
+        st->db = db;
+        st->readonly = readonly;
+    }
+    return st;
+}
+
+struct ow_store *ow_store_open(const char *path, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    if (!path || !*path) {
+        snprintf(err, errlen, "store: no file name given");
+        return NULL;
+    }
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot open: %s", path,
+                 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+
+    char why[200];
+    if (ow_migrate(db, why, sizeof why) < 0) {
+        /* Checked before anything is set, so a foreign file is left exactly as it was. */
+        snprintf(err, errlen, "%s: %s", path, why);
+        sqlite3_close(db);
+        return NULL;
+    }
+    if (exec_sql(db, "PRAGMA foreign_keys = ON", err, errlen, path) < 0 ||
+        exec_sql(db, "PRAGMA synchronous = FULL", err, errlen, path) < 0 ||
+        exec_sql(db, "PRAGMA journal_mode = WAL", err, errlen, path) < 0) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    /* journal_mode answers with the mode it got; an in-memory store stays "memory". */
+    sqlite3_stmt *q = NULL;
+    char mode[16] = "";
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+        snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0) {
+        snprintf(err, errlen, "%s: cannot switch to WAL mode (journal_mode is %s)", path, mode);
+        sqlite3_close(db);
+        return NULL;
+    }
+
+    struct ow_store *st = store_new(db, 0);
+    if (!st) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        sqlite3_close(db);
+        return NULL;
+    }
+    if (prepare_writer(st) < 0) {
+        snprintf(err, errlen, "%s: %s", path, st->errmsg);
+        ow_store_close(st);
+        return NULL;
+    }
+    return st;
+}
+
+struct ow_store *ow_store_open_readonly(const char *path, char *err, size_t errlen)
+{
+    struct stat sb;
+    if (!path || !*path) {
+        snprintf(err, errlen, "store: no file name given");
+        return NULL;
+    }
+    if (stat(path, &sb) < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        return NULL;
+    }
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot open: %s", path,
+                 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    char why[200];
+    if (ow_schema_check(db, why, sizeof why) < 0) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        sqlite3_close(db);
+        return NULL;
+    }
+    if (exec_sql(db, "PRAGMA query_only = ON", err, errlen, path) < 0) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    struct ow_store *st = store_new(db, 1);
+    if (!st) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        sqlite3_close(db);
+    }
+    return st;
+}
+
+void ow_store_close(struct ow_store *st)
+{
+    if (!st)
+        return;
+    if (st->in_batch)
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_finalize(st->insert_run);
+    sqlite3_finalize(st->update_run);
+    sqlite3_finalize(st->insert_flow);
+    sqlite3_finalize(st->insert_alert);
+    sqlite3_finalize(st->bump_rule);
+    sqlite3_finalize(st->savepoint);
+    sqlite3_finalize(st->release);
+    sqlite3_finalize(st->rollback_to);
+    sqlite3_close(st->db);
+    free(st);
+}
+
+int ow_store_schema_version(struct ow_store *st)
+{
+    return st ? ow_schema_version_of(st->db) : -1;
+}
+
+struct sqlite3 *ow_store_handle(struct ow_store *st)
+{
+    return st ? st->db : NULL;
+}
+
+/* ---- writer -------------------------------------------------------------------------- */
+
+static int writable(struct ow_store *st)
+{
+    if (!st)
+        return 0;
+    if (st->readonly) {
+        set_err(st, "store opened read-only");
+        return 0;
+    }
+    return 1;
+}
+
+static int64_t clamp_i64(uint64_t v)
+{
+    return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+static uint64_t wall_clock_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void bind_str(sqlite3_stmt *s, int idx, const char *text)
+{
+    sqlite3_bind_text(s, idx, text ? text : "", -1, SQLITE_STATIC);
+}
+
+/* A bounded record field: never reads past the array even without a NUL. */
+static void bind_field(sqlite3_stmt *s, int idx, const char *field, size_t cap)
+{
+    sqlite3_bind_text(s, idx, field, (int)strnlen(field, cap), SQLITE_STATIC);
+}
+
+#define BIND_FIELD(s, idx, f) bind_field((s), (idx), (f), sizeof(f))
+
+/* Runs a prepared statement that returns no rows and resets it. */
+static int step_done(struct ow_store *st, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+    int ok = rc == SQLITE_DONE;
+    if (!ok)
+        db_err(st, what);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return ok ? 0 : -1;
+}
+
+int64_t ow_store_begin_run(struct ow_store *st, const struct ow_run_info *info)
+{
+    if (!writable(st) || !info)
+        return -1;
+    sqlite3_stmt *s = st->insert_run;
+    bind_str(s, 1, info->kind);
+    bind_str(s, 2, info->source);
+    bind_str(s, 3, info->source_sha256);
+    bind_str(s, 4, info->site);
+    bind_str(s, 5, info->policy_sha256);
+    bind_str(s, 6, info->version);
+    sqlite3_bind_int(s, 7, info->threads);
+    sqlite3_bind_int64(s, 8, clamp_i64(info->started_wall_us));
+    if (step_done(st, s, "begin run") < 0)
+        return -1;
+    return sqlite3_last_insert_rowid(st->db);
+}
+
+int ow_store_end_run(struct ow_store *st, int64_t run_id, const struct ow_run_stats *stats)
+{
+    if (!writable(st) || !stats)
+        return -1;
+    sqlite3_stmt *s = st->update_run;
+    const uint64_t values[] = {
+        stats->first_ts_us, stats->last_ts_us, stats->packets, stats->bytes,
+        stats->packets_malformed, stats->packets_not_ip, stats->kernel_drops,
+        stats->internal_drops, stats->flows, stats->flows_evicted, stats->gaps,
+    };
+    int idx = 1;
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
+        sqlite3_bind_int64(s, idx++, clamp_i64(values[i]));
+    sqlite3_bind_int(s, idx++, stats->clean_end ? 1 : 0);
+    sqlite3_bind_int64(s, idx++, clamp_i64(wall_clock_us()));
+    sqlite3_bind_int64(s, idx, run_id);
+    if (step_done(st, s, "end run") < 0)
+        return -1;
+    if (sqlite3_changes(st->db) != 1) {
+        set_err(st, "end run: no run %lld", (long long)run_id);
+        return -1;
+    }
+    return 0;
+}
+
+int ow_store_begin_batch(struct ow_store *st)
+{
+    if (!writable(st))
+        return -1;
+    if (st->in_batch) {
+        set_err(st, "begin batch: a batch is already open");
+        return -1;
+    }
+    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_err(st, "begin batch");
+    st->in_batch = 1;
+    return 0;
+}
+
+/* A failed COMMIT is rolled back so the writer can carry on with the next batch; the
+ * caller counts the lost rows. */
+int ow_store_commit_batch(struct ow_store *st)
+{
+    if (!writable(st))
+        return -1;
+    if (!st->in_batch) {
+        set_err(st, "commit batch: no batch open");
+        return -1;
+    }
+    st->in_batch = 0;
+    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        db_err(st, "commit batch");
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static void bind_flow(sqlite3_stmt *s, int64_t run_id, const struct ow_flow_record *r)
+{
+    char client[OW_ADDR_TEXT_LEN], server[OW_ADDR_TEXT_LEN];
+    ow_addr_to_text(&r->client, client, sizeof client);
+    ow_addr_to_text(&r->server, server, sizeof server);
+    sqlite3_bind_int64(s, 1, run_id);
+#define P(col) ((col) + 2)
+    sqlite3_bind_int64(s, P(FC_FLOW_ID), clamp_i64(r->flow_id));
+    BIND_FIELD(s, P(FC_COMMUNITY_ID), r->community_id);
+    sqlite3_bind_int64(s, P(FC_FIRST_TS), clamp_i64(r->first_ts_us));
+    sqlite3_bind_int64(s, P(FC_LAST_TS), clamp_i64(r->last_ts_us));
+    sqlite3_bind_int(s, P(FC_L4_PROTO), r->l4_proto);
+    sqlite3_bind_int(s, P(FC_IP_FAMILY), r->client.family == OW_AF_INET6 ? 6 : 4);
+    sqlite3_bind_text(s, P(FC_CLIENT_IP), client, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, P(FC_CLIENT_PORT), r->client.port);
+    sqlite3_bind_text(s, P(FC_SERVER_IP), server, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, P(FC_SERVER_PORT), r->server.port);
+    sqlite3_bind_int(s, P(FC_ICMP_TYPE), r->icmp_type);
+    sqlite3_bind_int(s, P(FC_ICMP_CODE), r->icmp_code);
+    sqlite3_bind_int(s, P(FC_VLAN), r->vlan_id);
+    sqlite3_bind_int(s, P(FC_TUNNELS), r->tunnels);
+    sqlite3_bind_int64(s, P(FC_PKTS_TOSERVER), clamp_i64(r->pkts_toserver));
+    sqlite3_bind_int64(s, P(FC_PKTS_TOCLIENT), clamp_i64(r->pkts_toclient));
+    sqlite3_bind_int64(s, P(FC_BYTES_TOSERVER), clamp_i64(r->bytes_toserver));
+    sqlite3_bind_int64(s, P(FC_BYTES_TOCLIENT), clamp_i64(r->bytes_toclient));
+    sqlite3_bind_int64(s, P(FC_LATER_FRAGMENTS), r->later_fragments);
+    bind_str(s, P(FC_END_REASON), ow_end_reason_name(r->end_reason));
+    BIND_FIELD(s, P(FC_NDPI_PROTOCOL), r->ndpi_protocol);
+    BIND_FIELD(s, P(FC_NDPI_MASTER), r->ndpi_master);
+    BIND_FIELD(s, P(FC_NDPI_APP), r->ndpi_app);
+    BIND_FIELD(s, P(FC_NDPI_CATEGORY), r->ndpi_category);
+    BIND_FIELD(s, P(FC_NDPI_CONFIDENCE), r->ndpi_confidence);
+    /* A bitmap: stored as the same 64 bits, read back bit for bit. */
+    sqlite3_bind_int64(s, P(FC_NDPI_RISK), (int64_t)r->ndpi_risk);
+    BIND_FIELD(s, P(FC_APP_PROTO), r->app_proto);
+    BIND_FIELD(s, P(FC_SSH_CLIENT), r->ssh_client);
+    BIND_FIELD(s, P(FC_SSH_SERVER), r->ssh_server);
+    BIND_FIELD(s, P(FC_HASSH_CLIENT), r->hassh_client);
+    BIND_FIELD(s, P(FC_HASSH_SERVER), r->hassh_server);
+    BIND_FIELD(s, P(FC_TLS_SNI), r->tls_sni);
+    BIND_FIELD(s, P(FC_JA3), r->ja3);
+    BIND_FIELD(s, P(FC_JA3S), r->ja3s);
+    BIND_FIELD(s, P(FC_TLS_VERSION), r->tls_version);
+    BIND_FIELD(s, P(FC_HTTP_HOST), r->http_host);
+    BIND_FIELD(s, P(FC_HTTP_USER_AGENT), r->http_user_agent);
+    BIND_FIELD(s, P(FC_DNS_QUERY), r->dns_query);
+    bind_str(s, P(FC_LI_INTERFACE), ow_li_label_name(r->li.label));
+    sqlite3_bind_int(s, P(FC_LI_CONFIDENCE), r->li.confidence);
+    BIND_FIELD(s, P(FC_LI_XID), r->li.xid);
+    BIND_FIELD(s, P(FC_LI_LIID), r->li.liid);
+    BIND_FIELD(s, P(FC_LI_TARGET), r->li.target);
+    sqlite3_bind_int(s, P(FC_LI_PAYLOAD_FORMAT), r->li.payload_format);
+    sqlite3_bind_int64(s, P(FC_LI_PDU_COUNT), r->li.pdu_count);
+    bind_str(s, P(FC_VERDICT_STATUS), ow_verdict_status_name(r->verdict.status));
+    BIND_FIELD(s, P(FC_VERDICT_RULE), r->verdict.rule);
+    BIND_FIELD(s, P(FC_VERDICT_KIND), r->verdict.kind);
+    bind_str(s, P(FC_VERDICT_SEVERITY), ow_severity_name(r->verdict.severity));
+    BIND_FIELD(s, P(FC_VERDICT_REASON), r->verdict.reason);
+    BIND_FIELD(s, P(FC_VERDICT_ASSET_SRC), r->verdict.asset_src);
+    BIND_FIELD(s, P(FC_VERDICT_ASSET_DEST), r->verdict.asset_dest);
+    BIND_FIELD(s, P(FC_VERDICT_TICKET), r->verdict.ticket);
+    sqlite3_bind_int(s, P(FC_VERDICT_OVERRUN), r->verdict.overrun ? 1 : 0);
+#undef P
+}
+
+void ow_store_overrun_view(const struct ow_flow_record *rec, struct ow_flow_record *view)
+{
+    char end[64];
+    *view = *rec;
+    ow_eve_timestamp(rec->last_ts_us, end, sizeof end);
+    view->verdict.severity = OW_SEV_MEDIUM;
+    snprintf(view->verdict.kind, sizeof view->verdict.kind, "maintenance_overrun");
+    snprintf(view->verdict.reason, sizeof view->verdict.reason,
+             "expected maintenance under rule %.*s%s%.*s to end with its window, "
+             "but the session was still running at %s",
+             (int)strnlen(rec->verdict.rule, sizeof rec->verdict.rule), rec->verdict.rule,
+             rec->verdict.ticket[0] ? " ticket " : "",
+             (int)strnlen(rec->verdict.ticket, sizeof rec->verdict.ticket), rec->verdict.ticket,
+             end);
+}
+
+static int insert_alert(struct ow_store *st, int64_t run_id, int64_t flow_row,
+                        const struct ow_flow_record *r, int64_t *alert_id)
+{
+    sqlite3_stmt *s = st->insert_alert;
+    sqlite3_bind_int64(s, 1, run_id);
+    sqlite3_bind_int64(s, 2, flow_row);
+    sqlite3_bind_int64(s, 3, clamp_i64(r->first_ts_us));
+    BIND_FIELD(s, 4, r->verdict.kind);
+    bind_str(s, 5, ow_severity_name(r->verdict.severity));
+    BIND_FIELD(s, 6, r->verdict.rule);
+    BIND_FIELD(s, 7, r->verdict.reason);
+    BIND_FIELD(s, 8, r->verdict.asset_src);
+    BIND_FIELD(s, 9, r->verdict.asset_dest);
+    if (step_done(st, s, "insert alert") < 0)
+        return -1;
+    *alert_id = sqlite3_last_insert_rowid(st->db);
+    return 0;
+}
+
+/* The flow and its alerts and rule hit go in together or not at all: a savepoint inside
+ * the batch (or a transaction of its own outside one). */
+int ow_store_add_flow_ids(struct ow_store *st, int64_t run_id, const struct ow_flow_record *rec,
+                          struct ow_stored_flow *ids)
+{
+    struct ow_stored_flow got = {0, 0, 0};
+    if (ids)
+        *ids = got;
+    if (!writable(st) || !rec)
+        return -1;
+    if (step_done(st, st->savepoint, "add flow") < 0)
+        return -1;
+
+    bind_flow(st->insert_flow, run_id, rec);
+    if (step_done(st, st->insert_flow, "insert flow") < 0)
+        goto fail;
+    got.flow_row = sqlite3_last_insert_rowid(st->db);
+
+    if (rec->verdict.status == OW_VERDICT_ANOMALY &&
+        insert_alert(st, run_id, got.flow_row, rec, &got.alert_id) < 0)
+        goto fail;
+    if (rec->verdict.overrun) {
+        struct ow_flow_record view;
+        ow_store_overrun_view(rec, &view);
+        if (insert_alert(st, run_id, got.flow_row, &view, &got.overrun_alert_id) < 0)
+            goto fail;
+    }
+    if (rec->verdict.status == OW_VERDICT_AUTHORIZED && rec->verdict.rule[0]) {
+        sqlite3_bind_int64(st->bump_rule, 1, run_id);
+        BIND_FIELD(st->bump_rule, 2, rec->verdict.rule);
+        if (step_done(st, st->bump_rule, "count rule hit") < 0)
+            goto fail;
+    }
+    if (step_done(st, st->release, "add flow") < 0)
+        goto fail;
+    if (ids)
+        *ids = got;
+    return 0;
+
+fail:
+    sqlite3_step(st->rollback_to);
+    sqlite3_reset(st->rollback_to);
+    sqlite3_step(st->release);
+    sqlite3_reset(st->release);
+    return -1;
+}
+
+int ow_store_add_flow(struct ow_store *st, int64_t run_id, const struct ow_flow_record *rec)
+{
+    return ow_store_add_flow_ids(st, run_id, rec, NULL);
+}
+
+/* ---- reading back -------------------------------------------------------------------- */
+
+static void column_text(sqlite3_stmt *s, int col, char *dst, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(s, col);
+    int n = sqlite3_column_bytes(s, col);
+    size_t len = 0;
+    if (t && n > 0)
+        len = (size_t)n < cap - 1 ? (size_t)n : cap - 1;
+    if (len)
+        memcpy(dst, t, len);
+    dst[len] = '\0';
+}
+
+#define COLUMN_TEXT(s, col, f) column_text((s), (col), (f), sizeof(f))
+
+static uint64_t column_u64(sqlite3_stmt *s, int col)
+{
+    int64_t v = sqlite3_column_int64(s, col);
+    return v < 0 ? 0 : (uint64_t)v;
+}
+
+static unsigned column_bounded(sqlite3_stmt *s, int col, unsigned max)
+{
+    int64_t v = sqlite3_column_int64(s, col);
+    return v < 0 || (uint64_t)v > max ? 0 : (unsigned)v;
+}
+
+/* Index of name among the names a naming function gives for 0..n-1 (default if none). */
+static uint8_t name_index(const char *name, const char *(*namer)(uint8_t), unsigned n,
+                          uint8_t fallback)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (strcmp(namer((uint8_t)i), name) == 0)
+            return (uint8_t)i;
+    return fallback;
+}
+
+static void column_endpoint(sqlite3_stmt *s, int ip_col, int port_col, struct ow_endpoint *ep)
+{
+    char text[OW_ADDR_TEXT_LEN];
+    COLUMN_TEXT(s, ip_col, text);
+    memset(ep, 0, sizeof *ep);
+    if (ow_addr_from_text(text, ep) < 0)
+        ep->family = OW_AF_INET4;              /* unreadable: shown as 0.0.0.0 */
+    ep->port = (uint16_t)column_bounded(s, port_col, 65535);
+}
+
+/* Fills rec from a result row whose flow columns start at column base, in flow_col order. */
+static void row_to_record(sqlite3_stmt *s, int base, struct ow_flow_record *r)
+{
+    char name[64];
+    memset(r, 0, sizeof *r);
+#define C(col) ((col) + base)
+    r->flow_id = column_u64(s, C(FC_FLOW_ID));
+    COLUMN_TEXT(s, C(FC_COMMUNITY_ID), r->community_id);
+    r->first_ts_us = column_u64(s, C(FC_FIRST_TS));
+    r->last_ts_us = column_u64(s, C(FC_LAST_TS));
+    r->l4_proto = (uint8_t)column_bounded(s, C(FC_L4_PROTO), 255);
+    column_endpoint(s, C(FC_CLIENT_IP), C(FC_CLIENT_PORT), &r->client);
+    column_endpoint(s, C(FC_SERVER_IP), C(FC_SERVER_PORT), &r->server);
+    r->icmp_type = (uint8_t)column_bounded(s, C(FC_ICMP_TYPE), 255);
+    r->icmp_code = (uint8_t)column_bounded(s, C(FC_ICMP_CODE), 255);
+    r->vlan_id = (uint16_t)column_bounded(s, C(FC_VLAN), 4095);
+    r->tunnels = (uint16_t)column_bounded(s, C(FC_TUNNELS), 65535);
+    r->pkts_toserver = column_u64(s, C(FC_PKTS_TOSERVER));
+    r->pkts_toclient = column_u64(s, C(FC_PKTS_TOCLIENT));
+    r->bytes_toserver = column_u64(s, C(FC_BYTES_TOSERVER));
+    r->bytes_toclient = column_u64(s, C(FC_BYTES_TOCLIENT));
+    r->later_fragments = column_bounded(s, C(FC_LATER_FRAGMENTS), UINT32_MAX);
+    COLUMN_TEXT(s, C(FC_END_REASON), name);
+    r->end_reason = name_index(name, ow_end_reason_name, OW_END_EVICTED + 1, OW_END_IDLE);
+    COLUMN_TEXT(s, C(FC_NDPI_PROTOCOL), r->ndpi_protocol);
+    COLUMN_TEXT(s, C(FC_NDPI_MASTER), r->ndpi_master);
+    COLUMN_TEXT(s, C(FC_NDPI_APP), r->ndpi_app);
+    COLUMN_TEXT(s, C(FC_NDPI_CATEGORY), r->ndpi_category);
+    COLUMN_TEXT(s, C(FC_NDPI_CONFIDENCE), r->ndpi_confidence);
+    r->ndpi_risk = (uint64_t)sqlite3_column_int64(s, C(FC_NDPI_RISK));
+    COLUMN_TEXT(s, C(FC_APP_PROTO), r->app_proto);
+    COLUMN_TEXT(s, C(FC_SSH_CLIENT), r->ssh_client);
+    COLUMN_TEXT(s, C(FC_SSH_SERVER), r->ssh_server);
+    COLUMN_TEXT(s, C(FC_HASSH_CLIENT), r->hassh_client);
+    COLUMN_TEXT(s, C(FC_HASSH_SERVER), r->hassh_server);
+    COLUMN_TEXT(s, C(FC_TLS_SNI), r->tls_sni);
+    COLUMN_TEXT(s, C(FC_JA3), r->ja3);
+    COLUMN_TEXT(s, C(FC_JA3S), r->ja3s);
+    COLUMN_TEXT(s, C(FC_TLS_VERSION), r->tls_version);
+    COLUMN_TEXT(s, C(FC_HTTP_HOST), r->http_host);
+    COLUMN_TEXT(s, C(FC_HTTP_USER_AGENT), r->http_user_agent);
+    COLUMN_TEXT(s, C(FC_DNS_QUERY), r->dns_query);
+    COLUMN_TEXT(s, C(FC_LI_INTERFACE), name);
+    r->li.label = name[0] ? name_index(name, ow_li_label_name, OW_LI_HI3 + 1, OW_LI_NONE)
+                          : OW_LI_NONE;
+    r->li.confidence = (uint8_t)column_bounded(s, C(FC_LI_CONFIDENCE), 100);
+    COLUMN_TEXT(s, C(FC_LI_XID), r->li.xid);
+    COLUMN_TEXT(s, C(FC_LI_LIID), r->li.liid);
+    COLUMN_TEXT(s, C(FC_LI_TARGET), r->li.target);
+    r->li.payload_format = (uint16_t)column_bounded(s, C(FC_LI_PAYLOAD_FORMAT), 65535);
+    r->li.pdu_count = column_bounded(s, C(FC_LI_PDU_COUNT), UINT32_MAX);
+    COLUMN_TEXT(s, C(FC_VERDICT_STATUS), name);
+    r->verdict.status = name_index(name, ow_verdict_status_name, OW_VERDICT_OUT_OF_SCOPE + 1,
+                                   OW_VERDICT_UNEVALUATED);
+    COLUMN_TEXT(s, C(FC_VERDICT_RULE), r->verdict.rule);
+    COLUMN_TEXT(s, C(FC_VERDICT_KIND), r->verdict.kind);
+    COLUMN_TEXT(s, C(FC_VERDICT_SEVERITY), name);
+    r->verdict.severity = name[0] ? name_index(name, ow_severity_name, OW_SEV_CRITICAL + 1,
+                                               OW_SEV_NONE)
+                                  : OW_SEV_NONE;
+    COLUMN_TEXT(s, C(FC_VERDICT_REASON), r->verdict.reason);
+    COLUMN_TEXT(s, C(FC_VERDICT_ASSET_SRC), r->verdict.asset_src);
+    COLUMN_TEXT(s, C(FC_VERDICT_ASSET_DEST), r->verdict.asset_dest);
+    COLUMN_TEXT(s, C(FC_VERDICT_TICKET), r->verdict.ticket);
+    r->verdict.overrun = sqlite3_column_int64(s, C(FC_VERDICT_OVERRUN)) != 0;
+#undef C
+}
+
+/* Alert result rows: the alert's own columns, then the flow's (see alert_query). */
+enum { AC_ID, AC_TS, AC_KIND, AC_SEVERITY, AC_RULE, AC_REASON, AC_ASSET_SRC, AC_ASSET_DEST,
+       AC_FLOW_ROW, AC_FLOW_BASE };
+
+static void alert_row_to_record(sqlite3_stmt *s, struct ow_flow_record *r)
+{
+    char severity[32];
+    row_to_record(s, AC_FLOW_BASE, r);
+    /* The alert's own time, even if its flow row is missing. */
+    if (sqlite3_column_type(s, AC_FLOW_ROW) == SQLITE_NULL)
+        r->first_ts_us = r->last_ts_us = column_u64(s, AC_TS);
+    COLUMN_TEXT(s, AC_KIND, r->verdict.kind);
+    COLUMN_TEXT(s, AC_SEVERITY, severity);
+    r->verdict.severity = name_index(severity, ow_severity_name, OW_SEV_CRITICAL + 1, OW_SEV_NONE);
+    COLUMN_TEXT(s, AC_RULE, r->verdict.rule);
+    COLUMN_TEXT(s, AC_REASON, r->verdict.reason);
+    COLUMN_TEXT(s, AC_ASSET_SRC, r->verdict.asset_src);
+    COLUMN_TEXT(s, AC_ASSET_DEST, r->verdict.asset_dest);
+}
+
+static int prepare_query(struct ow_store *st, const char *head, const char *tail,
+                         sqlite3_stmt **out)
+{
+    char cols[2048], sql[4096];
+    flow_column_list(cols, sizeof cols, "f.");
+    snprintf(sql, sizeof sql, "%s %s %s", head, cols, tail);
+    if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK)
+        return db_err(st, "query");
+    return 0;
+}
+
+static int alert_query(struct ow_store *st, const char *where, sqlite3_stmt **out)
+{
+    char tail[512];
+    snprintf(tail, sizeof tail, "FROM alerts a LEFT JOIN flows f ON f.id = a.flow_row %s", where);
+    return prepare_query(st, "SELECT a.id, a.ts, a.kind, a.severity, a.rule, a.reason, "
+                             "a.asset_src, a.asset_dest, f.id,", tail, out);
+}
+
+int ow_store_get_flow(struct ow_store *st, int64_t flow_row, struct ow_flow_record *rec)
+{
+    sqlite3_stmt *s = NULL;
+    if (!st || !rec || prepare_query(st, "SELECT", "FROM flows f WHERE f.id = ?", &s) < 0)
+        return -1;
+    sqlite3_bind_int64(s, 1, flow_row);
+    int rc = sqlite3_step(s), result;
+    if (rc == SQLITE_ROW) {
+        row_to_record(s, 0, rec);
+        result = 0;
+    } else if (rc == SQLITE_DONE) {
+        result = 1;
+    } else {
+        result = db_err(st, "get flow");
+    }
+    sqlite3_finalize(s);
+    return result;
+}
+
+int ow_store_get_alert(struct ow_store *st, int64_t alert_id, struct ow_flow_record *rec,
+                       int64_t *flow_row)
+{
+    sqlite3_stmt *s = NULL;
+    if (!st || !rec || alert_query(st, "WHERE a.id = ?", &s) < 0)
+        return -1;
+    sqlite3_bind_int64(s, 1, alert_id);
+    int rc = sqlite3_step(s), result;
+    if (rc == SQLITE_ROW) {
+        alert_row_to_record(s, rec);
+        if (flow_row)
+            *flow_row = sqlite3_column_int64(s, AC_FLOW_ROW);
+        result = 0;
+    } else if (rc == SQLITE_DONE) {
+        result = 1;
+    } else {
+        result = db_err(st, "get alert");
+    }
+    sqlite3_finalize(s);
+    return result;
+}
+
+/* ---- printing ------------------------------------------------------------------------ */
+
+/* Text for a terminal: printable ASCII only, everything else (control characters, ESC,
+ * bytes >= 0x80) becomes '?', cut at width characters. */
+static const char *term_safe(const char *src, size_t width, char *dst, size_t dstlen)
+{
+    size_t o = 0;
+    for (size_t i = 0; src[i] && o < width && o + 1 < dstlen; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    dst[o] = '\0';
+    return dst;
+}
+
+static void table_time(uint64_t ts_us, char *buf, size_t buflen)
+{
+    char full[64];
+    ow_eve_timestamp(ts_us, full, sizeof full);
+    /* "2026-02-10T05:30:00.000000+0000" -> "2026-02-10 05:30:00" */
+    snprintf(buf, buflen, "%.10s %.8s", full, full + 11);
+}
+
+static void endpoint_text(const struct ow_endpoint *ep, char *buf, size_t buflen)
+{
+    char addr[OW_ADDR_TEXT_LEN];
+    ow_addr_to_text(ep, addr, sizeof addr);
+    if (ep->family == OW_AF_INET6)
+        snprintf(buf, buflen, "[%s]:%u", addr, (unsigned)ep->port);
+    else
+        snprintf(buf, buflen, "%s:%u", addr, (unsigned)ep->port);
+}
+
+static const char *proto_text(uint8_t l4, char *buf, size_t buflen)
+{
+    const char *name = ow_l4_proto_name(l4);
+    if (name)
+        return name;
+    snprintf(buf, buflen, "%u", (unsigned)l4);
+    return buf;
+}
+
+static int print_flow_row(FILE *out, const struct ow_flow_record *r)
+{
+    char when[32], client[64], server[64], proto[8], app[24], verdict[64], v[64];
+    table_time(r->first_ts_us, when, sizeof when);
+    endpoint_text(&r->client, client, sizeof client);
+    endpoint_text(&r->server, server, sizeof server);
+    snprintf(v, sizeof v, "%s%s%.*s", ow_verdict_status_name(r->verdict.status),
+             r->verdict.kind[0] || r->verdict.rule[0] ? ":" : "",
+             (int)sizeof r->verdict.kind,
+             r->verdict.kind[0] ? r->verdict.kind : r->verdict.rule);
+    return fprintf(out, "%-19s  %-9s  %-41s  %-41s  %-16s  %-32s  %10llu  %12llu\n",
+                   when, proto_text(r->l4_proto, proto, sizeof proto), client, server,
+                   term_safe(r->app_proto, 16, app, sizeof app),
+                   term_safe(v, 32, verdict, sizeof verdict),
+                   (unsigned long long)(r->pkts_toserver + r->pkts_toclient),
+                   (unsigned long long)(r->bytes_toserver + r->bytes_toclient)) < 0 ? -1 : 0;
+}
+
+long ow_store_print_flows(struct ow_store *st, FILE *out, enum ow_output_format fmt,
+                          const char *verdict_filter)
+{
+    if (!st || !out)
+        return -1;
+    if (verdict_filter && *verdict_filter) {
+        uint8_t status = name_index(verdict_filter, ow_verdict_status_name,
+                                    OW_VERDICT_OUT_OF_SCOPE + 1, 0xff);
+        if (status == 0xff) {
+            set_err(st, "unknown verdict status \"%.40s\" (authorized, anomaly, out_of_scope, "
+                        "unevaluated)", verdict_filter);
+            return -1;
+        }
+    } else {
+        verdict_filter = NULL;
+    }
+    sqlite3_stmt *s = NULL;
+    if (prepare_query(st, "SELECT",
+                      "FROM flows f WHERE (?1 IS NULL OR f.verdict_status = ?1) "
+                      "ORDER BY f.first_ts, f.flow_id, f.id", &s) < 0)
+        return -1;
+    if (verdict_filter)
+        sqlite3_bind_text(s, 1, verdict_filter, -1, SQLITE_STATIC);
+
+    if (fmt == OW_FMT_TABLE)
+        fprintf(out, "%-19s  %-9s  %-41s  %-41s  %-16s  %-32s  %10s  %12s\n", "START", "PROTO",
+                "CLIENT", "SERVER", "APP", "VERDICT", "PKTS", "BYTES");
+    long n = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct ow_flow_record rec;
+        row_to_record(s, 0, &rec);
+        int w = fmt == OW_FMT_JSONL ? ow_eve_write_flow(out, &rec) : print_flow_row(out, &rec);
+        if (w < 0) {
+            set_err(st, "print flows: write failed");
+            sqlite3_finalize(s);
+            return -1;
+        }
+        n++;
+    }
+    if (rc != SQLITE_DONE)
+        n = db_err(st, "print flows");
+    sqlite3_finalize(s);
+    return n;
+}
+
+static int print_alert_row(FILE *out, int64_t id, const struct ow_flow_record *r)
+{
+    char when[32], client[64], server[64], app[24], kind[40], rule[40], reason[400];
+    table_time(r->first_ts_us, when, sizeof when);
+    endpoint_text(&r->client, client, sizeof client);
+    endpoint_text(&r->server, server, sizeof server);
+    return fprintf(out, "%8lld  %-19s  %-8s  %-26s  %-41s  %-41s  %-16s  %-20s  %s\n",
+                   (long long)id, when, ow_severity_name(r->verdict.severity),
+                   term_safe(r->verdict.kind, 26, kind, sizeof kind), client, server,
+                   term_safe(r->app_proto, 16, app, sizeof app),
+                   term_safe(r->verdict.rule, 20, rule, sizeof rule),
+                   term_safe(r->verdict.reason, 384, reason, sizeof reason)) < 0 ? -1 : 0;
+}
+
+long ow_store_print_alerts(struct ow_store *st, FILE *out, enum ow_output_format fmt,
+                           uint64_t since_us, int64_t *last_id_inout)
+{
+    if (!st || !out)
+        return -1;
+    int64_t after = last_id_inout ? *last_id_inout : 0;
+    sqlite3_stmt *s = NULL;
+    if (alert_query(st, "WHERE a.id > ? AND a.ts >= ? ORDER BY a.id", &s) < 0)
+        return -1;
+    sqlite3_bind_int64(s, 1, after);
+    sqlite3_bind_int64(s, 2, clamp_i64(since_us));
+
+    if (fmt == OW_FMT_TABLE)
+        fprintf(out, "%8s  %-19s  %-8s  %-26s  %-41s  %-41s  %-16s  %-20s  %s\n", "ID", "TIME",
+                "SEVERITY", "KIND", "CLIENT", "SERVER", "APP", "RULE", "REASON");
+    long n = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct ow_flow_record rec;
+        int64_t id = sqlite3_column_int64(s, AC_ID);
+        alert_row_to_record(s, &rec);
+        int w = fmt == OW_FMT_JSONL ? ow_eve_write_alert(out, &rec, id)
+                                    : print_alert_row(out, id, &rec);
+        if (w < 0) {
+            set_err(st, "print alerts: write failed");
+            sqlite3_finalize(s);
+            return -1;
+        }
+        if (id > after)
+            after = id;
+        n++;
+    }
+    if (rc != SQLITE_DONE)
+        n = db_err(st, "print alerts");
+    sqlite3_finalize(s);
+    if (last_id_inout)
+        *last_id_inout = after;
+    return n;
+}

@@ -64,4 +64,40 @@ long ow_store_print_flows(struct ow_store *st, FILE *out, enum ow_output_format 
 
 struct sqlite3 *ow_store_handle(struct ow_store *st);
 
+/* --- Added by the store's owner (not in the original contract). --- */
+
+/* The last error on this handle, one line ("" if none). */
+const char *ow_store_errmsg(struct ow_store *st);
+
+/* What one add_flow wrote: the flow's row id and the ids of the alerts it raised (0 when
+ * none), so the writer can stream the alert lines with the ids users will ask for. */
+struct ow_stored_flow {
+    int64_t flow_row;
+    int64_t alert_id;            /* the anomaly's alert */
+    int64_t overrun_alert_id;    /* maintenance_overrun */
+};
+
+/* ow_store_add_flow that also reports the row ids (ids may be NULL). */
+int ow_store_add_flow_ids(struct ow_store *st, int64_t run_id, const struct ow_flow_record *rec,
+                          struct ow_stored_flow *ids);
+
+/* The record an overrun alert is shown with: rec with its verdict turned into the
+ * maintenance_overrun alert (kind, severity medium, reason); pass it to ow_eve_write_alert. */
+void ow_store_overrun_view(const struct ow_flow_record *rec, struct ow_flow_record *view);
+
+/* Prints alerts with id > *last_id_inout and ts >= since_us (0 = all), oldest id first, as
+ * EVE alert lines or a table; sets *last_id_inout to the highest id printed, so `alerts
+ * --follow` can poll. Returns the number printed, or -1 on error. */
+long ow_store_print_alerts(struct ow_store *st, FILE *out, enum ow_output_format fmt,
+                           uint64_t since_us, int64_t *last_id_inout);
+
+/* Loads alert alert_id: rec gets its flow with the verdict replaced by the alert's kind,
+ * severity, rule, reason and assets; *flow_row (if not NULL) the flow's row id.
+ * 0 found, 1 no such alert, -1 error. */
+int ow_store_get_alert(struct ow_store *st, int64_t alert_id, struct ow_flow_record *rec,
+                       int64_t *flow_row);
+
+/* Loads the flow stored in row flow_row. 0 found, 1 no such row, -1 error. */
+int ow_store_get_flow(struct ow_store *st, int64_t flow_row, struct ow_flow_record *rec);
+
 #endif
