@@ -325,13 +325,39 @@ static json_t *alert_event(const struct ow_flow_record *rec, int64_t alert_id)
     return root;
 }
 
+/* jansson leaves DEL (0x7f) raw, as JSON allows; it can only occur inside a string, so
+ * writing it as \u007F keeps the line printable ASCII without changing its meaning. */
+static char *escape_del(char *s)
+{
+    size_t dels = 0, len = 0;
+    for (; s[len]; len++)
+        dels += s[len] == 0x7f;
+    if (dels == 0)
+        return s;
+    char *out = malloc(len + dels * 5 + 1);
+    if (out) {
+        size_t o = 0;
+        for (size_t i = 0; i < len; i++) {
+            if (s[i] == 0x7f) {
+                memcpy(out + o, "\\u007F", 6);
+                o += 6;
+            } else {
+                out[o++] = s[i];
+            }
+        }
+        out[o] = '\0';
+    }
+    free(s);
+    return out;
+}
+
 static char *dump(json_t *root)
 {
     if (!root)
         return NULL;
     char *s = json_dumps(root, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
     json_decref(root);
-    return s;
+    return s ? escape_del(s) : NULL;
 }
 
 static int write_line(FILE *out, char *line)
