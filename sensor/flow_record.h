@@ -73,6 +73,7 @@ struct ow_flow_record {
     uint16_t tunnels;            /* OW_TUNNEL_* seen on this flow */
     uint8_t  icmp_type;          /* first ICMP packet's type/code, for Community ID */
     uint8_t  icmp_code;
+    uint32_t slice;              /* 0, or n for the n-th continuation after active timeouts */
 
     uint64_t pkts_toserver, pkts_toclient;
     uint64_t bytes_toserver, bytes_toclient;   /* wire bytes of the frames */

@@ -1,0 +1,54 @@
+/* ndpi_flow.h — nDPI 4.2 behind a small interface. Each worker owns one detection module
+ * (nDPI keeps per-packet scratch state in the module, so modules are never shared between
+ * threads). A flow's nDPI state is fed with the rule ndpiReader uses (80 TCP / 24 UDP packets,
+ * extra dissection honoured), then its results are copied into the flow record and the
+ * state is freed. */
+#ifndef OW_NDPI_FLOW_H
+#define OW_NDPI_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sensor/flow_record.h"
+
+/* Optional nDPI configuration files, as ndpiReader's -p -c -r -j -S take them. */
+struct ow_ndpi_config {
+    const char *protos_file;
+    const char *categories_file;
+    const char *risky_domains_file;
+    const char *ja3_file;
+    const char *sha1_file;
+};
+
+struct ow_ndpi_module;
+struct ndpi_flow_struct;
+
+/* Creates a module. Not thread-safe: create all modules from one thread. NULL on failure
+ * with a one-line reason in err (e.g. an unreadable protos file). */
+struct ow_ndpi_module *ow_ndpi_module_new(const struct ow_ndpi_config *cfg,
+                                          char *err, size_t errlen);
+void ow_ndpi_module_free(struct ow_ndpi_module *m);
+
+/* Per-flow state: one zeroed allocation per flow. */
+struct ndpi_flow_struct *ow_ndpi_flow_new(void);
+
+/* Feeds one packet (l3 = IP header onwards). flow_packets counts this flow's packets in both
+ * directions including this one. Returns true when detection is complete: then call
+ * ow_ndpi_flow_finish. */
+bool ow_ndpi_flow_feed(struct ow_ndpi_module *m, struct ndpi_flow_struct *f, uint8_t l4_proto,
+                       const uint8_t *l3, uint32_t l3_len, uint64_t ts_us, uint64_t flow_packets);
+
+/* Gives up if detection did not complete or found nothing (with port/IP guessing, as
+ * ndpiReader), copies protocol, category, confidence, risks and metadata into rec, then
+ * frees f. completed = the last ow_ndpi_flow_feed returned true. */
+void ow_ndpi_flow_finish(struct ow_ndpi_module *m, struct ndpi_flow_struct *f, bool completed,
+                         struct ow_flow_record *rec);
+
+/* Frees f without reading it (flow discarded). */
+void ow_ndpi_flow_discard(struct ndpi_flow_struct *f);
+
+/* True when name is an nDPI protocol name (case-insensitive): the policy checks `app`. */
+bool ow_ndpi_protocol_known(struct ow_ndpi_module *m, const char *name);
+
+#endif

@@ -1,0 +1,118 @@
+/* writer.c — batched transactions from the workers' output rings into the store. */
+#include "db/writer.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "db/eve_json.h"
+#include "db/store.h"
+#include "sensor/messages.h"
+#include "sensor/worker.h"
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void fail(struct ow_writer *w, const char *what)
+{
+    if (!w->failed) {
+        w->failed = true;
+        snprintf(w->err, sizeof w->err, "evidence store: %s failed", what);
+    }
+}
+
+static void write_flow(struct ow_writer *w, const struct ow_flow_record *rec, bool *batch_open,
+                       uint64_t *batch_start, unsigned *batch_rows)
+{
+    if (w->failed)
+        return;     /* keep draining so workers never block, but write nothing more */
+    if (!*batch_open) {
+        if (ow_store_begin_batch(w->store) != 0) {
+            fail(w, "begin transaction");
+            return;
+        }
+        *batch_open = true;
+        *batch_start = mono_ms();
+        *batch_rows = 0;
+    }
+    struct ow_stored_flow ids = { 0 };
+    if (ow_store_add_flow_ids(w->store, w->run_id, rec, &ids) != 0) {
+        fail(w, "insert flow");
+        return;
+    }
+    (*batch_rows)++;
+    atomic_fetch_add_explicit(&w->flows_written, 1, memory_order_relaxed);
+    uint64_t alerts = (ids.alert_id > 0) + (ids.overrun_alert_id > 0);
+    atomic_fetch_add_explicit(&w->alerts_written, alerts, memory_order_relaxed);
+    if (w->jsonl) {
+        if (ids.alert_id > 0)
+            ow_eve_write_alert(w->jsonl, rec, ids.alert_id);
+        if (ids.overrun_alert_id > 0) {
+            struct ow_flow_record view;
+            ow_store_overrun_view(rec, &view);
+            ow_eve_write_alert(w->jsonl, &view, ids.overrun_alert_id);
+        }
+        ow_eve_write_flow(w->jsonl, rec);
+    }
+}
+
+static void commit(struct ow_writer *w, bool *batch_open)
+{
+    if (!*batch_open)
+        return;
+    if (ow_store_commit_batch(w->store) != 0)
+        fail(w, "commit");
+    *batch_open = false;
+    if (w->jsonl)
+        fflush(w->jsonl);
+}
+
+static void *writer_main(void *arg)
+{
+    struct ow_writer *w = arg;
+    size_t done = 0;
+    bool batch_open = false;
+    uint64_t batch_start = 0;
+    unsigned batch_rows = 0, spins = 0;
+    while (done < w->nworkers) {
+        bool any = false;
+        for (size_t i = 0; i < w->nworkers; i++) {
+            struct ow_ring *r = &w->workers[i].out;
+            for (int k = 0; k < 512; k++) {
+                size_t len;
+                const uint32_t *type = ow_ring_peek(r, &len);
+                if (!type)
+                    break;
+                any = true;
+                if (*type == OW_MSG_FLOW)
+                    write_flow(w, &((const struct ow_msg_flow *)type)->rec, &batch_open,
+                               &batch_start, &batch_rows);
+                else if (*type == OW_MSG_WORKER_DONE)
+                    done++;
+                ow_ring_release(r);
+            }
+        }
+        if (batch_open && (batch_rows >= OW_WRITER_BATCH_ROWS || !any ||
+                           mono_ms() - batch_start >= OW_WRITER_BATCH_MS))
+            commit(w, &batch_open);
+        if (any)
+            spins = 0;
+        else
+            ow_ring_backoff(&spins);
+    }
+    commit(w, &batch_open);
+    return NULL;
+}
+
+int ow_writer_start(struct ow_writer *w)
+{
+    return pthread_create(&w->thread, NULL, writer_main, w) == 0 ? 0 : -1;
+}
+
+void ow_writer_join(struct ow_writer *w)
+{
+    pthread_join(w->thread, NULL);
+}

@@ -1,0 +1,37 @@
+/* writer.h — the writer thread: the only thread that writes the store. It drains every
+ * worker's output ring, writes flows (and their alerts) in batched transactions, and streams
+ * the same events as EVE JSON lines when asked. */
+#ifndef OW_WRITER_H
+#define OW_WRITER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct ow_store;
+struct ow_worker;
+
+struct ow_writer {
+    pthread_t thread;
+    struct ow_store *store;
+    int64_t run_id;
+    struct ow_worker *workers;
+    size_t nworkers;
+    FILE *jsonl;                   /* NULL: no streaming */
+    _Atomic uint64_t flows_written;
+    _Atomic uint64_t alerts_written;
+    bool failed;                   /* a store write failed; err says why */
+    char err[256];
+};
+
+/* Batch limits: whichever comes first closes the transaction. */
+#define OW_WRITER_BATCH_ROWS 2000
+#define OW_WRITER_BATCH_MS 200
+
+int ow_writer_start(struct ow_writer *w);
+/* Returns once every worker has reported done and everything is committed. */
+void ow_writer_join(struct ow_writer *w);
+
+#endif

@@ -1,0 +1,125 @@
+/* dispatch.c — decode, fragment resolution, worker choice and ring copy for each frame. */
+#include "sensor/dispatch.h"
+
+#include <string.h>
+
+#include "sensor/decode.h"
+#include "sensor/fragments.h"
+#include "sensor/messages.h"
+#include "sensor/worker.h"
+
+#define FRAG_SLOTS 4096
+
+int ow_dispatch_init(struct ow_dispatcher *d, struct ow_worker *workers, size_t nworkers,
+                     size_t reader_index, bool live)
+{
+    memset(d, 0, sizeof *d);
+    d->workers = workers;
+    d->nworkers = nworkers;
+    d->reader_index = reader_index;
+    d->live = live;
+    d->frags = ow_frag_table_new(FRAG_SLOTS);
+    return d->frags ? 0 : -1;
+}
+
+void ow_dispatch_destroy(struct ow_dispatcher *d)
+{
+    ow_frag_table_free(d->frags);
+    d->frags = NULL;
+}
+
+/* Waits for room (replay) or gives up (live: the drop is counted by the caller). */
+static void *reserve(struct ow_dispatcher *d, struct ow_ring *r, size_t len)
+{
+    void *slot = ow_ring_reserve(r, len);
+    unsigned spins = 0;
+    while (!slot && !d->live) {
+        ow_ring_backoff(&spins);
+        slot = ow_ring_reserve(r, len);
+    }
+    return slot;
+}
+
+static void send_all(struct ow_dispatcher *d, const void *msg, size_t len)
+{
+    for (size_t i = 0; i < d->nworkers; i++) {
+        struct ow_ring *r = &d->workers[i].in[d->reader_index];
+        void *slot;
+        unsigned spins = 0;
+        /* Ticks and end markers must arrive even in live mode: wait for them. */
+        while (!(slot = ow_ring_reserve(r, len)))
+            ow_ring_backoff(&spins);
+        memcpy(slot, msg, len);
+        ow_ring_commit(r);
+    }
+}
+
+void ow_dispatch_tick(struct ow_dispatcher *d, uint64_t now_us)
+{
+    struct ow_msg_tick t = { .type = OW_MSG_TICK, .now_us = now_us };
+    send_all(d, &t, sizeof t);
+}
+
+void ow_dispatch_end(struct ow_dispatcher *d)
+{
+    struct ow_msg_end e = { .type = OW_MSG_END };
+    send_all(d, &e, sizeof e);
+}
+
+void ow_dispatch_frame(struct ow_dispatcher *d, int dlt, uint64_t ts_us, uint32_t caplen,
+                       uint32_t wirelen, const uint8_t *frame)
+{
+    struct ow_reader_stats *s = &d->stats;
+    atomic_fetch_add_explicit(&s->packets, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->bytes, wirelen, memory_order_relaxed);
+    if (!s->first_ts_us || ts_us < s->first_ts_us)
+        s->first_ts_us = ts_us;
+    if (ts_us > s->last_ts_us)
+        s->last_ts_us = ts_us;
+
+    /* Packet time only moves forward; a tick per second of it lets workers expire flows. */
+    if (ts_us > d->max_ts_us) {
+        d->max_ts_us = ts_us;
+        if (ts_us / 1000000u != d->last_tick_s) {
+            d->last_tick_s = ts_us / 1000000u;
+            ow_dispatch_tick(d, ts_us);
+        }
+    }
+
+    struct ow_packet pkt;
+    memset(&pkt, 0, sizeof pkt);
+    pkt.ts_us = ts_us;
+    pkt.caplen = caplen;
+    pkt.wirelen = wirelen;
+    enum ow_decode_status st = ow_decode(dlt, frame, caplen, &pkt);
+    if (st != OW_DECODE_OK) {
+        _Atomic uint64_t *c = st == OW_DECODE_NOT_IP ? &s->not_ip
+                            : st == OW_DECODE_UNSUPPORTED ? &s->unsupported : &s->malformed;
+        atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+        return;
+    }
+    if (pkt.frag == OW_FRAG_FIRST) {
+        ow_frag_note_first(d->frags, &pkt);
+    } else if (pkt.frag == OW_FRAG_LATER && !ow_frag_resolve_later(d->frags, &pkt)) {
+        atomic_fetch_add_explicit(&s->orphan_fragments, 1, memory_order_relaxed);
+        return;
+    }
+
+    struct ow_flow_key key;
+    bool from_a;
+    ow_flow_key_from_packet(&pkt, &key, &from_a);
+    uint64_t h = ow_flow_key_hash(&key);
+    struct ow_worker *w = &d->workers[(h >> 32) % d->nworkers];
+    size_t len = sizeof(struct ow_msg_packet) + caplen;
+    struct ow_msg_packet *m = reserve(d, &w->in[d->reader_index], len);
+    if (!m) {
+        atomic_fetch_add_explicit(&s->internal_drops, 1, memory_order_relaxed);
+        return;
+    }
+    m->type = OW_MSG_PACKET;
+    m->dlt = dlt;
+    m->key_hash = h;
+    m->pkt = pkt;
+    memcpy(m + 1, frame, caplen);
+    ow_ring_commit(&w->in[d->reader_index]);
+}

@@ -1,0 +1,48 @@
+/* dispatch.h — the reader side of the packet path: decode a frame, resolve later IP
+ * fragments to their flow, pick the worker that owns the flow (direction-independent hash)
+ * and copy the packet into that worker's ring. Also sends clock ticks and end of input. */
+#ifndef OW_DISPATCH_H
+#define OW_DISPATCH_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ow_worker;
+struct ow_frag_table;
+
+/* Counters of one reader; atomics so the health page can read them while capturing. */
+struct ow_reader_stats {
+    _Atomic uint64_t packets, bytes;
+    _Atomic uint64_t malformed, not_ip, unsupported, orphan_fragments;
+    _Atomic uint64_t internal_drops;     /* worker ring full (live capture only) */
+    uint64_t first_ts_us, last_ts_us;
+};
+
+struct ow_dispatcher {
+    struct ow_worker *workers;
+    size_t nworkers;
+    size_t reader_index;          /* which input ring of each worker is ours */
+    bool live;                    /* drop when a ring is full instead of waiting */
+    struct ow_frag_table *frags;
+    uint64_t max_ts_us;           /* packet time, never going backwards */
+    uint64_t last_tick_s;
+    struct ow_reader_stats stats;
+};
+
+int ow_dispatch_init(struct ow_dispatcher *d, struct ow_worker *workers, size_t nworkers,
+                     size_t reader_index, bool live);
+void ow_dispatch_destroy(struct ow_dispatcher *d);
+
+/* One captured frame of link type dlt. */
+void ow_dispatch_frame(struct ow_dispatcher *d, int dlt, uint64_t ts_us, uint32_t caplen,
+                       uint32_t wirelen, const uint8_t *frame);
+
+/* Tells every worker that time is now_us (flows idle past their timeout end). */
+void ow_dispatch_tick(struct ow_dispatcher *d, uint64_t now_us);
+
+/* Tells every worker this reader is done. */
+void ow_dispatch_end(struct ow_dispatcher *d);
+
+#endif

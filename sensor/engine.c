@@ -1,0 +1,505 @@
+/* engine.c — run orchestration for replay and capture: setup, reading loops, teardown. */
+#include "sensor/engine.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pcap/pcap.h>
+
+#include "classifiers/policy/policy.h"
+#include "db/store.h"
+#include "db/writer.h"
+#include "sensor/dispatch.h"
+#include "sensor/file_hash.h"
+#include "sensor/worker.h"
+
+#define IN_RING_BYTES (8u << 20)
+#define MAX_FRAME 262144u
+
+struct engine {
+    const struct ow_engine_opts *o;
+    int nworkers;
+    struct ow_ndpi_module **ndpi;
+    struct ow_policy *policy;
+    struct ow_worker *workers;
+    struct ow_store *store;
+    struct ow_writer writer;
+    FILE *jsonl;
+    int64_t run_id;
+    bool workers_started, writer_started;
+};
+
+static uint64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static bool app_known(const char *name, void *ctx)
+{
+    return ow_ndpi_protocol_known(ctx, name);
+}
+
+static void engine_free(struct engine *e)
+{
+    if (e->workers) {
+        for (int i = 0; i < e->nworkers; i++)
+            ow_worker_destroy(&e->workers[i]);
+        free(e->workers);
+    }
+    if (e->ndpi) {
+        for (int i = 0; i < e->nworkers; i++)
+            ow_ndpi_module_free(e->ndpi[i]);
+        free(e->ndpi);
+    }
+    ow_policy_free(e->policy);
+    if (e->store)
+        ow_store_close(e->store);
+    if (e->jsonl && e->jsonl != stdout)
+        fclose(e->jsonl);
+}
+
+/* Everything that can fail because of the user's input happens here, before a run exists.
+ * Returns 0, or the exit code. */
+static int engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t nreaders)
+{
+    char err[512];
+    memset(e, 0, sizeof *e);
+    e->o = o;
+    e->nworkers = o->threads > 0 ? o->threads : 1;
+    ow_crypto_init();
+
+    e->ndpi = calloc((size_t)e->nworkers, sizeof *e->ndpi);
+    e->workers = calloc((size_t)e->nworkers, sizeof *e->workers);
+    if (!e->ndpi || !e->workers) {
+        fprintf(stderr, "omwitness: out of memory\n");
+        return 1;
+    }
+    /* nDPI modules must be created one at a time, from one thread. */
+    for (int i = 0; i < e->nworkers; i++) {
+        e->ndpi[i] = ow_ndpi_module_new(&o->ndpi, err, sizeof err);
+        if (!e->ndpi[i]) {
+            fprintf(stderr, "omwitness: %s\n", err);
+            return 2;
+        }
+    }
+    if (o->policy_path) {
+        e->policy = ow_policy_load(o->policy_path, app_known, e->ndpi[0], err, sizeof err);
+        if (!e->policy) {
+            fprintf(stderr, "omwitness: %s\n", err);
+            return 2;
+        }
+    }
+    if (o->jsonl_path) {
+        e->jsonl = strcmp(o->jsonl_path, "-") == 0 ? stdout : fopen(o->jsonl_path, "w");
+        if (!e->jsonl) {
+            fprintf(stderr, "omwitness: %s: cannot write: %s\n", o->jsonl_path, strerror(errno));
+            return 2;
+        }
+    }
+    e->store = ow_store_open(o->db_path, err, sizeof err);
+    if (!e->store) {
+        fprintf(stderr, "omwitness: %s\n", err);
+        return 1;
+    }
+    struct ow_worker_config wc = {
+        .max_flows = (o->max_flows ? o->max_flows : 1000000) / (size_t)e->nworkers,
+    };
+    for (int i = 0; i < e->nworkers; i++) {
+        if (ow_worker_init(&e->workers[i], i, nreaders, IN_RING_BYTES, &wc, e->ndpi[i],
+                           e->policy) != 0) {
+            fprintf(stderr, "omwitness: out of memory setting up worker %d\n", i);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int engine_start(struct engine *e, const struct ow_run_info *info)
+{
+    e->run_id = ow_store_begin_run(e->store, info);
+    if (e->run_id <= 0) {
+        fprintf(stderr, "omwitness: %s: cannot record the run\n", e->o->db_path);
+        return 1;
+    }
+    for (int i = 0; i < e->nworkers; i++) {
+        if (ow_worker_start(&e->workers[i]) != 0) {
+            fprintf(stderr, "omwitness: cannot start worker threads\n");
+            exit(1);   /* threads already running cannot be unwound cleanly */
+        }
+    }
+    e->workers_started = true;
+    e->writer = (struct ow_writer){ .store = e->store, .run_id = e->run_id,
+                                    .workers = e->workers, .nworkers = (size_t)e->nworkers,
+                                    .jsonl = e->jsonl };
+    if (ow_writer_start(&e->writer) != 0) {
+        fprintf(stderr, "omwitness: cannot start the writer thread\n");
+        exit(1);
+    }
+    e->writer_started = true;
+    return 0;
+}
+
+/* After every reader has sent its end marker: wait for workers and writer, store the run's
+ * coverage. Returns 0, or 1 if the store failed. */
+static int engine_finish(struct engine *e, struct ow_dispatcher *const *readers, size_t nreaders,
+                         uint64_t kernel_drops, bool clean)
+{
+    for (int i = 0; i < e->nworkers; i++)
+        ow_worker_join(&e->workers[i]);
+    ow_writer_join(&e->writer);
+
+    struct ow_run_stats st = { .kernel_drops = kernel_drops, .clean_end = clean ? 1 : 0 };
+    for (size_t r = 0; r < nreaders; r++) {
+        struct ow_reader_stats *s = &readers[r]->stats;
+        st.packets += s->packets;
+        st.bytes += s->bytes;
+        st.packets_malformed += s->malformed + s->orphan_fragments;
+        st.packets_not_ip += s->not_ip + s->unsupported;
+        st.internal_drops += s->internal_drops;
+        if (s->first_ts_us && (!st.first_ts_us || s->first_ts_us < st.first_ts_us))
+            st.first_ts_us = s->first_ts_us;
+        if (s->last_ts_us > st.last_ts_us)
+            st.last_ts_us = s->last_ts_us;
+    }
+    for (int i = 0; i < e->nworkers; i++) {
+        st.flows += e->workers[i].flows_started;
+        st.flows_evicted += e->workers[i].flows_evicted;
+    }
+    if (e->writer.failed) {
+        fprintf(stderr, "omwitness: %s: %s\n", e->o->db_path, e->writer.err);
+        return 1;
+    }
+    if (ow_store_end_run(e->store, e->run_id, &st) != 0) {
+        fprintf(stderr, "omwitness: %s: cannot record the end of the run\n", e->o->db_path);
+        return 1;
+    }
+    if (e->o->progress && isatty(STDERR_FILENO))
+        fprintf(stderr, "omwitness: %" PRIu64 " packets, %" PRIu64 " flows, %" PRIu64
+                " alerts; run %" PRId64 " stored in %s\n", st.packets, (uint64_t)e->writer.flows_written,
+                (uint64_t)e->writer.alerts_written, e->run_id, e->o->db_path);
+    return 0;
+}
+
+/* ---- replay ---- */
+
+struct progress {
+    bool on;
+    uint64_t last_ms;
+};
+
+static void show_progress(struct progress *p, const char *path, pcap_t *pc, off_t size,
+                          uint64_t packets, bool final)
+{
+    uint64_t now = mono_ms();
+    if (!p->on || (!final && now - p->last_ms < 500))
+        return;
+    p->last_ms = now;
+    long pos = ftell(pcap_file(pc));
+    int pct = size > 0 && pos >= 0 ? (int)(100.0 * (double)pos / (double)size) : 0;
+    if (final)
+        pct = 100;
+    fprintf(stderr, "\rreplay %s: %3d%%  %" PRIu64 " packets%s", path, pct, packets,
+            final ? "\n" : "");
+}
+
+static int replay_file(struct ow_dispatcher *d, const char *path, struct progress *prog)
+{
+    char errbuf[PCAP_ERRBUF_SIZE];
+    pcap_t *pc = pcap_open_offline(path, errbuf);
+    if (!pc) {
+        fprintf(stderr, "omwitness: %s: %s\n", path, errbuf);
+        return 2;
+    }
+    struct stat sb;
+    off_t size = stat(path, &sb) == 0 ? sb.st_size : 0;
+    int dlt = pcap_datalink(pc);
+    int rc = 0;
+    struct pcap_pkthdr *h;
+    const u_char *bytes;
+    uint64_t n = 0;
+    for (;;) {
+        int r = pcap_next_ex(pc, &h, &bytes);
+        if (r == 1) {
+            uint64_t ts = (uint64_t)(int64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+            uint32_t caplen = h->caplen > MAX_FRAME ? MAX_FRAME : h->caplen;
+            ow_dispatch_frame(d, dlt, ts, caplen, h->len, bytes);
+            if ((++n & 0x3fff) == 0)
+                show_progress(prog, path, pc, size, n, false);
+        } else if (r == PCAP_ERROR_BREAK) {
+            break;
+        } else {
+            fprintf(stderr, "omwitness: %s: %s after %" PRIu64 " packets (those are kept)\n",
+                    path, pcap_geterr(pc), n);
+            rc = 2;
+            break;
+        }
+    }
+    if (prog->on && n >= 0x4000)
+        show_progress(prog, path, pc, size, n, true);
+    pcap_close(pc);
+    return rc;
+}
+
+int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfiles)
+{
+    /* Unreadable input is refused before anything is stored. */
+    size_t hashes_len = (size_t)nfiles * OW_SHA256_HEX_LEN + 1, sources_len = 1;
+    for (int i = 0; i < nfiles; i++) {
+        char errbuf[PCAP_ERRBUF_SIZE];
+        pcap_t *pc = pcap_open_offline(files[i], errbuf);
+        if (!pc) {
+            fprintf(stderr, "omwitness: %s: %s\n", files[i], errbuf);
+            return 2;
+        }
+        pcap_close(pc);
+        sources_len += strlen(files[i]) + 1;
+    }
+    ow_crypto_init();
+    char *hashes = calloc(1, hashes_len), *sources = calloc(1, sources_len);
+    if (!hashes || !sources) {
+        fprintf(stderr, "omwitness: out of memory\n");
+        free(hashes);
+        free(sources);
+        return 1;
+    }
+    for (int i = 0; i < nfiles; i++) {
+        char hex[OW_SHA256_HEX_LEN];
+        if (ow_sha256_file(files[i], hex) != 0) {
+            fprintf(stderr, "omwitness: %s: cannot read: %s\n", files[i], strerror(errno));
+            free(hashes);
+            free(sources);
+            return 2;
+        }
+        if (i) {
+            strcat(hashes, ",");
+            strcat(sources, ",");
+        }
+        strcat(hashes, hex);
+        strcat(sources, files[i]);
+    }
+
+    struct engine e;
+    int rc = engine_setup(&e, o, 1);
+    struct ow_dispatcher d;
+    bool d_ok = false;
+    if (!rc) {
+        struct ow_run_info info = {
+            .kind = "replay", .source = sources, .source_sha256 = hashes,
+            .site = e.policy ? ow_policy_site(e.policy) : "",
+            .policy_sha256 = e.policy ? ow_policy_sha256(e.policy) : "",
+            .version = OW_VERSION, .threads = e.nworkers, .started_wall_us = wall_us(),
+        };
+        if (ow_dispatch_init(&d, e.workers, (size_t)e.nworkers, 0, false) != 0) {
+            fprintf(stderr, "omwitness: out of memory\n");
+            rc = 1;
+        } else {
+            d_ok = true;
+            rc = engine_start(&e, &info);
+        }
+    }
+    if (!rc) {
+        struct progress prog = { .on = o->progress && isatty(STDERR_FILENO) };
+        int read_rc = 0;
+        for (int i = 0; i < nfiles; i++) {
+            int r = replay_file(&d, files[i], &prog);
+            if (r)
+                read_rc = r;
+        }
+        ow_dispatch_end(&d);
+        struct ow_dispatcher *dp = &d;
+        rc = engine_finish(&e, &dp, 1, 0, read_rc == 0);
+        if (!rc)
+            rc = read_rc;
+    }
+    if (d_ok)
+        ow_dispatch_destroy(&d);
+    engine_free(&e);
+    free(hashes);
+    free(sources);
+    return rc;
+}
+
+/* ---- capture ---- */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+struct capture_source {
+    const char *iface;
+    pcap_t *pc;
+    int dlt;
+    struct ow_dispatcher d;
+    pthread_t thread;
+    bool failed;
+    char err[PCAP_ERRBUF_SIZE + 64];
+};
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+    struct capture_source *s = (struct capture_source *)user;
+    uint64_t ts = (uint64_t)(int64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+    uint32_t caplen = h->caplen > MAX_FRAME ? MAX_FRAME : h->caplen;
+    ow_dispatch_frame(&s->d, s->dlt, ts, caplen, h->len, bytes);
+}
+
+static void *capture_main(void *arg)
+{
+    struct capture_source *s = arg;
+    while (!stop_requested) {
+        int n = pcap_dispatch(s->pc, 512, on_packet, (u_char *)s);
+        if (n == PCAP_ERROR_BREAK)
+            break;
+        if (n < 0) {
+            s->failed = true;
+            snprintf(s->err, sizeof s->err, "%s: %s", s->iface, pcap_geterr(s->pc));
+            break;
+        }
+        /* During silence the clock still moves, so idle flows end on time. */
+        uint64_t now = wall_us();
+        if (now / 1000000u != s->d.last_tick_s && now > s->d.max_ts_us) {
+            s->d.max_ts_us = now;
+            s->d.last_tick_s = now / 1000000u;
+            ow_dispatch_tick(&s->d, now);
+        }
+    }
+    ow_dispatch_end(&s->d);
+    return NULL;
+}
+
+static pcap_t *open_live(const struct ow_engine_opts *o, const char *iface, char *err, size_t errlen)
+{
+    char errbuf[PCAP_ERRBUF_SIZE];
+    pcap_t *pc = pcap_create(iface, errbuf);
+    if (!pc) {
+        snprintf(err, errlen, "%s: %s", iface, errbuf);
+        return NULL;
+    }
+    pcap_set_snaplen(pc, o->snaplen > 0 ? o->snaplen : 262144);
+    pcap_set_promisc(pc, o->promisc ? 1 : 0);
+    pcap_set_timeout(pc, 100);
+    pcap_set_buffer_size(pc, (o->buffer_mb > 0 ? o->buffer_mb : 64) * 1024 * 1024);
+    int r = pcap_activate(pc);
+    if (r < 0) {
+        snprintf(err, errlen, "%s: %s", iface, pcap_geterr(pc));
+        pcap_close(pc);
+        return NULL;
+    }
+    return pc;
+}
+
+int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int nifaces)
+{
+    struct capture_source *src = calloc((size_t)nifaces, sizeof *src);
+    if (!src)
+        return 1;
+    char err[512];
+    size_t sources_len = 1;
+    for (int i = 0; i < nifaces; i++) {
+        src[i].iface = ifaces[i];
+        src[i].pc = open_live(o, ifaces[i], err, sizeof err);
+        if (!src[i].pc) {
+            fprintf(stderr, "omwitness: %s\n", err);
+            for (int j = 0; j < i; j++)
+                pcap_close(src[j].pc);
+            free(src);
+            return 2;
+        }
+        src[i].dlt = pcap_datalink(src[i].pc);
+        sources_len += strlen(ifaces[i]) + 1;
+    }
+    char *sources = calloc(1, sources_len);
+    for (int i = 0; sources && i < nifaces; i++) {
+        if (i)
+            strcat(sources, ",");
+        strcat(sources, ifaces[i]);
+    }
+
+    struct engine e;
+    memset(&e, 0, sizeof e);
+    int rc = sources ? engine_setup(&e, o, (size_t)nifaces) : 1;
+    int ninit = 0;
+    for (; !rc && ninit < nifaces; ninit++)
+        if (ow_dispatch_init(&src[ninit].d, e.workers, (size_t)e.nworkers, (size_t)ninit, true))
+            rc = 1;
+    if (!rc) {
+        struct ow_run_info info = {
+            .kind = "capture", .source = sources, .source_sha256 = "",
+            .site = e.policy ? ow_policy_site(e.policy) : "",
+            .policy_sha256 = e.policy ? ow_policy_sha256(e.policy) : "",
+            .version = OW_VERSION, .threads = e.nworkers, .started_wall_us = wall_us(),
+        };
+        rc = engine_start(&e, &info);
+    }
+    if (!rc) {
+        struct sigaction sa = { .sa_handler = on_stop_signal };
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        for (int i = 0; i < nifaces; i++)
+            pthread_create(&src[i].thread, NULL, capture_main, &src[i]);
+        if (isatty(STDERR_FILENO))
+            fprintf(stderr, "omwitness: capturing on %s; Ctrl-C stops and stores everything\n", sources);
+        while (!stop_requested) {
+            bool all_failed = true;
+            for (int i = 0; i < nifaces; i++)
+                all_failed = all_failed && src[i].failed;
+            if (all_failed)
+                break;
+            struct timespec ts = { 0, 100000000 };
+            nanosleep(&ts, NULL);
+        }
+        stop_requested = 1;
+        for (int i = 0; i < nifaces; i++)
+            pcap_breakloop(src[i].pc);
+        uint64_t kdrops = 0;
+        bool clean = true;
+        struct ow_dispatcher **ds = calloc((size_t)nifaces, sizeof *ds);
+        for (int i = 0; i < nifaces; i++) {
+            pthread_join(src[i].thread, NULL);
+            struct pcap_stat ps;
+            if (pcap_stats(src[i].pc, &ps) == 0)
+                kdrops += (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+            if (src[i].failed) {
+                fprintf(stderr, "omwitness: %s\n", src[i].err);
+                clean = false;
+            }
+        }
+        for (int i = 0; ds && i < nifaces; i++)
+            ds[i] = &src[i].d;
+        rc = ds ? engine_finish(&e, ds, (size_t)nifaces, kdrops, clean) : 1;
+        if (!rc && !clean)
+            rc = 1;
+        free(ds);
+    }
+    for (int i = 0; i < nifaces; i++) {
+        if (i < ninit)
+            ow_dispatch_destroy(&src[i].d);
+        pcap_close(src[i].pc);
+    }
+    engine_free(&e);
+    free(sources);
+    free(src);
+    return rc;
+}

@@ -1,0 +1,29 @@
+/* engine.h — one run of the capture engine: loads the policy, starts the workers and the
+ * writer, feeds them from pcap files (replay) or live interfaces (capture), and records the
+ * run with its coverage counters. Returns the process exit code (DESIGN.md "Command line"). */
+#ifndef OW_ENGINE_H
+#define OW_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "classifiers/ndpi_flow.h"
+
+struct ow_engine_opts {
+    const char *db_path;
+    const char *policy_path;      /* NULL: every flow unevaluated */
+    const char *jsonl_path;       /* NULL: none; "-": stdout */
+    int threads;
+    size_t max_flows;             /* whole engine; split across workers */
+    struct ow_ndpi_config ndpi;
+    bool progress;                /* progress on stderr (only when it is a terminal) */
+    /* capture only */
+    bool promisc;
+    int buffer_mb;
+    int snaplen;
+};
+
+int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfiles);
+int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int nifaces);
+
+#endif

@@ -1,0 +1,69 @@
+/* flow_table.h — a worker's flows: a bounded hash table with chaining, entries recycled
+ * through a free list, and one LRU list per timeout class so idle flows are found from the
+ * list heads without scanning. Owned by one worker thread: no locks. */
+#ifndef OW_FLOW_TABLE_H
+#define OW_FLOW_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sensor/flow_record.h"
+#include "sensor/packet.h"
+
+struct ndpi_flow_struct;
+struct ow_li_stream;
+
+/* Timeout classes; each has its own idle timeout and LRU list. */
+enum ow_timeout_class {
+    OW_TC_TCP_NEW = 0,    /* SYN seen, no answer yet */
+    OW_TC_TCP_EST,        /* established (or picked up mid-stream) */
+    OW_TC_TCP_CLOSED,     /* FIN both ways or RST */
+    OW_TC_UDP,
+    OW_TC_OTHER,
+    OW_TC_COUNT
+};
+
+struct ow_flow {
+    struct ow_flow_key key;
+    uint64_t hash;
+    struct ow_flow *hnext;            /* bucket chain */
+    struct ow_flow *lru_prev, *lru_next;
+    uint8_t tclass;                   /* enum ow_timeout_class */
+
+    bool client_is_a;                 /* the client is the key's endpoint a */
+    bool syn_seen, synack_seen, fin_toserver, fin_toclient, rst_seen;
+    bool ndpi_completed;              /* nDPI decided; state freed */
+    bool classified;                  /* nDPI and LI both final, verdict evaluated */
+    uint64_t packets;                 /* this slice's packets, both directions */
+
+    struct ndpi_flow_struct *ndpi;    /* NULL once decided */
+    struct ow_li_stream *li;          /* NULL once decided */
+    struct ow_flow_record rec;
+};
+
+struct ow_flow_table {
+    struct ow_flow **buckets;
+    size_t nbuckets;                  /* power of two */
+    size_t count, max;
+    size_t allocated;                 /* entries ever allocated (<= max) */
+    struct ow_flow *free_list;
+    struct ow_flow *lru_head[OW_TC_COUNT], *lru_tail[OW_TC_COUNT];
+};
+
+int ow_flow_table_init(struct ow_flow_table *t, size_t max_flows);
+/* Frees every entry; callers must have released nDPI/LI state of live flows first. */
+void ow_flow_table_destroy(struct ow_flow_table *t);
+
+struct ow_flow *ow_flow_table_find(struct ow_flow_table *t, const struct ow_flow_key *key,
+                                   uint64_t hash);
+/* A zeroed entry for key, linked in and at the tail of class tc; NULL when the table is full. */
+struct ow_flow *ow_flow_table_insert(struct ow_flow_table *t, const struct ow_flow_key *key,
+                                     uint64_t hash, uint8_t tc);
+void ow_flow_table_remove(struct ow_flow_table *t, struct ow_flow *f);
+/* Moves f to the tail of class tc (most recently used). */
+void ow_flow_table_touch(struct ow_flow_table *t, struct ow_flow *f, uint8_t tc);
+/* Least recently used flow of class tc, or NULL. */
+struct ow_flow *ow_flow_table_oldest(struct ow_flow_table *t, uint8_t tc);
+
+#endif

@@ -1,0 +1,416 @@
+/* worker.c — per-flow work: lookup, counters, TCP state, timeouts, nDPI and LI feeding,
+ * verdict, and the hand-off of finished flows to the writer. */
+#include "sensor/worker.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classifiers/li/li_stream.h"
+#include "classifiers/ndpi_flow.h"
+#include "classifiers/policy/policy.h"
+#include "sensor/community_id.h"
+#include "sensor/messages.h"
+
+const uint32_t ow_idle_timeout_s[OW_TC_COUNT] = {
+    [OW_TC_TCP_NEW] = 60,
+    [OW_TC_TCP_EST] = 3600,
+    [OW_TC_TCP_CLOSED] = 30,
+    [OW_TC_UDP] = 180,
+    [OW_TC_OTHER] = 60,
+};
+
+enum { TH_FIN = 0x01, TH_SYN = 0x02, TH_RST = 0x04, TH_ACK = 0x10 };
+
+int ow_worker_init(struct ow_worker *w, int index, size_t n_in, size_t in_ring_bytes,
+                   const struct ow_worker_config *cfg, struct ow_ndpi_module *ndpi,
+                   const struct ow_policy *policy)
+{
+    memset(w, 0, sizeof *w);
+    w->index = index;
+    w->ndpi = ndpi;
+    w->policy = policy;
+    w->n_in = n_in;
+    w->in = calloc(n_in, sizeof *w->in);
+    w->in_ended = calloc(n_in, sizeof *w->in_ended);
+    if (!w->in || !w->in_ended)
+        return -1;
+    for (size_t i = 0; i < n_in; i++)
+        if (ow_ring_init(&w->in[i], in_ring_bytes) < 0)
+            return -1;
+    if (ow_ring_init(&w->out, 256 * sizeof(struct ow_msg_flow)) < 0)
+        return -1;
+    if (ow_flow_table_init(&w->table, cfg->max_flows) < 0)
+        return -1;
+    return 0;
+}
+
+void ow_worker_destroy(struct ow_worker *w)
+{
+    for (size_t i = 0; i < w->n_in; i++)
+        ow_ring_destroy(&w->in[i]);
+    free(w->in);
+    free(w->in_ended);
+    ow_ring_destroy(&w->out);
+    ow_flow_table_destroy(&w->table);
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+/* Deterministic across runs and thread counts; < 2^53 so JavaScript reads it exactly. */
+static uint64_t make_flow_id(uint64_t key_hash, uint64_t first_ts_us)
+{
+    uint64_t id = mix64(key_hash ^ mix64(first_ts_us)) & ((1ULL << 53) - 1);
+    return id ? id : 1;
+}
+
+static void put_out(struct ow_worker *w, const void *msg, size_t len)
+{
+    unsigned spins = 0;
+    void *slot;
+    while (!(slot = ow_ring_reserve(&w->out, len)))
+        ow_ring_backoff(&spins);    /* the writer is behind: wait, never lose a flow */
+    memcpy(slot, msg, len);
+    ow_ring_commit(&w->out);
+}
+
+static void set_app_proto(struct ow_flow_record *rec)
+{
+    const char *label = ow_li_label_name(rec->li.label);
+    const char *src = *label ? label : rec->ndpi_protocol;
+    size_t n = strnlen(src, sizeof rec->app_proto - 1);
+    memcpy(rec->app_proto, src, n);
+    rec->app_proto[n] = '\0';
+}
+
+static void evaluate(struct ow_worker *w, struct ow_flow *f)
+{
+    set_app_proto(&f->rec);
+    if (w->policy)
+        ow_policy_evaluate(w->policy, &f->rec);
+    else
+        f->rec.verdict.status = OW_VERDICT_UNEVALUATED;
+    f->classified = true;
+}
+
+/* Classification is final when nDPI and the LI stream have both decided. */
+static void maybe_classified(struct ow_worker *w, struct ow_flow *f)
+{
+    if (!f->classified && !f->ndpi && !f->li)
+        evaluate(w, f);
+}
+
+static void finish_classifiers(struct ow_worker *w, struct ow_flow *f)
+{
+    if (f->ndpi) {
+        ow_ndpi_flow_finish(w->ndpi, f->ndpi, false, &f->rec);
+        f->ndpi = NULL;
+    }
+    if (f->li) {
+        ow_li_stream_finish(f->li, &f->rec.li);
+        ow_li_stream_free(f->li);
+        f->li = NULL;
+    }
+    maybe_classified(w, f);
+}
+
+static void community_id_of(struct ow_flow_record *rec)
+{
+    struct ow_endpoint c = rec->client, s = rec->server;
+    if (rec->l4_proto == 1 || rec->l4_proto == 58) {
+        c.port = rec->icmp_type;
+        s.port = rec->icmp_code;
+    }
+    if (ow_community_id(0, rec->l4_proto, &c, &s, rec->community_id, sizeof rec->community_id) < 0)
+        rec->community_id[0] = '\0';
+}
+
+/* Reports the flow to the writer (the record is copied). */
+static void emit_flow(struct ow_worker *w, struct ow_flow *f, uint8_t reason)
+{
+    finish_classifiers(w, f);
+    if (w->policy && f->rec.verdict.status == OW_VERDICT_AUTHORIZED)
+        ow_policy_check_overrun(w->policy, &f->rec);
+    f->rec.end_reason = reason;
+    community_id_of(&f->rec);
+    size_t len = sizeof(struct ow_msg_flow);
+    void *slot;
+    unsigned spins = 0;
+    while (!(slot = ow_ring_reserve(&w->out, len)))
+        ow_ring_backoff(&spins);
+    struct ow_msg_flow *m = slot;
+    m->type = OW_MSG_FLOW;
+    m->rec = f->rec;
+    ow_ring_commit(&w->out);
+}
+
+static void end_flow(struct ow_worker *w, struct ow_flow *f, uint8_t reason)
+{
+    emit_flow(w, f, reason);
+    ow_flow_table_remove(&w->table, f);
+    atomic_store_explicit(&w->active_flows, w->table.count, memory_order_relaxed);
+}
+
+static bool is_expired(const struct ow_flow *f, uint64_t now_us)
+{
+    return now_us >= f->rec.last_ts_us + (uint64_t)ow_idle_timeout_s[f->tclass] * 1000000u;
+}
+
+static void sweep(struct ow_worker *w, uint64_t now_us)
+{
+    for (uint8_t c = 0; c < OW_TC_COUNT; c++) {
+        struct ow_flow *f;
+        while ((f = ow_flow_table_oldest(&w->table, c)) && is_expired(f, now_us))
+            end_flow(w, f, c == OW_TC_TCP_CLOSED ? OW_END_TCP_CLOSED : OW_END_IDLE);
+    }
+}
+
+static uint8_t class_of(const struct ow_flow *f)
+{
+    switch (f->rec.l4_proto) {
+    case 6:
+        if (f->rst_seen || (f->fin_toserver && f->fin_toclient))
+            return OW_TC_TCP_CLOSED;
+        if (f->syn_seen && !f->synack_seen && f->rec.pkts_toclient == 0)
+            return OW_TC_TCP_NEW;
+        return OW_TC_TCP_EST;
+    case 17:
+        return OW_TC_UDP;
+    default:
+        return OW_TC_OTHER;
+    }
+}
+
+/* When the table is full the least recently used flow goes first, whatever its class. */
+static void evict_one(struct ow_worker *w)
+{
+    struct ow_flow *victim = NULL;
+    for (uint8_t c = 0; c < OW_TC_COUNT; c++) {
+        struct ow_flow *f = ow_flow_table_oldest(&w->table, c);
+        if (f && (!victim || f->rec.last_ts_us < victim->rec.last_ts_us))
+            victim = f;
+    }
+    if (victim) {
+        end_flow(w, victim, OW_END_EVICTED);
+        atomic_fetch_add_explicit(&w->flows_evicted, 1, memory_order_relaxed);
+    }
+}
+
+static void start_record(struct ow_flow *f, const struct ow_packet *pkt, bool from_a,
+                         uint64_t key_hash)
+{
+    struct ow_flow_record *rec = &f->rec;
+    /* The initiator is the SYN sender; a SYN-ACK seen first means the receiver started it. */
+    bool sender_is_client = !((pkt->tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) &&
+                              pkt->l4_proto == 6);
+    f->client_is_a = sender_is_client ? from_a : !from_a;
+    rec->client = sender_is_client ? pkt->src : pkt->dst;
+    rec->server = sender_is_client ? pkt->dst : pkt->src;
+    if (pkt->l4_proto == 1 || pkt->l4_proto == 58) {
+        rec->client.port = 0;
+        rec->server.port = 0;
+        rec->icmp_type = pkt->icmp_type;
+        rec->icmp_code = pkt->icmp_code;
+    }
+    rec->l4_proto = pkt->l4_proto;
+    rec->vlan_id = pkt->vlan_id;
+    rec->first_ts_us = pkt->ts_us;
+    rec->last_ts_us = pkt->ts_us;
+    rec->flow_id = make_flow_id(key_hash, pkt->ts_us);
+}
+
+static struct ow_flow *new_flow(struct ow_worker *w, const struct ow_msg_packet *m, bool from_a,
+                                const struct ow_flow_key *key)
+{
+    struct ow_flow *f = ow_flow_table_insert(&w->table, key, m->key_hash, OW_TC_OTHER);
+    if (!f) {
+        evict_one(w);
+        f = ow_flow_table_insert(&w->table, key, m->key_hash, OW_TC_OTHER);
+        if (!f)
+            return NULL;
+    }
+    start_record(f, &m->pkt, from_a, m->key_hash);
+    f->ndpi = ow_ndpi_flow_new();
+    if (m->pkt.l4_proto == 6 || m->pkt.l4_proto == 17)
+        f->li = ow_li_stream_new(m->pkt.l4_proto);
+    if (!f->ndpi)
+        f->ndpi_completed = true;
+    atomic_fetch_add_explicit(&w->flows_started, 1, memory_order_relaxed);
+    atomic_store_explicit(&w->active_flows, w->table.count, memory_order_relaxed);
+    return f;
+}
+
+/* A long flow is reported in slices: the record so far goes out, counters start again and
+ * the classification carries over. */
+static void cut_slice(struct ow_worker *w, struct ow_flow *f, uint64_t ts_us)
+{
+    emit_flow(w, f, OW_END_ACTIVE);
+    struct ow_flow_record *rec = &f->rec;
+    rec->slice++;
+    rec->first_ts_us = ts_us;
+    rec->last_ts_us = ts_us;
+    rec->pkts_toserver = rec->pkts_toclient = 0;
+    rec->bytes_toserver = rec->bytes_toclient = 0;
+    rec->later_fragments = 0;
+    rec->verdict.overrun = 0;
+    rec->flow_id = make_flow_id(f->hash, ts_us);
+}
+
+static void update_tcp_state(struct ow_flow *f, const struct ow_packet *pkt, bool toserver)
+{
+    uint8_t fl = pkt->tcp_flags;
+    if ((fl & (TH_SYN | TH_ACK)) == TH_SYN)
+        f->syn_seen = true;
+    if ((fl & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK))
+        f->synack_seen = true;
+    if (fl & TH_RST)
+        f->rst_seen = true;
+    if (fl & TH_FIN) {
+        if (toserver)
+            f->fin_toserver = true;
+        else
+            f->fin_toclient = true;
+    }
+}
+
+static void handle_packet(struct ow_worker *w, const struct ow_msg_packet *m)
+{
+    const struct ow_packet *pkt = &m->pkt;
+    const uint8_t *frame = (const uint8_t *)(m + 1);
+    struct ow_flow_key key;
+    bool from_a;
+    ow_flow_key_from_packet(pkt, &key, &from_a);
+
+    atomic_fetch_add_explicit(&w->packets, 1, memory_order_relaxed);
+    struct ow_flow *f = ow_flow_table_find(&w->table, &key, m->key_hash);
+    if (f && is_expired(f, pkt->ts_us)) {
+        end_flow(w, f, f->tclass == OW_TC_TCP_CLOSED ? OW_END_TCP_CLOSED : OW_END_IDLE);
+        f = NULL;
+    }
+    /* A new SYN on a closed connection is a new connection reusing the ports. */
+    if (f && pkt->l4_proto == 6 && f->tclass == OW_TC_TCP_CLOSED &&
+        (pkt->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN) {
+        end_flow(w, f, OW_END_TCP_CLOSED);
+        f = NULL;
+    }
+    if (!f && !(f = new_flow(w, m, from_a, &key)))
+        return;
+    if (pkt->ts_us >= f->rec.first_ts_us + (uint64_t)OW_ACTIVE_TIMEOUT_S * 1000000u)
+        cut_slice(w, f, pkt->ts_us);
+
+    struct ow_flow_record *rec = &f->rec;
+    bool toserver = from_a == f->client_is_a;
+    f->packets++;
+    if (toserver) {
+        rec->pkts_toserver++;
+        rec->bytes_toserver += pkt->wirelen;
+    } else {
+        rec->pkts_toclient++;
+        rec->bytes_toclient += pkt->wirelen;
+    }
+    if (pkt->ts_us > rec->last_ts_us)
+        rec->last_ts_us = pkt->ts_us;
+    rec->tunnels |= pkt->tunnels;
+    if (pkt->l4_proto == 6)
+        update_tcp_state(f, pkt, toserver);
+
+    if (pkt->frag == OW_FRAG_LATER) {
+        rec->later_fragments++;   /* no L4 header: nothing for the classifiers */
+    } else {
+        if (f->ndpi) {
+            bool done = ow_ndpi_flow_feed(w->ndpi, f->ndpi, pkt->l4_proto, frame + pkt->l3_off,
+                                          pkt->l3_len, pkt->ts_us, f->packets);
+            if (done) {
+                ow_ndpi_flow_finish(w->ndpi, f->ndpi, true, rec);
+                f->ndpi = NULL;
+                f->ndpi_completed = true;
+            }
+        }
+        if (f->li) {
+            if (pkt->payload_len || (pkt->tcp_flags & TH_SYN))
+                ow_li_stream_add(f->li, toserver ? 0 : 1, pkt->tcp_seq,
+                                 (pkt->tcp_flags & TH_SYN) != 0, frame + pkt->payload_off,
+                                 pkt->payload_len);
+            bool decided = ow_li_stream_result(f->li, &rec->li) == OW_LI_DECIDED;
+            if (!decided && f->packets >= OW_LI_MAX_PACKETS) {
+                ow_li_stream_finish(f->li, &rec->li);
+                decided = true;
+            }
+            if (decided) {
+                ow_li_stream_free(f->li);
+                f->li = NULL;
+            }
+        }
+        maybe_classified(w, f);
+    }
+    ow_flow_table_touch(&w->table, f, class_of(f));
+}
+
+static void flush_all(struct ow_worker *w)
+{
+    for (uint8_t c = 0; c < OW_TC_COUNT; c++) {
+        struct ow_flow *f;
+        while ((f = ow_flow_table_oldest(&w->table, c)))
+            end_flow(w, f, OW_END_SHUTDOWN);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct ow_worker *w = arg;
+    size_t ended = 0;
+    bool *in_ended = w->in_ended;
+    unsigned spins = 0;
+    while (ended < w->n_in) {
+        bool any = false;
+        for (size_t i = 0; i < w->n_in; i++) {
+            if (in_ended[i])
+                continue;
+            /* Take a bounded batch from each reader so none starves the others. */
+            for (int k = 0; k < 256; k++) {
+                size_t len;
+                const uint32_t *type = ow_ring_peek(&w->in[i], &len);
+                if (!type)
+                    break;
+                any = true;
+                uint32_t t = *type;
+                if (t == OW_MSG_PACKET)
+                    handle_packet(w, (const struct ow_msg_packet *)type);
+                else if (t == OW_MSG_TICK)
+                    sweep(w, ((const struct ow_msg_tick *)type)->now_us);
+                ow_ring_release(&w->in[i]);
+                if (t == OW_MSG_END) {
+                    in_ended[i] = true;
+                    ended++;
+                    break;
+                }
+            }
+        }
+        if (any)
+            spins = 0;
+        else
+            ow_ring_backoff(&spins);
+    }
+    flush_all(w);
+    struct ow_msg_end done = { .type = OW_MSG_WORKER_DONE };
+    put_out(w, &done, sizeof done);
+    return NULL;
+}
+
+int ow_worker_start(struct ow_worker *w)
+{
+    return pthread_create(&w->thread, NULL, worker_main, w) == 0 ? 0 : -1;
+}
+
+void ow_worker_join(struct ow_worker *w)
+{
+    pthread_join(w->thread, NULL);
+}

@@ -1,0 +1,56 @@
+/* worker.h — a worker thread: owns a flow table and an nDPI module, reads packets from one
+ * ring per reader, classifies flows (nDPI, LI), evaluates the policy once a classification
+ * is final, and hands finished flows to the writer through its output ring. */
+#ifndef OW_WORKER_H
+#define OW_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sensor/flow_table.h"
+#include "sensor/ring.h"
+
+struct ow_ndpi_module;
+struct ow_policy;
+
+struct ow_worker_config {
+    size_t max_flows;        /* per worker */
+};
+
+struct ow_worker {
+    int index;
+    pthread_t thread;
+    struct ow_ring *in;      /* one per reader */
+    size_t n_in;
+    bool *in_ended;          /* worker-private: which readers have sent OW_MSG_END */
+    struct ow_ring out;      /* to the writer */
+    struct ow_ndpi_module *ndpi;
+    const struct ow_policy *policy;
+    struct ow_flow_table table;
+
+    /* Read by other threads only after join, or approximately for the health page. */
+    _Atomic uint64_t packets;
+    _Atomic uint64_t flows_started;
+    _Atomic uint64_t flows_evicted;
+    _Atomic uint64_t active_flows;
+};
+
+/* Sets up rings and table (n_in input rings of in_ring_bytes each). */
+int ow_worker_init(struct ow_worker *w, int index, size_t n_in, size_t in_ring_bytes,
+                   const struct ow_worker_config *cfg, struct ow_ndpi_module *ndpi,
+                   const struct ow_policy *policy);
+int ow_worker_start(struct ow_worker *w);
+void ow_worker_join(struct ow_worker *w);
+void ow_worker_destroy(struct ow_worker *w);
+
+/* Idle timeouts (seconds) by class, and the active timeout after which a long flow is
+ * reported in slices. */
+extern const uint32_t ow_idle_timeout_s[OW_TC_COUNT];
+#define OW_ACTIVE_TIMEOUT_S 3600u
+/* Packets after which a flow's LI inspection stops (it decides on what it has). */
+#define OW_LI_MAX_PACKETS 80u
+
+#endif

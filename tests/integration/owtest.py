@@ -1,0 +1,47 @@
+"""owtest.py — helpers shared by the pcap integration tests: where things are, how to run
+omwitness, how to skip when ../shared/data is absent (exit 77 is meson's 'skipped')."""
+import json
+import os
+import subprocess
+import sys
+
+SKIP = 77
+
+
+def shared_data():
+    d = os.environ.get("OW_SHARED_DATA") or os.path.join(
+        os.path.dirname(__file__), "..", "..", "..", "shared", "data")
+    if not os.path.isdir(d):
+        print(f"SKIP: {d} is absent (a clone without ../shared); this test needs its captures")
+        sys.exit(SKIP)
+    return os.path.abspath(d)
+
+
+def omwitness():
+    exe = os.environ.get("OMWITNESS")
+    if not exe or not os.access(exe, os.X_OK):
+        print("FAIL: OMWITNESS is not set to the built binary")
+        sys.exit(1)
+    return exe
+
+
+def run(args, **kw):
+    return subprocess.run([omwitness()] + args, capture_output=True, text=True, **kw)
+
+
+def jsonl(text):
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+L4_NUMBERS = {"TCP": 6, "UDP": 17, "ICMP": 1, "ICMPV6": 58, "IPV6-ICMP": 58, "IGMP": 2,
+              "VRRP": 112, "GRE": 47, "SCTP": 132, "OSPF": 89, "PIM": 103, "ESP": 50, "AH": 51}
+
+
+def l4_number(name):
+    name = str(name).upper()
+    if name in L4_NUMBERS:
+        return L4_NUMBERS[name]
+    try:
+        return int(name)
+    except ValueError:
+        return -1
