@@ -635,6 +635,37 @@ static void test_runs_and_batches(void **state)
     ow_store_close(st);
 }
 
+/* WAL: a reader is not blocked by an open write batch and sees only committed rows. */
+static void test_reader_during_open_batch(void **state)
+{
+    struct fixture_dir *d = *state;
+    struct ow_store *w = open_store(d->db);
+    int64_t run = new_run(w);
+    struct ow_flow_record r;
+    fixture_flow(&r, 1, "10.0.0.1", 1, "10.0.0.2", 2, 0);
+    assert_int_equal(ow_store_add_flow(w, run, &r), 0);
+    assert_int_equal(ow_store_begin_batch(w), 0);
+    r.flow_id = 2;
+    assert_int_equal(ow_store_add_flow(w, run, &r), 0);
+
+    char err[256];
+    struct ow_store *ro = ow_store_open_readonly(d->db, err, sizeof err);
+    assert_non_null(ro);
+    struct capture cap;
+    capture_begin(&cap);
+    assert_int_equal(ow_store_print_flows(ro, cap.f, OW_FMT_JSONL, NULL), 1);
+    capture_end(&cap);
+    free(cap.buf);
+
+    assert_int_equal(ow_store_commit_batch(w), 0);
+    capture_begin(&cap);
+    assert_int_equal(ow_store_print_flows(ro, cap.f, OW_FMT_JSONL, NULL), 2);
+    capture_end(&cap);
+    free(cap.buf);
+    ow_store_close(ro);
+    ow_store_close(w);
+}
+
 /* Rows written by something else (or tampered with): NULLs, huge text, numbers out of
  * range. Reading must stay in bounds and still print valid JSON. */
 static void test_hostile_rows(void **state)
@@ -712,6 +743,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_anomaly_raises_alert, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_rule_hits, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_runs_and_batches, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_reader_during_open_batch, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_hostile_rows, setup_dir, teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
