@@ -56,6 +56,7 @@ static const char schema_v1[] =
     "  server_port     INTEGER NOT NULL,"
     "  icmp_type       INTEGER NOT NULL DEFAULT 0,"
     "  icmp_code       INTEGER NOT NULL DEFAULT 0,"
+    "  slice           INTEGER NOT NULL DEFAULT 0,"   /* n-th continuation after active timeouts */
     "  vlan            INTEGER NOT NULL DEFAULT 0,"
     "  tunnels         INTEGER NOT NULL DEFAULT 0,"
     "  pkts_toserver   INTEGER NOT NULL DEFAULT 0,"

@@ -33,6 +33,7 @@ struct ow_store {
 enum flow_col {
     FC_FLOW_ID, FC_COMMUNITY_ID, FC_FIRST_TS, FC_LAST_TS, FC_L4_PROTO, FC_IP_FAMILY,
     FC_CLIENT_IP, FC_CLIENT_PORT, FC_SERVER_IP, FC_SERVER_PORT, FC_ICMP_TYPE, FC_ICMP_CODE,
+    FC_SLICE,
     FC_VLAN, FC_TUNNELS, FC_PKTS_TOSERVER, FC_PKTS_TOCLIENT, FC_BYTES_TOSERVER,
     FC_BYTES_TOCLIENT, FC_LATER_FRAGMENTS, FC_END_REASON,
     FC_NDPI_PROTOCOL, FC_NDPI_MASTER, FC_NDPI_APP, FC_NDPI_CATEGORY, FC_NDPI_CONFIDENCE,
@@ -50,6 +51,7 @@ enum flow_col {
 static const char *const flow_col_names[FC_COUNT] = {
     "flow_id", "community_id", "first_ts", "last_ts", "l4_proto", "ip_family",
     "client_ip", "client_port", "server_ip", "server_port", "icmp_type", "icmp_code",
+    "slice",
     "vlan", "tunnels", "pkts_toserver", "pkts_toclient", "bytes_toserver",
     "bytes_toclient", "later_fragments", "end_reason",
     "ndpi_protocol", "ndpi_master", "ndpi_app", "ndpi_category", "ndpi_confidence",
@@ -429,6 +431,7 @@ static void bind_flow(sqlite3_stmt *s, int64_t run_id, const struct ow_flow_reco
     sqlite3_bind_int(s, P(FC_SERVER_PORT), r->server.port);
     sqlite3_bind_int(s, P(FC_ICMP_TYPE), r->icmp_type);
     sqlite3_bind_int(s, P(FC_ICMP_CODE), r->icmp_code);
+    sqlite3_bind_int64(s, P(FC_SLICE), r->slice);
     sqlite3_bind_int(s, P(FC_VLAN), r->vlan_id);
     sqlite3_bind_int(s, P(FC_TUNNELS), r->tunnels);
     sqlite3_bind_int64(s, P(FC_PKTS_TOSERVER), clamp_i64(r->pkts_toserver));
@@ -625,6 +628,7 @@ static void row_to_record(sqlite3_stmt *s, int base, struct ow_flow_record *r)
     column_endpoint(s, C(FC_SERVER_IP), C(FC_SERVER_PORT), &r->server);
     r->icmp_type = (uint8_t)column_bounded(s, C(FC_ICMP_TYPE), 255);
     r->icmp_code = (uint8_t)column_bounded(s, C(FC_ICMP_CODE), 255);
+    r->slice = column_bounded(s, C(FC_SLICE), UINT32_MAX);
     r->vlan_id = (uint16_t)column_bounded(s, C(FC_VLAN), 4095);
     r->tunnels = (uint16_t)column_bounded(s, C(FC_TUNNELS), 65535);
     r->pkts_toserver = column_u64(s, C(FC_PKTS_TOSERVER));
@@ -890,14 +894,18 @@ long ow_store_print_alerts(struct ow_store *st, FILE *out, enum ow_output_format
     sqlite3_bind_int64(s, 1, after);
     sqlite3_bind_int64(s, 2, clamp_i64(since_us));
 
-    if (fmt == OW_FMT_TABLE)
-        fprintf(out, "%8s  %-19s  %-8s  %-26s  %-41s  %-41s  %-16s  %-20s  %s\n", "ID", "TIME",
-                "SEVERITY", "KIND", "CLIENT", "SERVER", "APP", "RULE", "REASON");
+    /* The table header goes out once, with the first alert: --follow polls again and again. */
+    int want_header = fmt == OW_FMT_TABLE && after == 0;
     long n = 0;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct ow_flow_record rec;
         int64_t id = sqlite3_column_int64(s, AC_ID);
+        if (want_header) {
+            fprintf(out, "%8s  %-19s  %-8s  %-26s  %-41s  %-41s  %-16s  %-20s  %s\n", "ID",
+                    "TIME", "SEVERITY", "KIND", "CLIENT", "SERVER", "APP", "RULE", "REASON");
+            want_header = 0;
+        }
         alert_row_to_record(s, &rec);
         int w = fmt == OW_FMT_JSONL ? ow_eve_write_alert(out, &rec, id)
                                     : print_alert_row(out, id, &rec);

@@ -86,8 +86,9 @@ int ow_store_add_flow_ids(struct ow_store *st, int64_t run_id, const struct ow_f
 void ow_store_overrun_view(const struct ow_flow_record *rec, struct ow_flow_record *view);
 
 /* Prints alerts with id > *last_id_inout and ts >= since_us (0 = all), oldest id first, as
- * EVE alert lines or a table; sets *last_id_inout to the highest id printed, so `alerts
- * --follow` can poll. Returns the number printed, or -1 on error. */
+ * EVE alert lines or a table (its header comes with the first alert printed while
+ * *last_id_inout is still 0, so polling never repeats it); sets *last_id_inout to the
+ * highest id printed, so `alerts --follow` can poll. Returns the number printed, or -1. */
 long ow_store_print_alerts(struct ow_store *st, FILE *out, enum ow_output_format fmt,
                            uint64_t since_us, int64_t *last_id_inout);
 
