@@ -66,6 +66,27 @@ void ow_dispatch_end(struct ow_dispatcher *d)
     send_all(d, &e, sizeof e);
 }
 
+/* The worker is chosen by the unordered pair of addresses, not the 5-tuple: nDPI keeps
+ * caches in each module that link flows between the same hosts (TLS certificates, TINC,
+ * STUN ...), so keeping a host pair on one worker keeps its classification the same
+ * whatever --threads is. */
+static uint64_t host_pair_hash(const struct ow_flow_key *k)
+{
+    const uint8_t *lo = k->addr_a, *hi = k->addr_b;
+    if (memcmp(lo, hi, 16) > 0) {
+        lo = k->addr_b;
+        hi = k->addr_a;
+    }
+    uint64_t h = 0xcbf29ce484222325ULL ^ ((uint64_t)k->family << 16) ^ k->vlan_id;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ lo[i]) * 0x100000001b3ULL;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ hi[i]) * 0x100000001b3ULL;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    return h ^ (h >> 32);
+}
+
 void ow_dispatch_frame(struct ow_dispatcher *d, int dlt, uint64_t ts_us, uint32_t caplen,
                        uint32_t wirelen, const uint8_t *frame)
 {
@@ -109,7 +130,7 @@ void ow_dispatch_frame(struct ow_dispatcher *d, int dlt, uint64_t ts_us, uint32_
     bool from_a;
     ow_flow_key_from_packet(&pkt, &key, &from_a);
     uint64_t h = ow_flow_key_hash(&key);
-    struct ow_worker *w = &d->workers[(h >> 32) % d->nworkers];
+    struct ow_worker *w = &d->workers[host_pair_hash(&key) % d->nworkers];
     size_t len = sizeof(struct ow_msg_packet) + caplen;
     struct ow_msg_packet *m = reserve(d, &w->in[d->reader_index], len);
     if (!m) {
