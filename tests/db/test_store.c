@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -692,6 +694,41 @@ static void test_record_roundtrip_exact(void **state)
     ow_store_close(st);
 }
 
+/* Several processes opening the same new file at once: one migrates, the others wait for
+ * its lock, see the new version and carry on. */
+static void test_concurrent_first_open(void **state)
+{
+    struct fixture_dir *d = *state;
+    enum { PROCS = 4 };
+    pid_t pids[PROCS];
+    for (int i = 0; i < PROCS; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            char err[256];
+            struct ow_store *st = ow_store_open(d->db, err, sizeof err);
+            if (!st) {
+                fprintf(stderr, "child %d: %s\n", i, err);
+                _exit(1);
+            }
+            struct ow_run_info info = { .kind = "replay", .source = "child" };
+            int ok = ow_store_begin_run(st, &info) > 0;
+            ow_store_close(st);
+            _exit(ok ? 0 : 2);
+        }
+    }
+    for (int i = 0; i < PROCS; i++) {
+        int status = 0;
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    struct ow_store *st = open_store(d->db);
+    assert_int_equal(ow_store_schema_version(st), ow_migrations_latest());
+    assert_int_equal(query_int(ow_store_handle(st), "SELECT count(*) FROM runs"), PROCS);
+    ow_store_close(st);
+}
+
 /* WAL: a reader is not blocked by an open write batch and sees only committed rows. */
 static void test_reader_during_open_batch(void **state)
 {
@@ -801,6 +838,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rule_hits, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_runs_and_batches, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_record_roundtrip_exact, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_concurrent_first_open, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_reader_during_open_batch, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_hostile_rows, setup_dir, teardown_dir),
     };
