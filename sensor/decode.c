@@ -19,6 +19,10 @@
 #define MAX_GTP_EXT_HEADERS 16
 
 #define GTPU_PORT 2152
+#define CAPWAP_DATA_PORT 5247
+
+/* packet.h has no bit for CAPWAP yet; this is the next free one (to be named there). */
+#define TUNNEL_CAPWAP (1u << 5)
 
 enum {
     ETHERTYPE_IPV4 = 0x0800,
@@ -32,6 +36,10 @@ enum {
     ETHERTYPE_PPPOE_SESSION = 0x8864,
     ETHERTYPE_QINQ = 0x88a8,
     ETHERTYPE_QINQ_OLD = 0x9100,
+    ETHERTYPE_FABRICPATH = 0x8903,
+    GRE_PROTO_ERSPAN_1_2 = 0x88be,  /* mirrored Ethernet frames (Cisco ERSPAN type I/II) */
+    GRE_PROTO_ERSPAN_3 = 0x22eb,
+    GRE_PROTO_WCCP = 0x883e,        /* WCCP redirect: 4-byte header, then IPv4 */  /* Cisco FabricPath: 2 bytes FTag/TTL, then Ethernet */
 };
 
 enum {
@@ -90,6 +98,7 @@ static void set_payload(struct ow_packet *pkt, uint32_t off, uint32_t end)
 }
 
 static enum ow_decode_status decode_gtpu(struct decoder *d, uint32_t off, uint32_t end);
+static enum ow_decode_status decode_capwap(struct decoder *d, uint32_t off, uint32_t end);
 
 /* off is the first byte after the IP headers, end the end of the IP packet as captured. */
 static enum ow_decode_status decode_transport(struct decoder *d, uint32_t off, uint32_t end)
@@ -122,6 +131,9 @@ static enum ow_decode_status decode_transport(struct decoder *d, uint32_t off, u
         if ((pkt->src.port == GTPU_PORT || pkt->dst.port == GTPU_PORT) &&
             pkt->frag == OW_FRAG_NONE)
             return decode_gtpu(d, off + 8, udp_end);
+        if ((pkt->src.port == CAPWAP_DATA_PORT || pkt->dst.port == CAPWAP_DATA_PORT) &&
+            pkt->frag == OW_FRAG_NONE)
+            return decode_capwap(d, off + 8, udp_end);
         return OW_DECODE_OK;
     }
     case PROTO_SCTP:
@@ -193,6 +205,24 @@ static enum ow_decode_status decode_gtpu(struct decoder *d, uint32_t off, uint32
     return open_tunnel(d, OW_TUNNEL_GTPU, decode_ip, inner, end);
 }
 
+static enum ow_decode_status decode_80211(struct decoder *d, uint32_t off, uint32_t end);
+
+/* CAPWAP data channel (RFC 5415 §4.3): a plain (not DTLS) header of HLEN words carrying an
+ * 802.3 frame, or a native 802.11 frame when T is set and the binding is IEEE 802.11. */
+static enum ow_decode_status decode_capwap(struct decoder *d, uint32_t off, uint32_t end)
+{
+    const uint8_t *f = d->frame;
+    if (!have(off, 8, end) || f[off] != 0x00) return OW_DECODE_OK;
+    uint32_t header_len = (uint32_t)(f[off + 1] >> 3) * 4;
+    bool native = (f[off + 2] & 0x01) != 0;
+    unsigned binding = (f[off + 2] >> 1) & 0x1f;
+    bool fragment = (f[off + 3] & 0x80) != 0;
+    if (header_len < 8 || fragment || !have(off, header_len, end)) return OW_DECODE_OK;
+    if (!native) return open_tunnel(d, TUNNEL_CAPWAP, decode_ethernet, off + header_len, end);
+    if (binding != 1) return OW_DECODE_OK;
+    return open_tunnel(d, TUNNEL_CAPWAP, decode_80211, off + header_len, end);
+}
+
 /* PPP protocol field, compressed (odd first byte, RFC 1661 PFC) or not. */
 static enum ow_decode_status decode_ppp_protocol(struct decoder *d, uint32_t off, uint32_t end)
 {
@@ -236,6 +266,32 @@ static enum ow_decode_status decode_gre_mpls(struct decoder *d, uint32_t off, ui
     return decode_ethertype(d, ETHERTYPE_MPLS, off, end);
 }
 
+/* ERSPAN type II (8-byte header) carries the mirrored frame; type I, which has no header,
+ * is told apart by the GRE sequence number that type II always sends. */
+static enum ow_decode_status decode_erspan_2(struct decoder *d, uint32_t off, uint32_t end)
+{
+    if (!have(off, 8, end)) return OW_DECODE_MALFORMED;
+    return decode_ethernet(d, off + 8, end);
+}
+
+/* ERSPAN type III: 12-byte header, an 8-byte platform subheader when O is set; only frame
+ * type 0 (Ethernet) is read. */
+static enum ow_decode_status decode_erspan_3(struct decoder *d, uint32_t off, uint32_t end)
+{
+    const uint8_t *f = d->frame;
+    if (!have(off, 12, end)) return OW_DECODE_MALFORMED;
+    unsigned frame_type = (f[off + 10] >> 2) & 0x1f;
+    if (frame_type != 0) return OW_DECODE_UNSUPPORTED;
+    uint32_t inner = off + 12 + ((f[off + 11] & 0x01) ? 8 : 0);
+    return decode_ethernet(d, inner, end);
+}
+
+static enum ow_decode_status decode_wccp(struct decoder *d, uint32_t off, uint32_t end)
+{
+    if (!have(off, 4, end)) return OW_DECODE_MALFORMED;
+    return decode_ipv4(d, off + 4, end);
+}
+
 /* GRE (RFC 2784/2890) and PPTP's enhanced GRE (RFC 2637, version 1). */
 static enum ow_decode_status decode_gre(struct decoder *d, uint32_t off, uint32_t end)
 {
@@ -260,6 +316,13 @@ static enum ow_decode_status decode_gre(struct decoder *d, uint32_t off, uint32_
             return open_tunnel(d, OW_TUNNEL_GRE, decode_gre_ethernet, inner, end);
         case ETHERTYPE_MPLS:
             return open_tunnel(d, OW_TUNNEL_GRE, decode_gre_mpls, inner, end);
+        case GRE_PROTO_ERSPAN_1_2:
+            return open_tunnel(d, OW_TUNNEL_GRE,
+                               (flags & 0x1000) ? decode_erspan_2 : decode_gre_ethernet, inner, end);
+        case GRE_PROTO_ERSPAN_3:
+            return open_tunnel(d, OW_TUNNEL_GRE, decode_erspan_3, inner, end);
+        case GRE_PROTO_WCCP:
+            return open_tunnel(d, OW_TUNNEL_GRE, decode_wccp, inner, end);
         default:
             return OW_DECODE_OK;
         }
@@ -477,6 +540,15 @@ static enum ow_decode_status decode_ethertype(struct decoder *d, uint16_t type, 
         return decode_mpls(d, off, end);
     case ETHERTYPE_PPPOE_SESSION:
         return decode_pppoe_session(d, off, end);
+    case ETHERTYPE_FABRICPATH: {
+        /* Ethernet in Ethernet: bounded like a tunnel so stacked headers cannot recurse deep. */
+        if (!have(off, 2, end)) return OW_DECODE_MALFORMED;
+        if (d->depth >= MAX_TUNNEL_DEPTH) return OW_DECODE_UNSUPPORTED;
+        d->depth++;
+        enum ow_decode_status status = decode_ethernet(d, off + 2, end);
+        d->depth--;
+        return status;
+    }
     default:
         return OW_DECODE_NOT_IP;
     }
