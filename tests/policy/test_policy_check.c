@@ -391,6 +391,94 @@ static void test_sha256_and_rules(void **state)
     ow_policy_free(p);
 }
 
+/* The error line must be "PATH:LINE:COL: problem" with LINE and COL numbers. */
+static void assert_error_format(const char *path, const char *err)
+{
+    size_t n = strlen(path);
+    assert_true(strncmp(err, path, n) == 0 && err[n] == ':');
+    char *end;
+    unsigned long line = strtoul(err + n + 1, &end, 10);
+    assert_true(end > err + n + 1 && *end == ':');
+    const char *colp = end + 1;
+    strtoul(colp, &end, 10);
+    assert_true(end > colp && end[0] == ':' && end[1] == ' ' && end[2] != '\0');
+    (void)line;
+}
+
+/* Hostile input: every truncation of the sample and random byte damage either load or
+ * fail with a positioned error, never crash (the suite also runs under ASan/UBSan). */
+static void test_damaged_sample(void **state)
+{
+    (void)state;
+    char src[512], path[512], err[512];
+    if (!sample_path(src, sizeof src))
+        skip();
+    FILE *f = fopen(src, "rb");
+    assert_non_null(f);
+    static char text[16384];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    assert_true(len > 100 && len < sizeof text - 1);
+    static char copy[16384];
+    size_t loaded = 0, refused = 0;
+    for (size_t cut = 0; cut <= len; cut += 3) {
+        memcpy(copy, text, cut);
+        copy[cut] = '\0';
+        write_fixture("cut.yaml", copy, path, sizeof path);
+        struct ow_policy *p = ow_policy_load(path, NULL, NULL, err, sizeof err);
+        if (p) {
+            loaded++;
+            ow_policy_free(p);
+        } else {
+            refused++;
+            assert_error_format(path, err);
+        }
+    }
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 1500; i++) {
+        memcpy(copy, text, len + 1);
+        for (int k = 0; k < 3; k++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            size_t at = (size_t)(x % len);
+            char b = (char)(x >> 32);
+            copy[at] = b ? b : ' ';
+        }
+        write_fixture("damaged.yaml", copy, path, sizeof path);
+        struct ow_policy *p = ow_policy_load(path, NULL, NULL, err, sizeof err);
+        if (p) {
+            loaded++;
+            ow_policy_free(p);
+        } else {
+            refused++;
+            assert_error_format(path, err);
+        }
+    }
+    assert_true(refused > 100);
+    assert_true(loaded > 0);   /* the full file, at least */
+}
+
+/* Anchors and aliases are YAML: they work, and they cannot smuggle in a second rule id. */
+static void test_aliases(void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    write_fixture("alias.yaml", HEAD
+                  "  - {id: a, kind: operations, from: &n ne, to: mdf, service: &s {proto: tcp, ports: [22]}}\n"
+                  "  - {id: b, kind: operations, from: mdf, to: *n, service: *s}\n", path, sizeof path);
+    struct ow_policy *p = ow_policy_load(path, NULL, NULL, err, sizeof err);
+    if (!p)
+        fprintf(stderr, "%s\n", err);
+    assert_non_null(p);
+    struct ow_flow_record r = make_flow("10.2.0.1", 1, "10.1.0.9", 22, 6, "SSH", "2026-01-01T00:00:00Z");
+    ow_policy_evaluate(p, &r);
+    assert_string_equal(r.verdict.rule, "b");
+    ow_policy_free(p);
+    write_fixture("alias-dup.yaml", HEAD "  - &r {id: a, kind: operations, from: ne, to: mdf}\n  - *r\n",
+                  path, sizeof path);
+    assert_null(ow_policy_load(path, NULL, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "duplicate rule id 'a'"));
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -406,6 +494,8 @@ int main(void)
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_sample_with_ndpi),
         cmocka_unit_test(test_sha256_and_rules),
+        cmocka_unit_test(test_damaged_sample),
+        cmocka_unit_test(test_aliases),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }
