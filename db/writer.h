@@ -20,6 +20,9 @@ struct ow_writer {
     struct ow_worker *workers;
     size_t nworkers;
     FILE *jsonl;                   /* NULL: no streaming */
+    FILE *pending;                 /* writer-private: the open batch's JSON lines */
+    char *pending_buf;
+    size_t pending_len;
     _Atomic uint64_t flows_written;
     _Atomic uint64_t alerts_written;
     bool failed;                   /* a store write failed; err says why */

@@ -15,6 +15,7 @@ struct ow_engine_opts {
     const char *jsonl_path;       /* NULL: none; "-": stdout */
     int threads;
     size_t max_flows;             /* whole engine; split across workers */
+    uint64_t evidence_mb;         /* evidence packets kept per run (MiB); 0 = default 1024 */
     struct ow_ndpi_config ndpi;
     bool progress;                /* progress on stderr (only when it is a terminal) */
     /* capture only */

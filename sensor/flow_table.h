@@ -13,6 +13,7 @@
 
 struct ndpi_flow_struct;
 struct ow_li_stream;
+struct ow_evidence_buf;
 
 /* Timeout classes; each has its own idle timeout and LRU list. */
 enum ow_timeout_class {
@@ -36,6 +37,9 @@ struct ow_flow {
     bool ndpi_completed;              /* nDPI decided; state freed */
     bool classified;                  /* nDPI and LI both final, verdict evaluated */
     uint64_t packets;                 /* this slice's packets, both directions */
+
+    struct ow_evidence_buf *evidence; /* packets kept for a possible alert, or NULL */
+    bool evidence_done;               /* nothing more to keep for this flow */
 
     struct ndpi_flow_struct *ndpi;    /* NULL once decided */
     struct ow_li_stream *li;          /* NULL once decided */

@@ -36,6 +36,12 @@ struct ow_msg_end {
 struct ow_msg_flow {
     uint32_t type;
     struct ow_flow_record rec;
+    /* An anomalous flow's packets as a complete pcap file image (malloc'd; the writer owns
+     * and frees it), or NULL. */
+    uint8_t *evidence;
+    uint32_t evidence_len;
+    uint32_t evidence_packets;
+    uint8_t  evidence_truncated;   /* the per-flow or per-run cap cut it short */
 };
 
 #endif

@@ -10,6 +10,7 @@
 #include "classifiers/ndpi_flow.h"
 #include "classifiers/policy/policy.h"
 #include "sensor/community_id.h"
+#include "sensor/evidence_buf.h"
 #include "sensor/messages.h"
 
 const uint32_t ow_idle_timeout_s[OW_TC_COUNT] = {
@@ -31,6 +32,7 @@ int ow_worker_init(struct ow_worker *w, int index, size_t n_in, size_t in_ring_b
     w->ndpi = ndpi;
     w->policy = policy;
     w->n_in = n_in;
+    w->evidence_budget = cfg->evidence_budget;
     w->in = calloc(n_in, sizeof *w->in);
     w->in_ended = calloc(n_in, sizeof *w->in_ended);
     if (!w->in || !w->in_ended)
@@ -91,6 +93,16 @@ static void set_app_proto(struct ow_flow_record *rec)
     rec->app_proto[n] = '\0';
 }
 
+static void drop_evidence(struct ow_worker *w, struct ow_flow *f)
+{
+    if (f->evidence) {
+        w->evidence_used -= f->evidence->len;
+        ow_evidence_free(f->evidence);
+        f->evidence = NULL;
+    }
+    f->evidence_done = true;
+}
+
 static void evaluate(struct ow_worker *w, struct ow_flow *f)
 {
     set_app_proto(&f->rec);
@@ -99,6 +111,32 @@ static void evaluate(struct ow_worker *w, struct ow_flow *f)
     else
         f->rec.verdict.status = OW_VERDICT_UNEVALUATED;
     f->classified = true;
+    if (f->rec.verdict.status != OW_VERDICT_ANOMALY)
+        drop_evidence(w, f);    /* only an alert's flow keeps its packets */
+}
+
+/* Keeps the packet for the flow's evidence: every flow's first packets until its verdict,
+ * then an anomaly's up to the per-flow cap, within the run's budget. */
+static void keep_evidence(struct ow_worker *w, struct ow_flow *f, const struct ow_msg_packet *m)
+{
+    if (!f->evidence || f->evidence_done)
+        return;
+    bool anomaly = f->classified && f->rec.verdict.status == OW_VERDICT_ANOMALY;
+    uint32_t max_pkts = anomaly ? OW_EVIDENCE_FLOW_PKTS : OW_EVIDENCE_PREVERDICT_PKTS;
+    uint32_t max_bytes = anomaly ? OW_EVIDENCE_FLOW_BYTES : OW_EVIDENCE_PREVERDICT_BYTES;
+    uint32_t before = f->evidence->len;
+    if (w->evidence_used + 16u + m->pkt.caplen > w->evidence_budget) {
+        f->evidence->truncated = true;
+        f->evidence_done = true;
+        w->evidence_budget_hit = true;
+        return;
+    }
+    if (!ow_evidence_add(f->evidence, m->pkt.ts_us, m->pkt.caplen, m->pkt.wirelen,
+                         (const uint8_t *)(m + 1), max_pkts, max_bytes)) {
+        if (anomaly)
+            f->evidence_done = true;   /* cap reached */
+    }
+    w->evidence_used += f->evidence->len - before;
 }
 
 /* Classification is final when nDPI and the LI stream have both decided. */
@@ -149,6 +187,16 @@ static void emit_flow(struct ow_worker *w, struct ow_flow *f, uint8_t reason)
     struct ow_msg_flow *m = slot;
     m->type = OW_MSG_FLOW;
     m->rec = f->rec;
+    m->evidence = NULL;
+    m->evidence_len = m->evidence_packets = 0;
+    m->evidence_truncated = 0;
+    if (f->evidence && f->rec.verdict.status == OW_VERDICT_ANOMALY && f->evidence->packets) {
+        bool truncated;
+        m->evidence = ow_evidence_take(f->evidence, &m->evidence_len, &m->evidence_packets, &truncated);
+        m->evidence_truncated = truncated;
+        f->evidence = NULL;    /* the writer owns it now; it stays counted in the run's budget */
+    }
+    drop_evidence(w, f);       /* later slices of a long flow carry no evidence */
     ow_ring_commit(&w->out);
 }
 
@@ -239,6 +287,9 @@ static struct ow_flow *new_flow(struct ow_worker *w, const struct ow_msg_packet 
     }
     start_record(f, &m->pkt, from_a, m->key_hash);
     f->ndpi = ow_ndpi_flow_new();
+    if (w->policy && w->evidence_budget)
+        f->evidence = ow_evidence_new(m->dlt);
+    f->evidence_done = f->evidence == NULL;
     if (m->pkt.l4_proto == 6 || m->pkt.l4_proto == 17)
         f->li = ow_li_stream_new(m->pkt.l4_proto);
     if (!f->ndpi)
@@ -321,6 +372,7 @@ static void handle_packet(struct ow_worker *w, const struct ow_msg_packet *m)
     rec->tunnels |= pkt->tunnels;
     if (pkt->l4_proto == 6)
         update_tcp_state(f, pkt, toserver);
+    keep_evidence(w, f, m);
 
     if (pkt->frag == OW_FRAG_LATER) {
         rec->later_fragments++;   /* no L4 header: nothing for the classifiers */

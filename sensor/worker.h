@@ -18,6 +18,7 @@ struct ow_policy;
 
 struct ow_worker_config {
     size_t max_flows;        /* per worker */
+    uint64_t evidence_budget;  /* bytes of evidence packets per worker and run; 0 = none */
 };
 
 struct ow_worker {
@@ -30,6 +31,8 @@ struct ow_worker {
     struct ow_ndpi_module *ndpi;
     const struct ow_policy *policy;
     struct ow_flow_table table;
+    uint64_t evidence_budget, evidence_used;
+    bool evidence_budget_hit;   /* some evidence was cut by the run's cap */
 
     /* Read by other threads only after join, or approximately for the health page. */
     _Atomic uint64_t packets;
