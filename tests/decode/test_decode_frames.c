@@ -368,12 +368,13 @@ static void test_pptp_gre(void **state)
     struct ow_packet pkt;
     fb_eth(&f, 0x0800);
     uint32_t outer = fb_ipv4_begin(&f, GRE, "198.51.100.1", "198.51.100.2", 1, 0);
-    fb_be16(&f, 0x3001);                         /* K, S, version 1 */
+    fb_be16(&f, 0x3081);                         /* K, S, A, version 1 */
     fb_be16(&f, 0x880b);
     uint32_t len_at = f.len;
     fb_be16(&f, 0);                              /* payload length */
     fb_be16(&f, 0x0042);                         /* call id */
     fb_be32(&f, 5);                              /* sequence */
+    fb_be32(&f, 4);                              /* acknowledgment */
     uint32_t ppp = f.len;
     fb_u8(&f, 0xff);
     fb_u8(&f, 0x03);
@@ -486,9 +487,9 @@ static void test_gtpu(void **state)
     assert_int_equal(pkt.l4_proto, UDP);
 }
 
-static void build_ipv4_udp_at(struct fb *f, uint16_t l3_type_unused)
+/* IPv4 / UDP 111 -> 222 / "data", appended after whatever link header f already holds. */
+static void build_ipv4_udp_at(struct fb *f)
 {
-    (void)l3_type_unused;
     uint32_t ip = fb_ipv4_begin(f, UDP, "127.0.0.1", "127.0.0.2", 1, 0);
     uint32_t udp = fb_udp_begin(f, 111, 222);
     fb_text(f, "data");
@@ -513,50 +514,50 @@ static void test_link_types(void **state)
 
     f = (struct fb){ .len = 0 };                 /* Linux cooked v1 */
     fb_be16(&f, 0); fb_be16(&f, 1); fb_be16(&f, 6); fb_zeros(&f, 8); fb_be16(&f, 0x0800);
-    build_ipv4_udp_at(&f, 0);
+    build_ipv4_udp_at(&f);
     expect_udp_at(DLT_LINUX_SLL, &f, 16);
 
     f = (struct fb){ .len = 0 };                 /* Linux cooked v2 */
     fb_be16(&f, 0x0800); fb_be16(&f, 0); fb_be32(&f, 2); fb_be16(&f, 1);
     fb_u8(&f, 0); fb_u8(&f, 6); fb_zeros(&f, 8);
-    build_ipv4_udp_at(&f, 0);
+    build_ipv4_udp_at(&f);
     expect_udp_at(DLT_LINUX_SLL2, &f, 20);
 
     f = (struct fb){ .len = 0 };                 /* BSD loopback, little-endian host */
     fb_u8(&f, 2); fb_zeros(&f, 3);
-    build_ipv4_udp_at(&f, 0);
+    build_ipv4_udp_at(&f);
     expect_udp_at(DLT_NULL, &f, 4);
     f.buf[0] = 0; f.buf[3] = 2;                  /* same, big-endian host / DLT_LOOP */
     expect_udp_at(DLT_NULL, &f, 4);
     expect_udp_at(DLT_LOOP, &f, 4);
 
     f = (struct fb){ .len = 0 };
-    build_ipv4_udp_at(&f, 0);
+    build_ipv4_udp_at(&f);
     expect_udp_at(DLT_RAW, &f, 0);
     expect_udp_at(101, &f, 0);
     expect_udp_at(DLT_IPV4, &f, 0);
 
     f = (struct fb){ .len = 0 };                 /* PPP with address/control */
     fb_u8(&f, 0xff); fb_u8(&f, 0x03); fb_be16(&f, 0x0021);
-    build_ipv4_udp_at(&f, 0);
+    build_ipv4_udp_at(&f);
     expect_udp_at(DLT_PPP, &f, 4);
     expect_udp_at(DLT_PPP_SERIAL, &f, 4);
 
     f = (struct fb){ .len = 0 };                 /* PPP, protocol field compressed */
     fb_u8(&f, 0x21);
-    build_ipv4_udp_at(&f, 0);
+    build_ipv4_udp_at(&f);
     expect_udp_at(DLT_PPP, &f, 1);
 
     f = (struct fb){ .len = 0 };                 /* Cisco HDLC, also seen on PPP_SERIAL */
     fb_u8(&f, 0x0f); fb_u8(&f, 0x00); fb_be16(&f, 0x0800);
-    build_ipv4_udp_at(&f, 0);
+    build_ipv4_udp_at(&f);
     expect_udp_at(DLT_C_HDLC, &f, 4);
     expect_udp_at(DLT_PPP_SERIAL, &f, 4);
 
     f = (struct fb){ .len = 0 };                 /* 802.3 length + LLC/SNAP */
     fb_eth(&f, 0);
     fb_u8(&f, 0xaa); fb_u8(&f, 0xaa); fb_u8(&f, 0x03); fb_zeros(&f, 3); fb_be16(&f, 0x0800);
-    build_ipv4_udp_at(&f, 0);
+    build_ipv4_udp_at(&f);
     fb_patch_be16(&f, 12, (uint16_t)(f.len - 14));
     expect_udp_at(DLT_EN10MB, &f, 22);
 
@@ -564,7 +565,7 @@ static void test_link_types(void **state)
     fb_u8(&f, 0); fb_u8(&f, 0); fb_u8(&f, 8); fb_u8(&f, 0); fb_be32(&f, 0);
     fb_u8(&f, 0x88); fb_u8(&f, 0x01); fb_zeros(&f, 22); fb_be16(&f, 0);
     fb_u8(&f, 0xaa); fb_u8(&f, 0xaa); fb_u8(&f, 0x03); fb_zeros(&f, 3); fb_be16(&f, 0x0800);
-    build_ipv4_udp_at(&f, 0);
+    build_ipv4_udp_at(&f);
     expect_udp_at(DLT_IEEE802_11_RADIO, &f, 8 + 26 + 8);
 
     f = (struct fb){ .len = 0 };                 /* raw IPv6 on DLT_RAW and DLT_IPV6 */
@@ -671,6 +672,96 @@ static void test_sctp_and_icmp(void **state)
     assert_int_equal(pkt.payload_len, 28);
 }
 
+/* Ethernet / IPv4 / GRE with sequence / ERSPAN II header / Ethernet / IPv4 / UDP. */
+static void test_erspan_and_fabricpath(void **state)
+{
+    (void)state;
+    struct fb f = { .len = 0 };
+    struct ow_packet pkt;
+    fb_eth(&f, 0x0800);
+    uint32_t outer = fb_ipv4_begin(&f, GRE, "10.0.0.1", "10.0.0.2", 1, 0);
+    fb_be16(&f, 0x1000);
+    fb_be16(&f, 0x88be);
+    fb_be32(&f, 1);                              /* sequence */
+    fb_be32(&f, 0x10640001);                     /* ERSPAN II: version 1, VLAN 100, session 1 */
+    fb_be32(&f, 0);
+    fb_eth(&f, 0x0800);
+    uint32_t inner = fb_ipv4_begin(&f, UDP, "192.168.7.1", "192.168.7.2", 1, 0);
+    uint32_t udp = fb_udp_begin(&f, 161, 40000);
+    fb_udp_end(&f, udp);
+    fb_ipv4_end(&f, inner);
+    fb_ipv4_end(&f, outer);
+    assert_int_equal(decode_fb(DLT_EN10MB, &f, &pkt), OW_DECODE_OK);
+    assert_int_equal(pkt.tunnels, OW_TUNNEL_GRE);
+    assert_addr(&pkt.src, "192.168.7.1");
+    assert_int_equal(pkt.src.port, 161);
+    assert_int_equal(pkt.l3_off, 14 + 20 + 8 + 8 + 14);
+
+    f = (struct fb){ .len = 0 };                 /* FabricPath: outer MACs, 0x8903, FTag/TTL */
+    fb_eth(&f, 0x8903);
+    fb_be16(&f, 0x0001);
+    fb_eth(&f, 0x8100);
+    fb_vlan(&f, 7, 0x0800);
+    build_ipv4_udp_at(&f);
+    assert_int_equal(decode_fb(DLT_EN10MB, &f, &pkt), OW_DECODE_OK);
+    assert_int_equal(pkt.vlan_id, 7);
+    assert_int_equal(pkt.l3_off, 16 + 14 + 4);
+    assert_int_equal(pkt.dst.port, 222);
+
+    /* FabricPath headers stacked without end: bounded, no deep recursion. */
+    f = (struct fb){ .len = 0 };
+    for (int i = 0; i < 100; i++) {
+        fb_eth(&f, 0x8903);
+        fb_be16(&f, 0);
+    }
+    assert_int_equal(decode_fb(DLT_EN10MB, &f, &pkt), OW_DECODE_UNSUPPORTED);
+}
+
+/* Ethernet / IPv4 / UDP 5247 / CAPWAP (HLEN 2 words, T=1, WBID=1) / 802.11 data / SNAP / IPv4. */
+static void test_capwap(void **state)
+{
+    (void)state;
+    struct fb f = { .len = 0 };
+    struct ow_packet pkt;
+    fb_eth(&f, 0x0800);
+    uint32_t outer = fb_ipv4_begin(&f, UDP, "192.168.10.10", "192.168.10.9", 1, 0);
+    uint32_t udp = fb_udp_begin(&f, 12380, 5247);
+    fb_u8(&f, 0x00);
+    fb_u8(&f, 2 << 3);
+    fb_u8(&f, (1 << 1) | 1);
+    fb_u8(&f, 0x00);
+    fb_be32(&f, 0);
+    fb_u8(&f, 0x08); fb_u8(&f, 0x01); fb_zeros(&f, 22);         /* data, to-DS */
+    fb_u8(&f, 0xaa); fb_u8(&f, 0xaa); fb_u8(&f, 0x03); fb_zeros(&f, 3); fb_be16(&f, 0x0800);
+    build_ipv4_udp_at(&f);
+    fb_udp_end(&f, udp);
+    fb_ipv4_end(&f, outer);
+    assert_int_equal(decode_fb(DLT_EN10MB, &f, &pkt), OW_DECODE_OK);
+    assert_int_equal(pkt.tunnels, 1u << 5);
+    assert_int_equal(pkt.src.port, 111);
+    assert_int_equal(pkt.l3_off, 14 + 20 + 8 + 8 + 24 + 8);
+
+    f.buf[14 + 20 + 8] = 0x01;                   /* DTLS preamble: the CAPWAP flow itself */
+    assert_int_equal(decode_fb(DLT_EN10MB, &f, &pkt), OW_DECODE_OK);
+    assert_int_equal(pkt.tunnels, 0);
+    assert_int_equal(pkt.dst.port, 5247);
+}
+
+/* The first fragment of a GRE packet is the GRE flow, like the later fragments that follow. */
+static void test_fragmented_tunnel_is_not_opened(void **state)
+{
+    (void)state;
+    struct fb f;
+    struct ow_packet pkt;
+    build_gre(&f, 0x0000, 0x0800);
+    fb_patch_be16(&f, 14 + 6, 0x2000);           /* MF */
+    assert_int_equal(decode_fb(DLT_EN10MB, &f, &pkt), OW_DECODE_OK);
+    assert_int_equal(pkt.frag, OW_FRAG_FIRST);
+    assert_int_equal(pkt.tunnels, 0);
+    assert_int_equal(pkt.l4_proto, GRE);
+    assert_addr(&pkt.src, "203.0.113.1");
+}
+
 /* Every prefix of a frame decodes to MALFORMED or OK; when OK, everything decode points at
  * lies inside the captured prefix and the ports are ones the frame really carries. */
 static void truncate_everywhere(int dlt, const struct fb *f, const uint16_t (*port_pairs)[2],
@@ -772,6 +863,9 @@ int main(void)
         cmocka_unit_test(test_tunnel_depth_is_bounded),
         cmocka_unit_test(test_gtpu),
         cmocka_unit_test(test_link_types),
+        cmocka_unit_test(test_erspan_and_fabricpath),
+        cmocka_unit_test(test_capwap),
+        cmocka_unit_test(test_fragmented_tunnel_is_not_opened),
         cmocka_unit_test(test_not_ip_and_unsupported),
         cmocka_unit_test(test_malformed_headers),
         cmocka_unit_test(test_sctp_and_icmp),
