@@ -362,6 +362,18 @@ static bool parse_assets(struct loader *L, yaml_node_t *n)
         L->assets_by_name[pos] = (uint32_t)i;
         L->n_named = i + 1;
     }
+    /* An asset whose every prefix is claimed by more specific assets resolves to no
+     * address at all: rules naming it could never match. */
+    for (size_t i = 0; i < count; i++) {
+        const struct pol_asset *a = &p->assets[i];
+        size_t shadowed = 0;
+        for (size_t k = 0; k < a->n_addrs; k++)
+            shadowed += ow_pt_shadowed(&p->asset_tree, &a->addrs[k]) != 0;
+        if (shadowed == a->n_addrs)
+            return fail(L, node_at(L, n->data.mapping.pairs.start[i].key),
+                        "every address of asset '%s' belongs to a more specific asset: it "
+                        "could never match", a->name);
+    }
     return true;
 }
 

@@ -124,6 +124,29 @@ size_t ow_pt_lookup_all(const struct ow_prefix_tree *t, uint8_t family, const ui
     return found;
 }
 
+/* Every address below node n (excluding n itself) lies in a prefix that ends below n. */
+static int below_covered(const struct ow_prefix_tree *t, uint32_t n, unsigned depth, unsigned bits)
+{
+    if (depth == bits)
+        return 0;
+    if (!t->nodes[n].child[0] || !t->nodes[n].child[1])
+        return 0;
+    for (int b = 0; b < 2; b++) {
+        uint32_t c = t->nodes[n].child[b];
+        if (t->nodes[c].value < 0 && !below_covered(t, c, depth + 1, bits))
+            return 0;
+    }
+    return 1;
+}
+
+int ow_pt_shadowed(const struct ow_prefix_tree *t, const struct ow_cidr *p)
+{
+    uint32_t n = t->root[p->family == OW_AF_INET6];
+    for (unsigned i = 0; i < p->plen && n; i++)
+        n = t->nodes[n].child[addr_bit(p->addr, i)];
+    return n && below_covered(t, n, p->plen, family_bits(p->family));
+}
+
 int ow_cidr_contains(const struct ow_cidr *p, uint8_t family, const uint8_t addr[16])
 {
     if (p->family != family)

@@ -87,6 +87,9 @@ static const struct bad_case bad_cases[] = {
       "bad name", 0, 0, "bad asset name" },
     { "version: 1\nnetworks: {management: [10.0.0.0/8]}\nassets:\n  10.1.0.1: {role: lemf, addresses: [10.1.0.1]}\n",
       "10.1.0.1:", 0, 0, "reads as an address" },
+    { "version: 1\nnetworks: {management: [10.0.0.0/8]}\nassets:\n  a: {role: lemf, addresses: [10.1.0.0/31]}\n"
+      "  b: {role: lemf, addresses: [10.1.0.0]}\n  c: {role: lemf, addresses: [10.1.0.1]}\n", "a:", 0, 0,
+      "more specific asset: it could never match" },
     { "version: 1\nnetworks: {management: [10.0.0.0/8]}\nassets: [a, b]\n", "[a", 0, 0, "assets must be a mapping" },
     /* rules: structure */
     { HEAD "  - {id: a, kind: operations, form: ne, to: mdf}\n", "form", 0, 0, "unknown key 'form'" },

@@ -71,6 +71,16 @@ static void test_prefix_tree(void **state)
     assert_int_equal(ow_pt_lookup_all(&t, ep.family, ep.addr, vals, 1), 3);   /* count, capped */
     assert_int_equal(ow_pt_lookup_all(&t, 0, ep.addr, vals, 4), 0);          /* bad family */
 
+    /* shadowing: 10.20.1.0/24 is not covered by 10.20.1.99 alone; a /31 split in two /32s is */
+    assert_false(ow_pt_shadowed(&t, &b));
+    struct ow_cidr pair = cidr("10.40.0.0/31"), lo = cidr("10.40.0.0"), hi = cidr("10.40.0.1");
+    assert_int_equal(ow_pt_insert(&t, &pair, 6, NULL), 0);
+    assert_int_equal(ow_pt_insert(&t, &lo, 7, NULL), 0);
+    assert_false(ow_pt_shadowed(&t, &pair));
+    assert_int_equal(ow_pt_insert(&t, &hi, 8, NULL), 0);
+    assert_true(ow_pt_shadowed(&t, &pair));
+    assert_false(ow_pt_shadowed(&t, &hi));
+
     /* a default route holds everything of its family */
     assert_int_equal(ow_pt_insert(&t, &e, 5, NULL), 0);
     assert_int_equal(lookup(&t, "192.0.2.1", &plen), 5);
