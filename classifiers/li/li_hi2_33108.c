@@ -86,6 +86,8 @@ enum ow_li_parse ow_hi2_33108_parse(const uint8_t *buf, size_t avail, struct ow_
             pos += 2;
             break;
         }
+        if (end == SIZE_MAX && avail - pos < 2)
+            return OW_PARSE_NEED_MORE;
         size_t lim = end == SIZE_MAX || end > avail ? avail : end;
         size_t size = 0;
         r = parse_record(buf + pos, lim - pos, rec, &size);

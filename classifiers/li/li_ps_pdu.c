@@ -72,7 +72,7 @@ static enum ow_li_parse walk_header(const uint8_t *buf, size_t avail, size_t pos
             *next = pos + 2;
             break;
         }
-        if (avail - pos < 1)
+        if (avail - pos < 1 || (end == SIZE_MAX && avail - pos < 2 && buf[pos] == 0))
             return OW_PARSE_NEED_MORE;
         struct ow_ber_hdr h;
         enum ow_li_parse r = ow_ber_read_hdr(buf + pos, avail - pos, &h);

@@ -225,7 +225,7 @@ static uint8_t probe_family(const uint8_t *buf, size_t avail, bool final, bool *
         return FAMILY_HI2_33108;
     bad &= r == OW_PARSE_BAD;
     r = ow_xml_parse(buf, avail, final, &xml);
-    if (r == OW_PARSE_OK)
+    if (r == OW_PARSE_OK || xml.kind != OW_XML_NONE)
         return FAMILY_XML;
     bad &= r == OW_PARSE_BAD;
     *all_bad = bad;

@@ -155,6 +155,13 @@ enum ow_li_parse ow_xml_parse(const uint8_t *buf, size_t avail, int final, struc
     if (i == body_len && !ct)
         return final ? OW_PARSE_BAD : OW_PARSE_NEED_MORE;
 
+    size_t want = 0;
+    if (cl)
+        for (size_t k = 0; k < cl_len && k < 9 && isdigit(cl[k]); k++)
+            want = want * 10 + (size_t)(cl[k] - '0');
+    /* Fields sit further into the body: wait for all of it when its length is known. */
+    int body_complete = final || (cl && body_len >= want);
+
     if (ow_li_memmem(body, body_len, X1_NAMESPACE)) {
         msg->kind = OW_XML_X1;
         msg->root_seen = ow_li_memmem(body, body_len, "X1Request") ||
@@ -162,7 +169,7 @@ enum ow_li_parse ow_xml_parse(const uint8_t *buf, size_t avail, int final, struc
                          ow_li_memmem(body, body_len, "X1TopLevelErrorResponse");
         msg->xid = element_text(body, body_len, "xId", &msg->xid_len);
         msg->target = target_text(body, body_len, &msg->target_len);
-        return OW_PARSE_OK;
+        return body_complete || (!cl && msg->xid) ? OW_PARSE_OK : OW_PARSE_NEED_MORE;
     }
     if (ow_li_memmem(body, body_len, HI1_NAMESPACE)) {
         msg->kind = OW_XML_HI1;
@@ -171,12 +178,5 @@ enum ow_li_parse ow_xml_parse(const uint8_t *buf, size_t avail, int final, struc
     }
 
     /* Namespaces sit in the first element; give the body a fair chance to arrive. */
-    if (cl) {
-        size_t want = 0;
-        for (size_t k = 0; k < cl_len && k < 9 && isdigit(cl[k]); k++)
-            want = want * 10 + (size_t)(cl[k] - '0');
-        if (body_len >= want)
-            return OW_PARSE_BAD;
-    }
-    return final ? OW_PARSE_BAD : OW_PARSE_NEED_MORE;
+    return body_complete ? OW_PARSE_BAD : OW_PARSE_NEED_MORE;
 }
