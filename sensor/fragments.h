@@ -1,6 +1,8 @@
 /* fragments.h — remembers the ports of IP first fragments so that later fragments (which
  * carry no transport header) join the same flow. Fixed size, allocated once; entries age
- * out by packet time and the oldest entry of a full bucket is overwritten. No reassembly. */
+ * out by packet time and the oldest entry of a full bucket is overwritten. No reassembly.
+ * One thread per table: use it where packets are still in capture order, before the flow
+ * hash is taken (see docs/decode.md). */
 #ifndef OW_FRAGMENTS_H
 #define OW_FRAGMENTS_H
 
