@@ -43,7 +43,7 @@ static const char *config_file(const char *dir, const char *name, char *buf, siz
 
 enum {
     OPT_POLICY = 1000, OPT_DB, OPT_THREADS, OPT_JSONL, OPT_NDPI_CONFIG, OPT_MAX_FLOWS,
-    OPT_NO_PROGRESS, OPT_LISTEN, OPT_NO_PROMISC, OPT_BUFFER_MB, OPT_SNAPLEN,
+    OPT_NO_PROGRESS, OPT_LISTEN, OPT_NO_PROMISC, OPT_BUFFER_MB, OPT_SNAPLEN, OPT_GAP, OPT_EVIDENCE_MB,
 };
 
 static const char replay_help[] =
@@ -59,6 +59,7 @@ static const char replay_help[] =
     "  --ndpi-config DIR   load protos.txt, categories.txt, risky_domains.txt,\n"
     "                      ja3_fingerprints.csv, sha1_fingerprints.csv from DIR if present\n"
     "  --max-flows N       flows kept in memory at once (default 1000000)\n"
+    "  --evidence-mb N     packets of anomalous flows kept as evidence per run (default 1024)\n"
     "  --no-progress       no progress line on stderr\n";
 
 static const char capture_help[] =
@@ -69,10 +70,13 @@ static const char capture_help[] =
     "records the kernel's and omwitness's own drop counters with the run.\n"
     "\n"
     "  -i, --interface IFACE  interface to capture on (repeatable)\n"
-    "  --policy, --db, --threads, --jsonl, --ndpi-config, --max-flows: as for replay\n"
+    "  --policy, --db, --threads, --jsonl, --ndpi-config, --max-flows, --evidence-mb:\n"
+    "                      as for replay\n"
     "  --no-promisc        do not put the interfaces in promiscuous mode\n"
     "  --buffer-mb N       kernel capture buffer per interface in MiB (default 64)\n"
     "  --snaplen N         bytes captured per packet (default 262144)\n"
+    "  --gap-seconds N     a silence longer than N s on an interface is recorded as a\n"
+    "                      coverage gap (default 300)\n"
     "  --listen ADDR:PORT  serve the web UI while capturing (not built yet)\n";
 
 static int run_command(int argc, char **argv, bool live)
@@ -91,6 +95,8 @@ static int run_command(int argc, char **argv, bool live)
         { "no-promisc", no_argument, NULL, OPT_NO_PROMISC },
         { "buffer-mb", required_argument, NULL, OPT_BUFFER_MB },
         { "snaplen", required_argument, NULL, OPT_SNAPLEN },
+        { "gap-seconds", required_argument, NULL, OPT_GAP },
+        { "evidence-mb", required_argument, NULL, OPT_EVIDENCE_MB },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -140,6 +146,18 @@ static int run_command(int argc, char **argv, bool live)
             if (nifaces == (int)(sizeof ifaces / sizeof ifaces[0]))
                 return ow_usage_error(cmd, "too many interfaces");
             ifaces[nifaces++] = optarg;
+            break;
+        case OPT_EVIDENCE_MB:
+            if (parse_count(optarg, 1, 1048576, &v))
+                return ow_usage_error(cmd, "--evidence-mb takes a number from 1 to 1048576, not '%s'", optarg);
+            o.evidence_mb = (uint64_t)v;
+            break;
+        case OPT_GAP:
+            if (!live)
+                return ow_usage_error(cmd, "--gap-seconds belongs to 'capture'");
+            if (parse_count(optarg, 1, 86400, &v))
+                return ow_usage_error(cmd, "--gap-seconds takes a number from 1 to 86400, not '%s'", optarg);
+            o.gap_seconds = (unsigned)v;
             break;
         case OPT_NO_PROMISC:
         case OPT_BUFFER_MB:

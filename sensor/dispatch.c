@@ -60,6 +60,13 @@ void ow_dispatch_tick(struct ow_dispatcher *d, uint64_t now_us)
     send_all(d, &t, sizeof t);
 }
 
+void ow_dispatch_check_gap(struct ow_dispatcher *d, uint64_t now_us)
+{
+    uint64_t since = d->stats.last_ts_us ? d->stats.last_ts_us : d->started_us;
+    if (d->gap_threshold_us && since && now_us > since + d->gap_threshold_us)
+        atomic_fetch_add_explicit(&d->stats.gaps, 1, memory_order_relaxed);
+}
+
 void ow_dispatch_end(struct ow_dispatcher *d)
 {
     struct ow_msg_end e = { .type = OW_MSG_END };
@@ -93,6 +100,8 @@ void ow_dispatch_frame(struct ow_dispatcher *d, int dlt, uint64_t ts_us, uint32_
     struct ow_reader_stats *s = &d->stats;
     atomic_fetch_add_explicit(&s->packets, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->bytes, wirelen, memory_order_relaxed);
+    if (d->gap_threshold_us && s->last_ts_us && ts_us > s->last_ts_us + d->gap_threshold_us)
+        atomic_fetch_add_explicit(&s->gaps, 1, memory_order_relaxed);
     if (!s->first_ts_us || ts_us < s->first_ts_us)
         s->first_ts_us = ts_us;
     if (ts_us > s->last_ts_us)

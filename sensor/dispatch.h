@@ -17,6 +17,7 @@ struct ow_reader_stats {
     _Atomic uint64_t packets, bytes;
     _Atomic uint64_t malformed, not_ip, unsupported, orphan_fragments;
     _Atomic uint64_t internal_drops;     /* worker ring full (live capture only) */
+    _Atomic uint64_t gaps;               /* live: silences longer than gap_threshold_us */
     uint64_t first_ts_us, last_ts_us;
 };
 
@@ -28,6 +29,8 @@ struct ow_dispatcher {
     struct ow_frag_table *frags;
     uint64_t max_ts_us;           /* packet time, never going backwards */
     uint64_t last_tick_s;
+    uint64_t gap_threshold_us;    /* live only; 0 = gaps not counted */
+    uint64_t started_us;          /* live: when capture began (a silence from the start is a gap too) */
     struct ow_reader_stats stats;
 };
 
@@ -41,6 +44,10 @@ void ow_dispatch_frame(struct ow_dispatcher *d, int dlt, uint64_t ts_us, uint32_
 
 /* Tells every worker that time is now_us (flows idle past their timeout end). */
 void ow_dispatch_tick(struct ow_dispatcher *d, uint64_t now_us);
+
+/* Live capture: counts a gap if the source has been silent past the threshold at now_us
+ * (called when capture stops, for a silence still running). */
+void ow_dispatch_check_gap(struct ow_dispatcher *d, uint64_t now_us);
 
 /* Tells every worker this reader is done. */
 void ow_dispatch_end(struct ow_dispatcher *d);

@@ -174,6 +174,7 @@ static int engine_finish(struct engine *e, struct ow_dispatcher *const *readers,
         st.packets_malformed += s->malformed + s->orphan_fragments;
         st.packets_not_ip += s->not_ip + s->unsupported;
         st.internal_drops += s->internal_drops;
+        st.gaps += s->gaps;
         if (s->first_ts_us && (!st.first_ts_us || s->first_ts_us < st.first_ts_us))
             st.first_ts_us = s->first_ts_us;
         if (s->last_ts_us > st.last_ts_us)
@@ -441,9 +442,12 @@ int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int n
     memset(&e, 0, sizeof e);
     int rc = sources ? engine_setup(&e, o, (size_t)nifaces) : 1;
     int ninit = 0;
-    for (; !rc && ninit < nifaces; ninit++)
+    for (; !rc && ninit < nifaces; ninit++) {
         if (ow_dispatch_init(&src[ninit].d, e.workers, (size_t)e.nworkers, (size_t)ninit, true))
             rc = 1;
+        src[ninit].d.gap_threshold_us = (uint64_t)(o->gap_seconds ? o->gap_seconds : 300) * 1000000u;
+        src[ninit].d.started_us = wall_us();
+    }
     if (!rc) {
         struct ow_run_info info = {
             .kind = "capture", .source = sources, .source_sha256 = "",
@@ -477,8 +481,10 @@ int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int n
         uint64_t kdrops = 0;
         bool clean = true;
         struct ow_dispatcher **ds = calloc((size_t)nifaces, sizeof *ds);
+        uint64_t stopped = wall_us();
         for (int i = 0; i < nifaces; i++) {
             pthread_join(src[i].thread, NULL);
+            ow_dispatch_check_gap(&src[i].d, stopped);
             struct pcap_stat ps;
             if (pcap_stats(src[i].pc, &ps) == 0)
                 kdrops += (uint64_t)ps.ps_drop + ps.ps_ifdrop;

@@ -22,6 +22,7 @@ struct ow_engine_opts {
     bool promisc;
     int buffer_mb;
     int snaplen;
+    unsigned gap_seconds;         /* silence on an interface longer than this is a gap (default 300) */
 };
 
 int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfiles);
