@@ -1,6 +1,6 @@
 /* policy_index.c — the rule index that keeps evaluation fast with thousands of rules: rules
- * are filed under each server key their `to` names (an asset, or a CIDR in a second prefix
- * tree), and within a key by server port. A flow then looks at the few rules that could
+ * are filed under each server key their `to` names (an asset, a role, or a CIDR in a second
+ * prefix tree), and within a key by server port. A flow then looks at the few rules that could
  * concern its server instead of scanning them all. The index only narrows: every candidate
  * is still matched in full (policy_eval.c), so a superset is harmless. */
 #include "classifiers/policy/policy_internal.h"
@@ -98,10 +98,8 @@ int pol_index_build(struct ow_policy *p)
                 if (bucket_add(&p->asset_buckets[it->asset], r, (uint32_t)ri) != 0)
                     return -1;
             } else if (it->type == POL_SEL_ROLE) {
-                for (size_t a = 0; a < p->n_assets; a++)
-                    if (p->assets[a].role == it->role &&
-                        bucket_add(&p->asset_buckets[a], r, (uint32_t)ri) != 0)
-                        return -1;
+                if (bucket_add(&p->role_buckets[it->role], r, (uint32_t)ri) != 0)
+                    return -1;
             } else {
                 int32_t slot = (int32_t)p->n_cidr_buckets;
                 int rc = ow_pt_insert(&p->to_cidr_tree, &it->cidr, slot, &slot);
@@ -128,6 +126,8 @@ int pol_index_build(struct ow_policy *p)
         bucket_finish(&p->asset_buckets[a]);
     for (size_t c = 0; c < p->n_cidr_buckets; c++)
         bucket_finish(&p->cidr_buckets[c]);
+    for (size_t r = 0; r < OW_ROLE_COUNT; r++)
+        bucket_finish(&p->role_buckets[r]);
     return 0;
 }
 
@@ -140,6 +140,9 @@ void pol_index_free(struct ow_policy *p)
     for (size_t c = 0; c < p->n_cidr_buckets; c++)
         bucket_free(&p->cidr_buckets[c]);
     free(p->cidr_buckets);
+    for (size_t r = 0; r < OW_ROLE_COUNT; r++)
+        bucket_free(&p->role_buckets[r]);
+    memset(p->role_buckets, 0, sizeof p->role_buckets);
     p->asset_buckets = NULL;
     p->cidr_buckets = NULL;
     p->n_cidr_buckets = 0;
@@ -205,9 +208,11 @@ int pol_index_candidates(const struct ow_policy *p, const struct ow_endpoint *se
                          int32_t server_asset, struct pol_candidates *c)
 {
     c->n = 0;
-    if (server_asset >= 0 && (size_t)server_asset < p->n_assets &&
-        collect(&p->asset_buckets[server_asset], server->port, c) != 0)
-        return -1;
+    if (server_asset >= 0 && (size_t)server_asset < p->n_assets) {
+        if (collect(&p->asset_buckets[server_asset], server->port, c) != 0 ||
+            collect(&p->role_buckets[p->assets[server_asset].role], server->port, c) != 0)
+            return -1;
+    }
     int32_t slots[129];
     size_t n = ow_pt_lookup_all(&p->to_cidr_tree, server->family, server->addr, slots, 129);
     for (size_t i = 0; i < n && i < 129; i++)

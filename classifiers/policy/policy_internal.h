@@ -104,6 +104,7 @@ struct ow_policy {
 
     /* Index for evaluation (policy_index.c). */
     struct pol_bucket *asset_buckets;   /* one per asset */
+    struct pol_bucket role_buckets[OW_ROLE_COUNT];   /* `to: role:<role>` items */
     struct pol_bucket *cidr_buckets;    /* one per distinct CIDR in a `to` */
     size_t n_cidr_buckets;
     struct ow_prefix_tree to_cidr_tree; /* CIDR -> cidr_buckets index */
