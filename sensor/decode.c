@@ -21,9 +21,6 @@
 #define GTPU_PORT 2152
 #define CAPWAP_DATA_PORT 5247
 
-/* packet.h has no bit for CAPWAP yet; this is the next free one (to be named there). */
-#define TUNNEL_CAPWAP (1u << 5)
-
 enum {
     ETHERTYPE_IPV4 = 0x0800,
     ETHERTYPE_ARP = 0x0806,
@@ -218,9 +215,9 @@ static enum ow_decode_status decode_capwap(struct decoder *d, uint32_t off, uint
     unsigned binding = (f[off + 2] >> 1) & 0x1f;
     bool fragment = (f[off + 3] & 0x80) != 0;
     if (header_len < 8 || fragment || !have(off, header_len, end)) return OW_DECODE_OK;
-    if (!native) return open_tunnel(d, TUNNEL_CAPWAP, decode_ethernet, off + header_len, end);
+    if (!native) return open_tunnel(d, OW_TUNNEL_CAPWAP, decode_ethernet, off + header_len, end);
     if (binding != 1) return OW_DECODE_OK;
-    return open_tunnel(d, TUNNEL_CAPWAP, decode_80211, off + header_len, end);
+    return open_tunnel(d, OW_TUNNEL_CAPWAP, decode_80211, off + header_len, end);
 }
 
 /* PPP protocol field, compressed (odd first byte, RFC 1661 PFC) or not. */

@@ -16,6 +16,7 @@ enum {
     OW_TUNNEL_IPIP = 1u << 2,   /* IPv4/IPv6 in IPv4/IPv6 */
     OW_TUNNEL_PPPOE = 1u << 3,
     OW_TUNNEL_MPLS = 1u << 4,
+    OW_TUNNEL_CAPWAP = 1u << 5,
 };
 
 enum ow_frag_kind {
