@@ -40,6 +40,10 @@ static bool fail_at(struct loader *L, yaml_mark_t m, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* The message quotes the file; keep terminal control bytes out of it. */
+    for (char *c = msg; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     if (L->errlen)
         snprintf(L->err, L->errlen, "%s:%zu:%zu: %s", L->path, m.line + 1, m.column + 1, msg);
     return false;

@@ -63,6 +63,9 @@ static const struct bad_case bad_cases[] = {
     { "version: 1\nnetworks: {management: [10.0.0.1/8]}\n", "10.0.0.1/8", 0, 0, "host bits set" },
     { "version: 1\nnetworks: {management: []}\n", "[]", 0, 0, "empty list" },
     { "version: 1\nnetworks: {mgmt: [10.0.0.0/8]}\n", "mgmt", 0, 0, "unknown key 'mgmt'" },
+    /* control characters from the file do not reach the terminal */
+    { "version: 1\n\"\\e[2Jx\\n\": 1\nnetworks: {management: [10.0.0.0/8]}\n", "\"\\e", 0, 0,
+      "unknown key '?[2Jx?'" },
     { "version: 1\nnetworks: {management: [\"fd00::zz/16\"]}\n", "\"fd00", 0, 0, "bad network" },
     /* assets */
     { "version: 1\nnetworks: {management: [10.0.0.0/8]}\nassets:\n  a: {role: network-elemnt, addresses: [10.1.0.1]}\n",
