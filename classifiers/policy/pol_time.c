@@ -1,12 +1,12 @@
-/* rfc3339.c — strict RFC 3339 parsing and UTC formatting, without the C library's time
+/* pol_time.c — strict RFC 3339 parsing and UTC formatting, without the C library's time
  * zone state (timegm/gmtime_r depend on TZ handling we do not want in a replay). */
-#include "classifiers/policy/rfc3339.h"
+#include "classifiers/policy/pol_time.h"
 
 #include <stdio.h>
 #include <string.h>
 
 /* Howard Hinnant's days_from_civil / civil_from_days, in integer arithmetic. */
-int64_t ow_days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t ow_pol_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -48,7 +48,7 @@ static unsigned days_in_month(unsigned y, unsigned m)
     return m == 2 && leap ? 29 : dm[m - 1];
 }
 
-int ow_rfc3339_parse(const char *t, int64_t *us)
+int ow_pol_time_parse(const char *t, int64_t *us)
 {
     unsigned y, mo, d, h, mi, s;
     size_t len = strlen(t);
@@ -93,13 +93,13 @@ int ow_rfc3339_parse(const char *t, int64_t *us)
     } else {
         return -1;
     }
-    int64_t days = ow_days_from_civil(y, mo, d);
+    int64_t days = ow_pol_days_from_civil(y, mo, d);
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + s - offset_s;
     *us = secs * 1000000 + frac_us;
     return 0;
 }
 
-const char *ow_rfc3339_format(int64_t us, char *buf, size_t buflen)
+const char *ow_pol_time_format(int64_t us, char *buf, size_t buflen)
 {
     int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
     int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
