@@ -1,0 +1,40 @@
+#!/bin/sh
+# run_fuzzers.sh — builds the LI fuzz targets with clang (libFuzzer + ASan + UBSan) and runs
+# each for N seconds (first argument, default 20). Exits non-zero when a target crashes.
+# Seeds come from the shared LI streams and the generated captures' payloads when present.
+set -eu
+SECONDS_PER_TARGET=${1:-20}
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${FUZZ_BUILD_DIR:-"${TMPDIR:-/tmp}/omwitness-fuzz"}   # outside the tree: seeds come from shared data
+SHARED=${OW_SHARED_DATA:-"$SRC/../shared/data"}
+
+if [ ! -f "$BUILD/build.ninja" ]; then
+    CC=clang meson setup "$BUILD" "$SRC" -Dfuzzers=true -Db_lundef=false >/dev/null
+fi
+TARGETS="fuzz_x2x3 fuzz_ps_pdu fuzz_hi2_33108 fuzz_xml fuzz_li_stream"
+for t in $TARGETS; do
+    ninja -C "$BUILD" "tests/fuzz/$t" >/dev/null
+done
+
+status=0
+for t in $TARGETS; do
+    corpus="$BUILD/fuzz-corpus/$t"
+    mkdir -p "$corpus"
+    if [ -d "$SHARED/li-streams" ]; then
+        for f in "$SHARED"/li-streams/*; do
+            head -c 4096 "$f" > "$corpus/seed-$(basename "$f")"
+        done
+    fi
+    echo "== $t (${SECONDS_PER_TARGET}s)"
+    if ! (cd "$BUILD" && "./tests/fuzz/$t" -max_total_time="$SECONDS_PER_TARGET" \
+            -max_len=4096 -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
+            -artifact_prefix="$BUILD/fuzz-corpus/$t-" "$corpus" 2>&1 | tail -n 12); then
+        status=1
+    fi
+    if ls "$BUILD/fuzz-corpus/$t-"crash-* "$BUILD/fuzz-corpus/$t-"leak-* \
+          "$BUILD/fuzz-corpus/$t-"timeout-* >/dev/null 2>&1; then
+        echo "$t: crash artifacts in $BUILD/fuzz-corpus" >&2
+        status=1
+    fi
+done
+exit $status
