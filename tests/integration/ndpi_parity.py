@@ -6,6 +6,7 @@ protocol, the same two endpoints (either order) and the same nDPI protocol name.
 Usage: ndpi_parity.py [--threads N] [--min-percent P] [--report FILE]"""
 import argparse
 import concurrent.futures
+import ipaddress
 import os
 import re
 import sys
@@ -18,6 +19,15 @@ LINE = re.compile(
     r"(?:\[VLAN: \d+\])?\[proto: (?:[A-Za-z0-9_]+:)?[\d.]+/([^\]]+)\]")
 
 
+def addr(text):
+    """Addresses compare as addresses: ndpiReader writes '::' for a single zero group, inet_ntop does not."""
+    text = text.strip("[]")
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return text
+
+
 def reference_flows(result_file):
     flows = []
     with open(result_file, encoding="utf-8", errors="replace") as f:
@@ -25,7 +35,7 @@ def reference_flows(result_file):
             m = LINE.match(line)
             if m:
                 l4, a, pa, b, pb, name = m.groups()
-                flows.append((owtest.l4_number(l4), a.strip("[]"), int(pa), b.strip("[]"), int(pb), name))
+                flows.append((owtest.l4_number(l4), addr(a), int(pa), addr(b), int(pb), name))
     return flows
 
 
@@ -39,7 +49,7 @@ def replay(pcap, config, threads, workdir):
         for ev in owtest.jsonl(open(out, encoding="utf-8").read()):
             if ev.get("event_type") != "flow":
                 continue
-            key = frozenset([(ev["src_ip"], ev["src_port"]), (ev["dest_ip"], ev["dest_port"])])
+            key = frozenset([(addr(ev["src_ip"]), ev["src_port"]), (addr(ev["dest_ip"]), ev["dest_port"])])
             flows.setdefault((owtest.l4_number(ev["proto"]), key), []).append(ev["ndpi"]["protocol"])
     return r.returncode, r.stderr.strip(), flows
 
