@@ -9,7 +9,7 @@ mediation function to the LEMF, NOC SSH, and acme's SSH inside its change window
   3 acme SSH to the core after its window closed                     maintenance_outside_window
   4 acme SSH inside the window to the RAN, which the ticket omits    vendor_unauthorized
   5 Telnet from borealis's jump host, which has no ticket            vendor_unauthorized
-  6 the core's SSH to an internet host on port 443                    egress_external
+  6 the RAN's SSH to an internet host on port 443                     egress_external
   7 TLS to the core's X1 port from a host that is not the ADMF        li_unauthorized
   8 DNS from the RAN to an outside resolver every 30 s                egress_external
 
@@ -100,7 +100,7 @@ def main():
     events.append((at(5, 30), "ssh", (ACME_JUMP, 60200, CORE1, 22)))                      # 3
     events.append((at(2, 30), "ssh", (ACME_JUMP, 60300, RAN1, 22)))                       # 4
     events.append((at(4, 10), "telnet", (BOREALIS_JUMP, 40023, RAN1, 23)))                # 5
-    events.append((at(4, 40), "ssh", (CORE1, 45443, "203.0.113.50", 443)))                # 6
+    events.append((at(4, 40), "ssh", (RAN1, 45443, "203.0.113.50", 443)))                 # 6
     events.append((at(1, 20), "tls", ("10.30.1.50", 42000, CORE1, 8443, "ne-core-1.x1.dc1-om.example")))  # 7
     for i in range(20):                                                                   # 8
         events.append((at(5, 0, 30 * i), "dns", (RAN1, "8.8.8.8", i)))

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Scenario: the sample O&M night (scripts/gen_om_night.py) replayed against the sample policy
+raises exactly one alert of the right kind and severity for each planted incident, and none
+for the authorized SNMP, syslog, NTP, X1, X2, X3, HI2, HI3, NOC SSH and in-window vendor SSH.
+Also checks that the committed examples/sample-om-night.pcap is what the generator writes."""
+import filecmp
+import os
+import subprocess
+import sys
+import tempfile
+
+import owtest
+
+ROOT = os.environ.get("OW_SOURCE_ROOT") or os.path.join(os.path.dirname(__file__), "..", "..")
+INCIDENTS = {   # (client, client port, server, server port) -> (kind, severity)
+    ("10.20.1.12", 38500, "203.0.113.77", 443): ("li_unauthorized", "critical"),       # X2 to a non-mediation host
+    ("10.30.0.10", 50200, "192.0.2.99", 44444): ("li_unauthorized", "critical"),       # HI2 to a host that is not the LEMF
+    ("10.99.0.7", 60200, "10.20.1.11", 22): ("maintenance_outside_window", "high"),    # vendor SSH after its window
+    ("10.99.0.7", 60300, "10.20.2.21", 22): ("vendor_unauthorized", "high"),           # in window, element not on ticket
+    ("10.98.0.4", 40023, "10.20.2.21", 23): ("vendor_unauthorized", "high"),           # Telnet, vendor without ticket
+    ("10.20.2.21", 45443, "203.0.113.50", 443): ("egress_external", "high"),           # element's SSH to the internet
+    ("10.30.1.50", 42000, "10.20.1.11", 8443): ("li_unauthorized", "critical"),        # TLS to X1 port, not the ADMF
+    ("10.20.2.21", 53001, "8.8.8.8", 53): ("egress_external", "high"),                 # DNS to an outside resolver
+}
+AUTHORIZED_APPS = {"snmp-poll": "SNMP", "syslog": "Syslog", "ntp": "NTP", "x1-provisioning": "TLS",
+                   "x2-iri": "X2", "x3-cc": "X3", "hi2-iri": "HI2", "hi3-cc": "HI3", "noc-ssh": "SSH",
+                   "chg-2026-0142": "SSH"}
+
+
+def main():
+    failures = []
+    policy = os.path.join(ROOT, "examples", "sample-policy.yaml")
+    with tempfile.TemporaryDirectory() as work:
+        pcap = os.path.join(work, "night.pcap")
+        subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "gen_om_night.py"), pcap], check=True)
+        if not filecmp.cmp(pcap, os.path.join(ROOT, "examples", "sample-om-night.pcap"), shallow=False):
+            failures.append("examples/sample-om-night.pcap differs from what scripts/gen_om_night.py writes")
+        r = owtest.run(["policy", "check", policy])
+        if r.returncode != 0:
+            failures.append(f"policy check failed: {r.stderr}")
+        db = os.path.join(work, "night.db")
+        r = owtest.run(["replay", "--no-progress", "--threads", "2", "--policy", policy, "--db", db,
+                        "--jsonl", os.path.join(work, "stream.jsonl"), pcap])
+        if r.returncode != 0:
+            failures.append(f"replay exited {r.returncode}: {r.stderr}")
+        alerts = owtest.jsonl(owtest.run(["alerts", "--db", db, "--format", "jsonl"]).stdout)
+        seen = {}
+        for a in alerts:
+            key = (a["src_ip"], a["src_port"], a["dest_ip"], a["dest_port"])
+            seen.setdefault(key, []).append((a["alert"]["kind"], a["alert"]["severity"]))
+            if not a["alert"].get("reason"):
+                failures.append(f"alert {a['alert']['id']} has no reason")
+        for key, want in INCIDENTS.items():
+            got = seen.get(key, [])
+            if got != [want]:
+                failures.append(f"incident {key}: want one {want}, got {got}")
+        for key, got in seen.items():
+            if key not in INCIDENTS:
+                failures.append(f"unexpected alert {key}: {got}")
+        flows = owtest.jsonl(owtest.run(["flows", "--db", db, "--format", "jsonl"]).stdout)
+        authorized = {}
+        for f in flows:
+            key = (f["src_ip"], f["src_port"], f["dest_ip"], f["dest_port"])
+            v = f["verdict"]
+            if key in INCIDENTS:
+                if v["status"] != "anomaly":
+                    failures.append(f"incident flow {key} is {v['status']}")
+                continue
+            if v["status"] != "authorized":
+                failures.append(f"flow {key} {f['app_proto']} should be authorized, is {v}")
+                continue
+            authorized[v["rule"]] = authorized.get(v["rule"], 0) + 1
+            if AUTHORIZED_APPS.get(v["rule"]) != f["app_proto"]:
+                failures.append(f"flow {key} authorized by {v['rule']} as {f['app_proto']}")
+        for rule in AUTHORIZED_APPS:
+            if not authorized.get(rule):
+                failures.append(f"no authorized flow under {rule}")
+        streamed = owtest.jsonl(open(os.path.join(work, "stream.jsonl")).read())
+        if sum(1 for e in streamed if e["event_type"] == "alert") != len(alerts):
+            failures.append("--jsonl did not stream every alert")
+    print(f"scenario: {len(alerts)} alerts for {len(INCIDENTS)} incidents; authorized by rule: {authorized}; "
+          f"{len(failures)} failures")
+    for f in failures:
+        print("FAIL: " + f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
