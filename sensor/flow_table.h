@@ -36,6 +36,7 @@ struct ow_flow {
     bool syn_seen, synack_seen, fin_toserver, fin_toclient, rst_seen;
     bool ndpi_completed;              /* nDPI decided; state freed */
     bool classified;                  /* nDPI and LI both final, verdict evaluated */
+    bool overrun_reported;            /* a slice already carried the maintenance overrun */
     uint64_t packets;                 /* this slice's packets, both directions */
 
     struct ow_evidence_buf *evidence; /* packets kept for a possible alert, or NULL */

@@ -175,8 +175,12 @@ static void community_id_of(struct ow_flow_record *rec)
 static void emit_flow(struct ow_worker *w, struct ow_flow *f, uint8_t reason)
 {
     finish_classifiers(w, f);
-    if (w->policy && f->rec.verdict.status == OW_VERDICT_AUTHORIZED)
-        ow_policy_check_overrun(w->policy, &f->rec);
+    /* A long session reported in slices raises its overrun once: the verdict is restored
+     * after this slice is handed over, and later slices are not checked again. */
+    struct ow_verdict plain = f->rec.verdict;
+    if (w->policy && f->rec.verdict.status == OW_VERDICT_AUTHORIZED && !f->overrun_reported &&
+        ow_policy_check_overrun(w->policy, &f->rec))
+        f->overrun_reported = true;
     f->rec.end_reason = reason;
     community_id_of(&f->rec);
     size_t len = sizeof(struct ow_msg_flow);
@@ -198,6 +202,7 @@ static void emit_flow(struct ow_worker *w, struct ow_flow *f, uint8_t reason)
     }
     drop_evidence(w, f);       /* later slices of a long flow carry no evidence */
     ow_ring_commit(&w->out);
+    f->rec.verdict = plain;
 }
 
 static void end_flow(struct ow_worker *w, struct ow_flow *f, uint8_t reason)
@@ -311,7 +316,6 @@ static void cut_slice(struct ow_worker *w, struct ow_flow *f, uint64_t ts_us)
     rec->pkts_toserver = rec->pkts_toclient = 0;
     rec->bytes_toserver = rec->bytes_toclient = 0;
     rec->later_fragments = 0;
-    rec->verdict.overrun = 0;
     rec->flow_id = make_flow_id(f->hash, ts_us);
 }
 
