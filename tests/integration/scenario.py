@@ -11,6 +11,9 @@ import tempfile
 
 import owtest
 
+sys.path.insert(0, os.path.join(os.environ.get("OW_SOURCE_ROOT") or os.path.join(os.path.dirname(__file__), "..", ".."), "scripts"))
+import pcapgen  # noqa: E402
+
 ROOT = os.environ.get("OW_SOURCE_ROOT") or os.path.join(os.path.dirname(__file__), "..", "..")
 INCIDENTS = {   # (client, client port, server, server port) -> (kind, severity)
     ("10.20.1.12", 38500, "203.0.113.77", 443): ("li_unauthorized", "critical"),       # X2 to a non-mediation host
@@ -25,6 +28,36 @@ INCIDENTS = {   # (client, client port, server, server port) -> (kind, severity)
 AUTHORIZED_APPS = {"snmp-poll": "SNMP", "syslog": "Syslog", "ntp": "NTP", "x1-provisioning": "TLS",
                    "x2-iri": "X2", "x3-cc": "X3", "hi2-iri": "HI2", "hi3-cc": "HI3", "noc-ssh": "SSH",
                    "chg-2026-0142": "SSH"}
+
+
+def overrun_check(work, policy):
+    """acme's in-window SSH that runs from 03:30 to 05:10Z: past its window (ends 04:00Z) and
+    past the 3,600 s active timeout. Two authorized slices, one maintenance_overrun alert."""
+    import calendar
+    failures = []
+    pcap = os.path.join(work, "overrun.pcap")
+    w = pcapgen.PcapWriter(pcap)
+    t0 = calendar.timegm((2026, 2, 10, 3, 30, 0))
+    s = pcapgen.TcpSession(w, t0, "10.99.0.7", 61000, "10.20.1.11", 22).open()
+    s.reply(b"SSH-2.0-OpenSSH_8.4p1\r\n").send(b"SSH-2.0-OpenSSH_9.2p1\r\n")
+    for _ in range(20):                      # a keystroke every 5 minutes for 100 minutes
+        s.send(bytes(48), dt=300).reply(bytes(48), dt=0.05)
+    s.close()
+    w.close()
+    db = os.path.join(work, "overrun.db")
+    r = owtest.run(["replay", "--no-progress", "--policy", policy, "--db", db, pcap])
+    if r.returncode != 0:
+        return [f"overrun replay exited {r.returncode}: {r.stderr}"]
+    flows = owtest.jsonl(owtest.run(["flows", "--db", db, "--format", "jsonl"]).stdout)
+    alerts = owtest.jsonl(owtest.run(["alerts", "--db", db, "--format", "jsonl"]).stdout)
+    if len(flows) != 2 or any(f["verdict"].get("rule") != "chg-2026-0142" or f["verdict"]["status"] != "authorized"
+                              for f in flows):
+        failures.append(f"overrun: want 2 authorized slices under chg-2026-0142, got "
+                        f"{[(f['flow']['start'], f['verdict']) for f in flows]}")
+    kinds = [(a["alert"]["kind"], a["alert"]["severity"]) for a in alerts]
+    if kinds != [("maintenance_overrun", "medium")]:
+        failures.append(f"overrun: want one maintenance_overrun (medium) alert, got {kinds}")
+    return failures
 
 
 def main():
@@ -78,6 +111,7 @@ def main():
         streamed = owtest.jsonl(open(os.path.join(work, "stream.jsonl")).read())
         if sum(1 for e in streamed if e["event_type"] == "alert") != len(alerts):
             failures.append("--jsonl did not stream every alert")
+        failures += overrun_check(work, policy)
     print(f"scenario: {len(alerts)} alerts for {len(INCIDENTS)} incidents; authorized by rule: {authorized}; "
           f"{len(failures)} failures")
     for f in failures:
