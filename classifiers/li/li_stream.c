@@ -381,10 +381,10 @@ static void evaluate(struct ow_li_stream *st, bool final)
         decide(st, label, data_complete > 0 ? 85 : 70);
         return;
     }
-    if (!final)
+    if (!final && !full)
         return;
 
-    /* The flow is over: decide on what was seen. */
+    /* The flow is over, or a full window will teach nothing more: decide on what was seen. */
     if (label != OW_LI_NONE && data_complete > 0) {
         decide(st, label, partial ? 70 : 80);
         return;

@@ -11,7 +11,7 @@ SHARED=${OW_SHARED_DATA:-"$SRC/../shared/data"}
 if [ ! -f "$BUILD/build.ninja" ]; then
     CC=clang meson setup "$BUILD" "$SRC" -Dfuzzers=true -Db_lundef=false >/dev/null
 fi
-TARGETS="fuzz_x2x3 fuzz_ps_pdu fuzz_hi2_33108 fuzz_xml fuzz_li_stream"
+TARGETS="fuzz_ber fuzz_x2x3 fuzz_ps_pdu fuzz_hi2_33108 fuzz_xml fuzz_li_stream"
 for t in $TARGETS; do
     ninja -C "$BUILD" "tests/fuzz/$t" >/dev/null
 done

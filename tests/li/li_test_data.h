@@ -23,6 +23,13 @@ static inline const char *li_test_shared_dir(void)
     return d;
 }
 
+/* cmocka skip with the one-line reason the house rules ask for. */
+#define LI_SKIP_NO_SHARED_DATA()                                                          \
+    do {                                                                                  \
+        print_message("SKIP: OW_SHARED_DATA unset or without pcaps/li (no shared test data)\n"); \
+        skip();                                                                           \
+    } while (0)
+
 /* Reads dir/rel into a malloc'd buffer; NULL on failure. */
 static inline uint8_t *li_test_load(const char *dir, const char *rel, size_t *len)
 {

@@ -131,7 +131,7 @@ static void test_ps_real_hi2(void **state)
     size_t len = 0;
     uint8_t *buf = load_stream("etsi_10_pings_HI2.raw_tcp", &len);
     if (!buf) {
-        skip();   /* OW_SHARED_DATA is not set: no shared test data */
+        LI_SKIP_NO_SHARED_DATA();
         return;
     }
     struct stream_counts c;
@@ -150,7 +150,7 @@ static void test_ps_real_hi3(void **state)
     size_t len = 0;
     uint8_t *buf = load_stream("etsi_10_pings_HI3.raw_tcp", &len);
     if (!buf) {
-        skip();
+        LI_SKIP_NO_SHARED_DATA();
         return;
     }
     struct stream_counts c;
@@ -168,7 +168,7 @@ static void test_ps_real_files(void **state)
     size_t len = 0;
     uint8_t *buf = load_stream("etsi_file.test", &len);
     if (!buf) {
-        skip();
+        LI_SKIP_NO_SHARED_DATA();
         return;
     }
     struct stream_counts c;
@@ -194,7 +194,7 @@ static void test_ps_truncations_and_flips(void **state)
     size_t len = 0;
     uint8_t *buf = load_stream("etsi_10_pings_HI2.raw_tcp", &len);
     if (!buf) {
-        skip();
+        LI_SKIP_NO_SHARED_DATA();
         return;
     }
     struct ow_ps_pdu first;

@@ -40,7 +40,7 @@ static void test_x2_demo(void **state)
     (void)state;
     const char *dir = li_test_shared_dir();
     if (!dir) {
-        skip();   /* OW_SHARED_DATA is not set: no shared test data */
+        LI_SKIP_NO_SHARED_DATA();
         return;
     }
     struct li_test_capture cap;
@@ -62,7 +62,7 @@ static void test_etsi_pings(void **state)
     (void)state;
     const char *dir = li_test_shared_dir();
     if (!dir) {
-        skip();
+        LI_SKIP_NO_SHARED_DATA();
         return;
     }
     struct li_test_capture cap;
@@ -208,7 +208,7 @@ static void test_false_positive_sweep(void **state)
     (void)state;
     const char *dir = li_test_shared_dir();
     if (!dir) {
-        skip();
+        LI_SKIP_NO_SHARED_DATA();
         return;
     }
     unsigned files = 0, skipped = 0;

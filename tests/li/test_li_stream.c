@@ -35,7 +35,7 @@ static void check_stream_file(const char *name, uint8_t want, const char *liid)
 {
     const char *dir = li_test_shared_dir();
     if (!dir) {
-        skip();   /* OW_SHARED_DATA is not set: no shared test data */
+        LI_SKIP_NO_SHARED_DATA();
         return;
     }
     char rel[256];
@@ -70,7 +70,7 @@ static void test_reverse_order(void **state)
     (void)state;
     const char *dir = li_test_shared_dir();
     if (!dir) {
-        skip();
+        LI_SKIP_NO_SHARED_DATA();
         return;
     }
     size_t len = 0;
