@@ -11,7 +11,7 @@
 
 #include "classifiers/policy/policy.h"
 #include "classifiers/policy/policy_internal.h"
-#include "classifiers/policy/pol_time.h"
+#include "sensor/timefmt.h"
 
 #define N_NE 2000
 #define N_OPS 50
@@ -104,10 +104,10 @@ int main(int argc, char **argv)
             unsigned v = ne % N_VENDOR;
             int64_t start = year + (int64_t)rnd(300) * 86400 * 1000000;
             char s[40], e[40], s2[40], e2[40];
-            ow_pol_time_format(start, s, sizeof s);
-            ow_pol_time_format(start + 4ll * 3600 * 1000000, e, sizeof e);
-            ow_pol_time_format(start + 7ll * 86400 * 1000000, s2, sizeof s2);
-            ow_pol_time_format(start + 7ll * 86400 * 1000000 + 3600000000ll, e2, sizeof e2);
+            ow_rfc3339_format(start, s, sizeof s);
+            ow_rfc3339_format(start + 4ll * 3600 * 1000000, e, sizeof e);
+            ow_rfc3339_format(start + 7ll * 86400 * 1000000, s2, sizeof s2);
+            ow_rfc3339_format(start + 7ll * 86400 * 1000000 + 3600000000ll, e2, sizeof e2);
             fprintf(f, "  - {id: chg-%zu, kind: maintenance, ticket: CHG-%zu, vendor: v%u, from: vend-%u, "
                     "to: ne-%u, service: {proto: tcp, ports: [22]}, app: [SSH], window: "
                     "[{start: \"%s\", end: \"%s\"}, {start: \"%s\", end: \"%s\"}]}\n",

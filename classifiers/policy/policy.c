@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classifiers/policy/pol_time.h"
+#include "sensor/timefmt.h"
 
 const char *ow_role_name(unsigned role)
 {
@@ -92,7 +92,7 @@ static void print_window(FILE *out, const struct pol_rule *r, const struct pol_w
 {
     char s[40], e[40];
     fprintf(out, "  %s (ticket %s): %s to %s\n", r->id, r->ticket,
-            ow_pol_time_format(w->start_us, s, sizeof s), ow_pol_time_format(w->end_us, e, sizeof e));
+            ow_rfc3339_format(w->start_us, s, sizeof s), ow_rfc3339_format(w->end_us, e, sizeof e));
 }
 
 static void print_summary(const struct ow_policy *p, uint64_t now_us, FILE *out)
@@ -129,7 +129,7 @@ static void print_summary(const struct ow_policy *p, uint64_t now_us, FILE *out)
             ? "allow (unmatched in-scope flows are authorized: no anomaly is ever raised)"
             : "anomaly");
 
-    fprintf(out, "maintenance windows in force at %s:\n", ow_pol_time_format(now, buf, sizeof buf));
+    fprintf(out, "maintenance windows in force at %s:\n", ow_rfc3339_format(now, buf, sizeof buf));
     size_t in_force = 0;
     const struct pol_rule *next_rule = NULL;
     const struct pol_window *next = NULL;

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "classifiers/policy/pol_time.h"
+#include "sensor/timefmt.h"
 
 enum { M_FROM = 1, M_TO = 2, M_SERVICE = 4, M_APP = 8, M_WINDOW = 16,
        M_ALL = M_FROM | M_TO | M_SERVICE | M_APP | M_WINDOW };
@@ -209,7 +209,7 @@ static void add_endpoint(struct text *t, const struct ow_policy *p, const struct
 static void add_time(struct text *t, uint64_t us)
 {
     char ts[40];
-    ow_pol_time_format(us > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)us, ts, sizeof ts);
+    ow_rfc3339_format(us > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)us, ts, sizeof ts);
     text_add(t, "%s", ts);
 }
 
@@ -287,8 +287,8 @@ static void add_apps(struct text *t, const struct pol_rule *r)
 static void add_window(struct text *t, const struct pol_window *w)
 {
     char s[40], e[40];
-    ow_pol_time_format(w->start_us, s, sizeof s);
-    ow_pol_time_format(w->end_us, e, sizeof e);
+    ow_rfc3339_format(w->start_us, s, sizeof s);
+    ow_rfc3339_format(w->end_us, e, sizeof e);
     bool sec = strcmp(s + 16, ":00Z") != 0 || strcmp(e + 16, ":00Z") != 0;
     size_t keep = sec ? 19 : 16;   /* through seconds, or through minutes */
     bool same_day = strncmp(s, e, 10) == 0;

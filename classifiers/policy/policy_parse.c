@@ -13,7 +13,7 @@
 #include <yaml.h>
 #include <gcrypt.h>
 
-#include "classifiers/policy/pol_time.h"
+#include "sensor/timefmt.h"
 
 #define POLICY_MAX_BYTES (64u << 20)
 
@@ -563,7 +563,7 @@ static bool parse_window(struct loader *L, yaml_node_t *n, struct pol_window *w)
         if (!t)
             return false;
         int64_t *dst = i ? &w->end_us : &w->start_us;
-        if (ow_pol_time_parse(t, dst) != 0)
+        if (ow_rfc3339_parse(t, dst) != 0)
             return fail(L, v[i], "bad time '%.64s' (RFC 3339 with seconds and an offset, e.g. "
                         "2026-02-10T01:00:00Z or 2026-02-10T03:00:00+02:00)", t);
     }

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "classifiers/policy/policy.h"
-#include "classifiers/policy/pol_time.h"
+#include "sensor/timefmt.h"
 
 static char fixture_dir[256];
 
@@ -53,7 +53,7 @@ static const char *write_fixture(const char *name, const char *text, char *path,
 static inline uint64_t t_us(const char *rfc3339)
 {
     int64_t us = 0;
-    if (ow_pol_time_parse(rfc3339, &us) != 0) {
+    if (ow_rfc3339_parse(rfc3339, &us) != 0) {
         fprintf(stderr, "bad test time %s\n", rfc3339);
         abort();
     }

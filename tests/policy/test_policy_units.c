@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "classifiers/policy/prefix_tree.h"
-#include "classifiers/policy/pol_time.h"
+#include "sensor/timefmt.h"
 #include "sensor/endpoint.h"
 
 static struct ow_cidr cidr(const char *text)
@@ -138,37 +138,37 @@ static void test_rfc3339(void **state)
     (void)state;
     int64_t us, us2;
     char buf[40];
-    assert_int_equal(ow_pol_time_parse("1970-01-01T00:00:00Z", &us), 0);
+    assert_int_equal(ow_rfc3339_parse("1970-01-01T00:00:00Z", &us), 0);
     assert_int_equal(us, 0);
     /* 2026-02-10T01:00:00Z: 20494 days after the epoch (date -ud @1770685200) */
-    assert_int_equal(ow_pol_time_parse("2026-02-10T01:00:00Z", &us), 0);
+    assert_int_equal(ow_rfc3339_parse("2026-02-10T01:00:00Z", &us), 0);
     assert_int_equal(us, 1770685200ll * 1000000);
-    assert_string_equal(ow_pol_time_format(us, buf, sizeof buf), "2026-02-10T01:00:00Z");
+    assert_string_equal(ow_rfc3339_format(us, buf, sizeof buf), "2026-02-10T01:00:00Z");
     /* offsets name the same instant */
-    assert_int_equal(ow_pol_time_parse("2026-02-10T03:00:00+02:00", &us2), 0);
+    assert_int_equal(ow_rfc3339_parse("2026-02-10T03:00:00+02:00", &us2), 0);
     assert_int_equal(us2, us);
-    assert_int_equal(ow_pol_time_parse("2026-02-09T20:30:00-04:30", &us2), 0);
+    assert_int_equal(ow_rfc3339_parse("2026-02-09T20:30:00-04:30", &us2), 0);
     assert_int_equal(us2, us);
-    assert_int_equal(ow_pol_time_parse("2026-02-10t01:00:00z", &us2), 0);
+    assert_int_equal(ow_rfc3339_parse("2026-02-10t01:00:00z", &us2), 0);
     assert_int_equal(us2, us);
-    assert_int_equal(ow_pol_time_parse("2026-02-10 01:00:00Z", &us2), 0);
+    assert_int_equal(ow_rfc3339_parse("2026-02-10 01:00:00Z", &us2), 0);
     assert_int_equal(us2, us);
     /* fractions, to the microsecond (extra digits are dropped) */
-    assert_int_equal(ow_pol_time_parse("2026-02-10T01:00:00.5Z", &us2), 0);
+    assert_int_equal(ow_rfc3339_parse("2026-02-10T01:00:00.5Z", &us2), 0);
     assert_int_equal(us2 - us, 500000);
-    assert_int_equal(ow_pol_time_parse("2026-02-10T01:00:00.123456789Z", &us2), 0);
+    assert_int_equal(ow_rfc3339_parse("2026-02-10T01:00:00.123456789Z", &us2), 0);
     assert_int_equal(us2 - us, 123456);
     /* leap days */
-    assert_int_equal(ow_pol_time_parse("2028-02-29T00:00:00Z", &us2), 0);
-    assert_string_equal(ow_pol_time_format(us2, buf, sizeof buf), "2028-02-29T00:00:00Z");
-    assert_int_equal(ow_pol_time_parse("2000-02-29T00:00:00Z", &us2), 0);
-    assert_int_equal(ow_pol_time_parse("2100-02-29T00:00:00Z", &us2), -1);
-    assert_int_equal(ow_pol_time_parse("2026-02-29T00:00:00Z", &us2), -1);
+    assert_int_equal(ow_rfc3339_parse("2028-02-29T00:00:00Z", &us2), 0);
+    assert_string_equal(ow_rfc3339_format(us2, buf, sizeof buf), "2028-02-29T00:00:00Z");
+    assert_int_equal(ow_rfc3339_parse("2000-02-29T00:00:00Z", &us2), 0);
+    assert_int_equal(ow_rfc3339_parse("2100-02-29T00:00:00Z", &us2), -1);
+    assert_int_equal(ow_rfc3339_parse("2026-02-29T00:00:00Z", &us2), -1);
     /* round trip across many days */
     for (int64_t d = -1000; d < 40000; d += 37) {
         int64_t t = d * 86400 * 1000000 + 3723 * 1000000ll;
-        ow_pol_time_format(t, buf, sizeof buf);
-        assert_int_equal(ow_pol_time_parse(buf, &us2), 0);
+        ow_rfc3339_format(t, buf, sizeof buf);
+        assert_int_equal(ow_rfc3339_parse(buf, &us2), 0);
         assert_int_equal(us2, t);
     }
     const char *bad[] = { "", "2026-02-10", "2026-02-10T01:00Z", "2026-02-10T01:00:00",
@@ -178,7 +178,7 @@ static void test_rfc3339(void **state)
                           "2026-02-10T01:00:00+24:00", "2026-02-10T01:00:00Z ", "2026-02-10X01:00:00Z",
                           "+026-02-10T01:00:00Z", "2026-02-10T01:00:00+02:60" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        if (ow_pol_time_parse(bad[i], &us2) != -1)
+        if (ow_rfc3339_parse(bad[i], &us2) != -1)
             fail_msg("accepted '%s'", bad[i]);
 }
 
