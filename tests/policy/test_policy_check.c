@@ -278,8 +278,8 @@ static void test_summary(void **state)
     assert_non_null(strstr(text, ": valid\n"));
     assert_non_null(strstr(text, "site: dc1-om\n"));
     assert_non_null(strstr(text, "management networks: 10.20.0.0/16 10.30.0.0/16 fd00:20::/32\n"));
-    assert_non_null(strstr(text, "assets: 9 (network-element 2, li-admin 1, li-mediation 1, lemf 1, "
-                                 "operations 2, vendor-access 1, infrastructure 1)\n"));
+    assert_non_null(strstr(text, "assets: 10 (network-element 2, li-admin 1, li-mediation 1, lemf 1, "
+                                 "operations 2, vendor-access 2, infrastructure 1)\n"));
     assert_non_null(strstr(text, "rules: 10 (li 5, maintenance 1, operations 4)\n"));
     assert_non_null(strstr(text, "in force at 2026-02-01T00:00:00Z:\n  none\n"));
     assert_non_null(strstr(text, "next maintenance window:\n  chg-2026-0142 (ticket CHG-2026-0142): "
