@@ -1,7 +1,7 @@
 /* migrations.c — the evidence store's schema as a list of numbered migrations. A migration
- * is never edited once released: schema changes append a new one. Each runs inside
- * BEGIN IMMEDIATE ... COMMIT together with the PRAGMA user_version bump, so a store is always
- * at exactly one version. */
+ * is never edited once released: schema changes append a new one. The pending ones run
+ * together inside one BEGIN IMMEDIATE ... COMMIT with the PRAGMA user_version bump, so a store
+ * is always at exactly one version. */
 #include "db/migrations.h"
 
 #include <stdio.h>
@@ -129,8 +129,53 @@ static const char schema_v1[] =
     "  PRIMARY KEY (run_id, rule_id)"
     ");";
 
+/* 2: the hash chain, evidence packets and the rules each run was judged by.
+ * chain: one record per stored row in insertion order (docs/evidence.md); its hash is
+ * SHA-256(previous hash || canonical bytes of the record). A run's start and its end are two
+ * records ("run", "run_end"); runs.chain_head is the hash of the run's run_end record.
+ * chain_legacy: the highest row ids that existed before the chain did (a store migrated from
+ * schema 1), which verify reports as not covered rather than as inserted. */
+static const char schema_v2[] =
+    "CREATE TABLE chain ("
+    "  seq             INTEGER PRIMARY KEY,"    /* 1, 2, 3 ... without holes */
+    "  kind            TEXT NOT NULL,"          /* run | run_end | flow | alert | evidence | run_rule */
+    "  row_id          INTEGER NOT NULL,"
+    "  hash            BLOB NOT NULL"           /* 32 bytes */
+    ");"
+    "CREATE UNIQUE INDEX chain_row ON chain(kind, row_id);"
+    "ALTER TABLE runs ADD COLUMN chain_head BLOB;"
+    "CREATE TABLE evidence ("
+    "  id              INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  flow_row        INTEGER NOT NULL UNIQUE REFERENCES flows(id),"
+    "  sha256          TEXT NOT NULL,"          /* hex SHA-256 of pcap */
+    "  packets         INTEGER NOT NULL,"
+    "  bytes           INTEGER NOT NULL,"       /* length of the pcap image */
+    "  truncated       INTEGER NOT NULL DEFAULT 0,"
+    "  linktype        INTEGER NOT NULL,"
+    "  pcap            BLOB NOT NULL"           /* a complete classic pcap file */
+    ");"
+    "CREATE TABLE run_rules ("
+    "  id              INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  run_id          INTEGER NOT NULL REFERENCES runs(id),"
+    "  rule_id         TEXT NOT NULL,"
+    "  kind            TEXT NOT NULL,"          /* li | maintenance | operations */
+    "  interface       TEXT NOT NULL DEFAULT '',"
+    "  ticket          TEXT NOT NULL DEFAULT '',"
+    "  UNIQUE (run_id, rule_id)"
+    ");"
+    "CREATE TABLE chain_legacy ("
+    "  runs_max        INTEGER NOT NULL,"
+    "  flows_max       INTEGER NOT NULL,"
+    "  alerts_max      INTEGER NOT NULL"
+    ");"
+    "INSERT INTO chain_legacy SELECT"
+    "  (SELECT coalesce(max(id), 0) FROM runs),"
+    "  (SELECT coalesce(max(id), 0) FROM flows),"
+    "  (SELECT coalesce(max(id), 0) FROM alerts);";
+
 static const struct migration migrations[] = {
     { 1, "runs, flows, alerts, rule_hits", schema_v1 },
+    { 2, "hash chain, evidence packets, run rules", schema_v2 },
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
@@ -199,18 +244,23 @@ static int exec_or_err(sqlite3 *db, const char *sql, char *err, size_t errlen, c
     return -1;
 }
 
-int ow_migrate(sqlite3 *db, char *err, size_t errlen)
+/* Reads application_id, user_version and the table count from one snapshot: read one by one,
+ * another process's migration could commit between them. */
+static int read_identity(sqlite3 *db, int *app, int *version, int *tables)
 {
-    int app = 0, version = 0, tables = 0;
-    int rc = pragma_int(db, "PRAGMA application_id", &app);
+    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return SQLITE_ERROR;
+    int rc = pragma_int(db, "PRAGMA application_id", app);
     if (rc == SQLITE_OK)
-        rc = pragma_int(db, "PRAGMA user_version", &version);
+        rc = pragma_int(db, "PRAGMA user_version", version);
     if (rc == SQLITE_OK)
-        rc = table_count(db, &tables);
-    if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "cannot read the store: %s", sqlite3_errstr(rc));
-        return -1;
-    }
+        rc = table_count(db, tables);
+    sqlite3_exec(db, rc == SQLITE_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int refuse_identity(int app, int version, int tables, char *err, size_t errlen)
+{
     /* A file of another application: user_version 0 with tables, or a foreign id. */
     if ((app != 0 && app != OW_STORE_APPLICATION_ID) ||
         (app == 0 && (version != 0 || tables != 0))) {
@@ -222,32 +272,56 @@ int ow_migrate(sqlite3 *db, char *err, size_t errlen)
                  version, ow_migrations_latest());
         return -1;
     }
+    return 0;
+}
 
+/* Every pending migration runs in one BEGIN IMMEDIATE ... COMMIT, so processes opening a new
+ * file at once see it at version 0 or at the latest version, never in between. */
+int ow_migrate(sqlite3 *db, char *err, size_t errlen)
+{
+    int app = 0, version = 0, tables = 0;
+    int rc = read_identity(db, &app, &version, &tables);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot read the store: %s", sqlite3_errstr(rc));
+        return -1;
+    }
+    if (refuse_identity(app, version, tables, err, errlen) < 0)
+        return -1;
+    if (version == ow_migrations_latest())
+        return 0;
+
+    if (exec_or_err(db, "BEGIN IMMEDIATE", err, errlen, "migration: cannot lock the store") < 0)
+        return -1;
+    /* Another process may have migrated while we waited for the lock. */
+    if (pragma_int(db, "PRAGMA application_id", &app) != SQLITE_OK ||
+        pragma_int(db, "PRAGMA user_version", &version) != SQLITE_OK ||
+        table_count(db, &tables) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot read the store: %s", sqlite3_errmsg(db));
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    if (refuse_identity(app, version, tables, err, errlen) < 0) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
     for (int i = 0; i < MIGRATION_COUNT; i++) {
         const struct migration *m = &migrations[i];
         if (m->version <= version)
             continue;
-        if (exec_or_err(db, "BEGIN IMMEDIATE", err, errlen, "migration: cannot lock the store") < 0)
-            return -1;
-        /* Another process may have migrated while we waited for the lock. */
-        int now = ow_schema_version_of(db);
-        if (now >= m->version) {
-            exec_or_err(db, "COMMIT", err, errlen, "migration");
-            version = now;
-            continue;
-        }
         char bump[96];
         snprintf(bump, sizeof bump, "PRAGMA application_id = %d; PRAGMA user_version = %d;",
                  OW_STORE_APPLICATION_ID, m->version);
         char what[128];
         snprintf(what, sizeof what, "migration %d (%s)", m->version, m->what);
         if (exec_or_err(db, m->sql, err, errlen, what) < 0 ||
-            exec_or_err(db, bump, err, errlen, what) < 0 ||
-            exec_or_err(db, "COMMIT", err, errlen, what) < 0) {
+            exec_or_err(db, bump, err, errlen, what) < 0) {
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return -1;
         }
-        version = m->version;
+    }
+    if (exec_or_err(db, "COMMIT", err, errlen, "migration") < 0) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
     }
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "db/eve_json.h"
+#include "db/hash_chain.h"
 #include "db/migrations.h"
 #include "sensor/endpoint.h"
 
@@ -25,6 +26,8 @@ struct ow_store {
     int in_batch;
     sqlite3_stmt *insert_run, *update_run, *insert_flow, *insert_alert, *bump_rule;
     sqlite3_stmt *savepoint, *release, *rollback_to;
+    sqlite3_stmt *insert_evidence, *insert_run_rule, *set_chain_head;
+    struct ow_chain chain;       /* writer only */
     char errmsg[256];
 };
 
@@ -143,8 +146,19 @@ static int prepare_writer(struct ow_store *st)
                 &st->bump_rule) < 0 ||
         prepare(st, "SAVEPOINT add_flow", &st->savepoint) < 0 ||
         prepare(st, "RELEASE add_flow", &st->release) < 0 ||
-        prepare(st, "ROLLBACK TO add_flow", &st->rollback_to) < 0)
+        prepare(st, "ROLLBACK TO add_flow", &st->rollback_to) < 0 ||
+        prepare(st, "INSERT INTO evidence (flow_row, sha256, packets, bytes, truncated, "
+                    "linktype, pcap) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                &st->insert_evidence) < 0 ||
+        prepare(st, "INSERT INTO run_rules (run_id, rule_id, kind, interface, ticket) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                &st->insert_run_rule) < 0 ||
+        prepare(st, "UPDATE runs SET chain_head = ? WHERE id = ?", &st->set_chain_head) < 0)
         return -1;
+    if (ow_chain_init(&st->chain, st->db, 1) < 0) {
+        set_err(st, "%s", st->chain.err);
+        return -1;
+    }
     return 0;
 }
 
@@ -272,6 +286,10 @@ void ow_store_close(struct ow_store *st)
     sqlite3_finalize(st->savepoint);
     sqlite3_finalize(st->release);
     sqlite3_finalize(st->rollback_to);
+    sqlite3_finalize(st->insert_evidence);
+    sqlite3_finalize(st->insert_run_rule);
+    sqlite3_finalize(st->set_chain_head);
+    ow_chain_free(&st->chain);
     sqlite3_close(st->db);
     free(st);
 }
@@ -336,9 +354,69 @@ static int step_done(struct ow_store *st, sqlite3_stmt *s, const char *what)
     return ok ? 0 : -1;
 }
 
+/* One atomic unit of writes: a savepoint inside the open batch, or else a transaction of its
+ * own, taken with BEGIN IMMEDIATE so that reading the chain's tail and appending to it cannot
+ * interleave with another writer. A unit that fails leaves neither rows nor chain records. */
+struct unit {
+    int own;
+    int loaded;
+    int64_t seq;
+    uint8_t head[OW_HASH_LEN];
+};
+
+static int unit_begin(struct ow_store *st, struct unit *u, const char *what)
+{
+    u->own = !st->in_batch;
+    if (u->own) {
+        if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+            return db_err(st, what);
+        ow_chain_forget(&st->chain);
+    } else if (step_done(st, st->savepoint, what) < 0) {
+        return -1;
+    }
+    u->loaded = st->chain.loaded;
+    u->seq = st->chain.seq;
+    memcpy(u->head, st->chain.head, OW_HASH_LEN);
+    return 0;
+}
+
+/* Ends the unit: kept when ok, else undone (and the error already set is kept). */
+static int unit_end(struct ow_store *st, struct unit *u, int ok, const char *what)
+{
+    if (u->own) {
+        if (ok && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+            return 0;
+        if (ok)
+            db_err(st, what);
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        ow_chain_forget(&st->chain);
+        return -1;
+    }
+    if (ok && step_done(st, st->release, what) == 0)
+        return 0;
+    sqlite3_step(st->rollback_to);
+    sqlite3_reset(st->rollback_to);
+    sqlite3_step(st->release);
+    sqlite3_reset(st->release);
+    st->chain.loaded = u->loaded;
+    st->chain.seq = u->seq;
+    memcpy(st->chain.head, u->head, OW_HASH_LEN);
+    return -1;
+}
+
+static int chain_append(struct ow_store *st, int kind, int64_t row_id, uint8_t *out)
+{
+    if (ow_chain_append(&st->chain, kind, row_id, out) < 0) {
+        set_err(st, "%s", st->chain.err);
+        return -1;
+    }
+    return 0;
+}
+
 int64_t ow_store_begin_run(struct ow_store *st, const struct ow_run_info *info)
 {
-    if (!writable(st) || !info)
+    struct unit u;
+    if (!writable(st) || !info || unit_begin(st, &u, "begin run") < 0)
         return -1;
     sqlite3_stmt *s = st->insert_run;
     bind_str(s, 1, info->kind);
@@ -349,14 +427,21 @@ int64_t ow_store_begin_run(struct ow_store *st, const struct ow_run_info *info)
     bind_str(s, 6, info->version);
     sqlite3_bind_int(s, 7, info->threads);
     sqlite3_bind_int64(s, 8, clamp_i64(info->started_wall_us));
-    if (step_done(st, s, "begin run") < 0)
-        return -1;
-    return sqlite3_last_insert_rowid(st->db);
+    int64_t run = -1;
+    int ok = step_done(st, s, "begin run") == 0;
+    if (ok) {
+        run = sqlite3_last_insert_rowid(st->db);
+        ok = chain_append(st, OW_CHAIN_RUN, run, NULL) == 0;
+    }
+    return unit_end(st, &u, ok, "begin run") == 0 ? run : -1;
 }
 
+/* The run row's end columns change once, here; they are chained as a record of their own
+ * (run_end), whose hash becomes the run's chain_head. */
 int ow_store_end_run(struct ow_store *st, int64_t run_id, const struct ow_run_stats *stats)
 {
-    if (!writable(st) || !stats)
+    struct unit u;
+    if (!writable(st) || !stats || unit_begin(st, &u, "end run") < 0)
         return -1;
     sqlite3_stmt *s = st->update_run;
     const uint64_t values[] = {
@@ -370,13 +455,20 @@ int ow_store_end_run(struct ow_store *st, int64_t run_id, const struct ow_run_st
     sqlite3_bind_int(s, idx++, stats->clean_end ? 1 : 0);
     sqlite3_bind_int64(s, idx++, clamp_i64(wall_clock_us()));
     sqlite3_bind_int64(s, idx, run_id);
-    if (step_done(st, s, "end run") < 0)
-        return -1;
-    if (sqlite3_changes(st->db) != 1) {
-        set_err(st, "end run: no run %lld", (long long)run_id);
-        return -1;
+    int ok = step_done(st, s, "end run") == 0;
+    if (ok && sqlite3_changes(st->db) != 1) {
+        set_err(st, "end run: no open run %lld", (long long)run_id);
+        ok = 0;
     }
-    return 0;
+    uint8_t head[OW_HASH_LEN];
+    if (ok)
+        ok = chain_append(st, OW_CHAIN_RUN_END, run_id, head) == 0;
+    if (ok) {
+        sqlite3_bind_blob(st->set_chain_head, 1, head, OW_HASH_LEN, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st->set_chain_head, 2, run_id);
+        ok = step_done(st, st->set_chain_head, "end run") == 0;
+    }
+    return unit_end(st, &u, ok, "end run");
 }
 
 int ow_store_begin_batch(struct ow_store *st)
@@ -390,6 +482,8 @@ int ow_store_begin_batch(struct ow_store *st)
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return db_err(st, "begin batch");
     st->in_batch = 1;
+    /* Another process may have appended since our last transaction. */
+    ow_chain_forget(&st->chain);
     return 0;
 }
 
@@ -404,6 +498,7 @@ int ow_store_commit_batch(struct ow_store *st)
         return -1;
     }
     st->in_batch = 0;
+    ow_chain_forget(&st->chain);
     if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         db_err(st, "commit batch");
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -513,56 +608,166 @@ static int insert_alert(struct ow_store *st, int64_t run_id, int64_t flow_row,
     return 0;
 }
 
-/* The flow and its alerts and rule hit go in together or not at all: a savepoint inside
- * the batch (or a transaction of its own outside one). */
+/* The flow and its alerts and rule hit go in together or not at all, each row chained as it
+ * is written. Rule hits are not chained: verify recounts them from the chained flows. */
 int ow_store_add_flow_ids(struct ow_store *st, int64_t run_id, const struct ow_flow_record *rec,
                           struct ow_stored_flow *ids)
 {
     struct ow_stored_flow got = {0, 0, 0};
+    struct unit u;
     if (ids)
         *ids = got;
-    if (!writable(st) || !rec)
-        return -1;
-    if (step_done(st, st->savepoint, "add flow") < 0)
+    if (!writable(st) || !rec || unit_begin(st, &u, "add flow") < 0)
         return -1;
 
+    int ok = 0;
     bind_flow(st->insert_flow, run_id, rec);
     if (step_done(st, st->insert_flow, "insert flow") < 0)
-        goto fail;
+        goto done;
     got.flow_row = sqlite3_last_insert_rowid(st->db);
+    if (chain_append(st, OW_CHAIN_FLOW, got.flow_row, NULL) < 0)
+        goto done;
 
     if (rec->verdict.status == OW_VERDICT_ANOMALY &&
-        insert_alert(st, run_id, got.flow_row, rec, &got.alert_id) < 0)
-        goto fail;
+        (insert_alert(st, run_id, got.flow_row, rec, &got.alert_id) < 0 ||
+         chain_append(st, OW_CHAIN_ALERT, got.alert_id, NULL) < 0))
+        goto done;
     if (rec->verdict.overrun) {
         struct ow_flow_record view;
         ow_store_overrun_view(rec, &view);
-        if (insert_alert(st, run_id, got.flow_row, &view, &got.overrun_alert_id) < 0)
-            goto fail;
+        if (insert_alert(st, run_id, got.flow_row, &view, &got.overrun_alert_id) < 0 ||
+            chain_append(st, OW_CHAIN_ALERT, got.overrun_alert_id, NULL) < 0)
+            goto done;
     }
     if (rec->verdict.status == OW_VERDICT_AUTHORIZED && rec->verdict.rule[0]) {
         sqlite3_bind_int64(st->bump_rule, 1, run_id);
         BIND_FIELD(st->bump_rule, 2, rec->verdict.rule);
         if (step_done(st, st->bump_rule, "count rule hit") < 0)
-            goto fail;
+            goto done;
     }
-    if (step_done(st, st->release, "add flow") < 0)
-        goto fail;
+    ok = 1;
+done:
+    if (unit_end(st, &u, ok, "add flow") < 0)
+        return -1;
     if (ids)
         *ids = got;
     return 0;
-
-fail:
-    sqlite3_step(st->rollback_to);
-    sqlite3_reset(st->rollback_to);
-    sqlite3_step(st->release);
-    sqlite3_reset(st->release);
-    return -1;
 }
 
 int ow_store_add_flow(struct ow_store *st, int64_t run_id, const struct ow_flow_record *rec)
 {
     return ow_store_add_flow_ids(st, run_id, rec, NULL);
+}
+
+/* ---- evidence packets and run rules ------------------------------------------------- */
+
+static uint32_t read_u32(const uint8_t *p, int swapped)
+{
+    uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                 (uint32_t)p[3] << 24;
+    return swapped ? __builtin_bswap32(v) : v;
+}
+
+int ow_pcap_image_check(const uint8_t *pcap, size_t len, uint32_t *packets, uint32_t *linktype,
+                        char *why, size_t whylen)
+{
+    if (!pcap || len < OW_PCAP_HEADER_LEN) {
+        snprintf(why, whylen, "pcap image of %zu bytes is shorter than its 24-byte header",
+                 pcap ? len : 0);
+        return -1;
+    }
+    /* Microsecond or nanosecond classic pcap, in either byte order. */
+    uint32_t magic = read_u32(pcap, 0);
+    int swapped;
+    if (magic == 0xa1b2c3d4u || magic == 0xa1b23c4du)
+        swapped = 0;
+    else if (magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u)
+        swapped = 1;
+    else {
+        snprintf(why, whylen, "not a classic pcap image (magic 0x%08x)", magic);
+        return -1;
+    }
+    uint32_t n = 0;
+    size_t off = OW_PCAP_HEADER_LEN;
+    while (off < len) {
+        if (len - off < 16) {
+            snprintf(why, whylen, "pcap image ends inside the header of packet %u", n + 1);
+            return -1;
+        }
+        uint32_t incl = read_u32(pcap + off + 8, swapped);
+        off += 16;
+        if (incl > len - off) {
+            snprintf(why, whylen, "packet %u claims %u bytes but only %zu remain", n + 1, incl,
+                     len - off);
+            return -1;
+        }
+        off += incl;
+        n++;
+    }
+    if (packets)
+        *packets = n;
+    if (linktype)
+        *linktype = read_u32(pcap + 20, swapped);
+    return 0;
+}
+
+int ow_store_add_evidence(struct ow_store *st, int64_t flow_row, const uint8_t *pcap, size_t len,
+                          uint32_t packets, int truncated)
+{
+    if (!writable(st))
+        return -1;
+    if (len > OW_EVIDENCE_MAX_BYTES) {
+        set_err(st, "evidence for flow row %lld: %zu bytes is over the %u-byte limit",
+                (long long)flow_row, len, (unsigned)OW_EVIDENCE_MAX_BYTES);
+        return -1;
+    }
+    char why[160];
+    uint32_t counted = 0, linktype = 0;
+    if (ow_pcap_image_check(pcap, len, &counted, &linktype, why, sizeof why) < 0) {
+        set_err(st, "evidence for flow row %lld: %s", (long long)flow_row, why);
+        return -1;
+    }
+    if (counted != packets) {
+        set_err(st, "evidence for flow row %lld: %u packets announced, %u in the image",
+                (long long)flow_row, packets, counted);
+        return -1;
+    }
+    uint8_t digest[OW_HASH_LEN];
+    char hex[OW_HASH_HEX_LEN];
+    ow_sha256(pcap, len, digest);
+    ow_hex(digest, sizeof digest, hex);
+
+    struct unit u;
+    if (unit_begin(st, &u, "add evidence") < 0)
+        return -1;
+    sqlite3_stmt *s = st->insert_evidence;
+    sqlite3_bind_int64(s, 1, flow_row);
+    sqlite3_bind_text(s, 2, hex, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 3, packets);
+    sqlite3_bind_int64(s, 4, (int64_t)len);
+    sqlite3_bind_int(s, 5, truncated ? 1 : 0);
+    sqlite3_bind_int64(s, 6, linktype);
+    sqlite3_bind_blob(s, 7, pcap, (int)len, SQLITE_STATIC);
+    int ok = step_done(st, s, "insert evidence") == 0 &&
+             chain_append(st, OW_CHAIN_EVIDENCE, sqlite3_last_insert_rowid(st->db), NULL) == 0;
+    return unit_end(st, &u, ok, "add evidence");
+}
+
+int ow_store_add_run_rule(struct ow_store *st, int64_t run_id, const char *rule_id,
+                          const char *kind, const char *interface, const char *ticket)
+{
+    struct unit u;
+    if (!writable(st) || !rule_id || !kind || unit_begin(st, &u, "add run rule") < 0)
+        return -1;
+    sqlite3_stmt *s = st->insert_run_rule;
+    sqlite3_bind_int64(s, 1, run_id);
+    bind_str(s, 2, rule_id);
+    bind_str(s, 3, kind);
+    bind_str(s, 4, interface);
+    bind_str(s, 5, ticket);
+    int ok = step_done(st, s, "add run rule") == 0 &&
+             chain_append(st, OW_CHAIN_RUN_RULE, sqlite3_last_insert_rowid(st->db), NULL) == 0;
+    return unit_end(st, &u, ok, "add run rule");
 }
 
 /* ---- reading back -------------------------------------------------------------------- */
@@ -924,4 +1129,50 @@ long ow_store_print_alerts(struct ow_store *st, FILE *out, enum ow_output_format
     if (last_id_inout)
         *last_id_inout = after;
     return n;
+}
+
+int ow_store_get_evidence(struct ow_store *st, int64_t flow_row, uint8_t **pcap, size_t *len,
+                          uint32_t *packets, int *truncated)
+{
+    sqlite3_stmt *s = NULL;
+    if (!st || !pcap || !len)
+        return -1;
+    *pcap = NULL;
+    *len = 0;
+    if (sqlite3_prepare_v2(st->db, "SELECT pcap, sha256, packets, truncated FROM evidence "
+                                   "WHERE flow_row = ?", -1, &s, NULL) != SQLITE_OK)
+        return db_err(st, "get evidence");
+    sqlite3_bind_int64(s, 1, flow_row);
+    int rc = sqlite3_step(s), result = 0;
+    if (rc == SQLITE_DONE) {
+        result = 1;
+    } else if (rc != SQLITE_ROW) {
+        result = db_err(st, "get evidence");
+    } else {
+        const void *blob = sqlite3_column_blob(s, 0);
+        int n = sqlite3_column_bytes(s, 0);
+        char stored[OW_HASH_HEX_LEN], actual[OW_HASH_HEX_LEN];
+        uint8_t digest[OW_HASH_LEN];
+        column_text(s, 1, stored, sizeof stored);
+        ow_sha256(blob ? blob : "", blob && n > 0 ? (size_t)n : 0, digest);
+        ow_hex(digest, sizeof digest, actual);
+        if (strcmp(stored, actual) != 0) {
+            set_err(st, "evidence of flow row %lld does not match its SHA-256 %s",
+                    (long long)flow_row, stored);
+            result = 2;
+        } else if (!(*pcap = malloc(n > 0 ? (size_t)n : 1))) {
+            set_err(st, "get evidence: out of memory");
+            result = -1;
+        } else {
+            if (n > 0)
+                memcpy(*pcap, blob, (size_t)n);
+            *len = n > 0 ? (size_t)n : 0;
+            if (packets)
+                *packets = (uint32_t)column_bounded(s, 2, UINT32_MAX);
+            if (truncated)
+                *truncated = sqlite3_column_int(s, 3) != 0;
+        }
+    }
+    sqlite3_finalize(s);
+    return result;
 }

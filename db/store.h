@@ -101,4 +101,35 @@ int ow_store_get_alert(struct ow_store *st, int64_t alert_id, struct ow_flow_rec
 /* Loads the flow stored in row flow_row. 0 found, 1 no such row, -1 error. */
 int ow_store_get_flow(struct ow_store *st, int64_t flow_row, struct ow_flow_record *rec);
 
+/* --- Evidence, run rules and the hash chain (issue 5, docs/evidence.md). --- */
+
+#define OW_PCAP_HEADER_LEN 24
+/* The store refuses larger images; the worker's own caps are far below (1,000 packets,
+ * 2 MiB per flow). */
+#define OW_EVIDENCE_MAX_BYTES (64u * 1024u * 1024u)
+
+/* Stores an anomalous flow's packets: a complete classic pcap file image (24-byte header and
+ * records), checked record by record (packets must equal the records in it), with its
+ * SHA-256, packets, bytes and truncated flag (1 when a cap cut it short), chained. One per
+ * flow row. 0, or -1 with ow_store_errmsg. Inside a batch or on its own. */
+int ow_store_add_evidence(struct ow_store *st, int64_t flow_row, const uint8_t *pcap,
+                          size_t len, uint32_t packets, int truncated);
+
+/* Records one rule of the policy a run is judged by (call once per rule after begin_run),
+ * so the report can tell LI and maintenance sessions apart and show their tickets.
+ * kind: li|maintenance|operations; interface: X1..HI3 for li rules, else ""; ticket may be
+ * "". 0 or -1. */
+int ow_store_add_run_rule(struct ow_store *st, int64_t run_id, const char *rule_id,
+                          const char *kind, const char *interface, const char *ticket);
+
+/* Checks a classic pcap image: magic (us or ns, either byte order), every record's length
+ * within the image, no bytes left over. Sets packets and linktype. 0, or -1 with why. */
+int ow_pcap_image_check(const uint8_t *pcap, size_t len, uint32_t *packets, uint32_t *linktype,
+                        char *why, size_t whylen);
+
+/* Loads the evidence of flow row flow_row: *pcap (malloc'd; free it) and *len. 0 found,
+ * 1 none, 2 the blob does not match its stored SHA-256 (tampered), -1 error. */
+int ow_store_get_evidence(struct ow_store *st, int64_t flow_row, uint8_t **pcap, size_t *len,
+                          uint32_t *packets, int *truncated);
+
 #endif

@@ -1,0 +1,298 @@
+/* hash_chain.c — canonical bytes of chained records and the running SHA-256 over them.
+ * The canonical encoding is the contract in docs/evidence.md: never change a kind's column
+ * list; add a new kind instead, so old records keep verifying. */
+#include "db/hash_chain.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <gcrypt.h>
+
+/* Each kind: its name, its table and, in canonical order, the columns hashed. The row id
+ * is always hashed first (it is part of the record header). */
+struct chain_kind {
+    const char *name;
+    const char *table;
+    const char *columns;
+};
+
+static const struct chain_kind kinds[OW_CHAIN_KIND_COUNT] = {
+    [OW_CHAIN_RUN] = { "run", "runs",
+        "kind, source, source_sha256, site, policy_sha256, version, threads, started_wall" },
+    [OW_CHAIN_RUN_END] = { "run_end", "runs",
+        "first_ts, last_ts, packets, bytes, packets_malformed, packets_not_ip, kernel_drops, "
+        "internal_drops, flows, flows_evicted, gaps, clean_end, ended_wall" },
+    [OW_CHAIN_FLOW] = { "flow", "flows",
+        "run_id, flow_id, community_id, first_ts, last_ts, l4_proto, ip_family, client_ip, "
+        "client_port, server_ip, server_port, icmp_type, icmp_code, slice, vlan, tunnels, "
+        "pkts_toserver, pkts_toclient, bytes_toserver, bytes_toclient, later_fragments, "
+        "end_reason, ndpi_protocol, ndpi_master, ndpi_app, ndpi_category, ndpi_confidence, "
+        "ndpi_risk, app_proto, ssh_client, ssh_server, hassh_client, hassh_server, tls_sni, "
+        "ja3, ja3s, tls_version, http_host, http_user_agent, dns_query, li_interface, "
+        "li_confidence, li_xid, li_liid, li_target, li_payload_format, li_pdu_count, "
+        "verdict_status, verdict_rule, verdict_kind, verdict_severity, verdict_reason, "
+        "verdict_asset_src, verdict_asset_dest, verdict_ticket, verdict_overrun" },
+    [OW_CHAIN_ALERT] = { "alert", "alerts",
+        "run_id, flow_row, ts, kind, severity, rule, reason, asset_src, asset_dest" },
+    [OW_CHAIN_EVIDENCE] = { "evidence", "evidence",
+        "flow_row, sha256, packets, bytes, truncated, linktype, pcap" },
+    [OW_CHAIN_RUN_RULE] = { "run_rule", "run_rules",
+        "run_id, rule_id, kind, interface, ticket" },
+};
+
+/* Field tags: the storage class is hashed too, so 5 and '5' differ. */
+enum { TAG_NULL = 0, TAG_INTEGER = 1, TAG_TEXT = 2, TAG_BLOB = 3, TAG_REAL = 4 };
+
+static pthread_once_t gcrypt_once = PTHREAD_ONCE_INIT;
+
+static void gcrypt_init(void)
+{
+    /* Leave a program that already set libgcrypt up as it is. */
+    if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
+        gcry_check_version(NULL);
+        gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
+        gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+    }
+}
+
+const char *ow_chain_kind_name(int kind)
+{
+    return kind >= 0 && kind < OW_CHAIN_KIND_COUNT ? kinds[kind].name : "?";
+}
+
+const char *ow_chain_kind_table(int kind)
+{
+    return kind >= 0 && kind < OW_CHAIN_KIND_COUNT ? kinds[kind].table : "?";
+}
+
+int ow_chain_kind_from_name(const char *name)
+{
+    for (int i = 0; name && i < OW_CHAIN_KIND_COUNT; i++)
+        if (strcmp(kinds[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+void ow_sha256(const void *data, size_t len, uint8_t out[OW_HASH_LEN])
+{
+    pthread_once(&gcrypt_once, gcrypt_init);
+    gcry_md_hash_buffer(GCRY_MD_SHA256, out, data, len);
+}
+
+void ow_hex(const uint8_t *bytes, size_t len, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+static int chain_err(struct ow_chain *c, const char *what)
+{
+    snprintf(c->err, sizeof c->err, "hash chain: %s: %s", what, sqlite3_errmsg(c->db));
+    return -1;
+}
+
+static int prepare(struct ow_chain *c, const char *sql, sqlite3_stmt **out, int persistent)
+{
+    if (sqlite3_prepare_v3(c->db, sql, -1, persistent ? SQLITE_PREPARE_PERSISTENT : 0, out,
+                           NULL) != SQLITE_OK)
+        return chain_err(c, "prepare");
+    return 0;
+}
+
+int ow_chain_init(struct ow_chain *c, sqlite3 *db, int persistent)
+{
+    memset(c, 0, sizeof *c);
+    c->db = db;
+    pthread_once(&gcrypt_once, gcrypt_init);
+    for (int k = 0; k < OW_CHAIN_KIND_COUNT; k++) {
+        char sql[2048];
+        snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE id = ?", kinds[k].columns,
+                 kinds[k].table);
+        if (prepare(c, sql, &c->select_row[k], persistent) < 0)
+            return -1;
+    }
+    if (prepare(c, "SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1", &c->tail,
+                persistent) < 0 ||
+        prepare(c, "INSERT INTO chain (seq, kind, row_id, hash) VALUES (?, ?, ?, ?)",
+                &c->insert, persistent) < 0)
+        return -1;
+    return 0;
+}
+
+void ow_chain_free(struct ow_chain *c)
+{
+    for (int k = 0; k < OW_CHAIN_KIND_COUNT; k++)
+        sqlite3_finalize(c->select_row[k]);
+    sqlite3_finalize(c->tail);
+    sqlite3_finalize(c->insert);
+    memset(c, 0, sizeof *c);
+}
+
+void ow_chain_forget(struct ow_chain *c)
+{
+    c->loaded = 0;
+}
+
+static void put_u64(gcry_md_hd_t h, uint64_t v)
+{
+    uint8_t b[8];
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        b[i] = (uint8_t)v;
+    gcry_md_write(h, b, sizeof b);
+}
+
+static void put_u32(gcry_md_hd_t h, uint32_t v)
+{
+    uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+    gcry_md_write(h, b, sizeof b);
+}
+
+static void put_tag(gcry_md_hd_t h, uint8_t tag)
+{
+    gcry_md_write(h, &tag, 1);
+}
+
+/* One column value: tag, then 8 bytes big-endian (integer; real as its IEEE-754 bits), or
+ * a 4-byte big-endian length and the bytes (text, blob), or nothing (NULL). */
+static void put_column(gcry_md_hd_t h, sqlite3_stmt *s, int col)
+{
+    switch (sqlite3_column_type(s, col)) {
+    case SQLITE_INTEGER:
+        put_tag(h, TAG_INTEGER);
+        put_u64(h, (uint64_t)sqlite3_column_int64(s, col));
+        break;
+    case SQLITE_FLOAT: {
+        double d = sqlite3_column_double(s, col);
+        uint64_t bits;
+        memcpy(&bits, &d, sizeof bits);
+        put_tag(h, TAG_REAL);
+        put_u64(h, bits);
+        break;
+    }
+    case SQLITE_TEXT: {
+        const unsigned char *t = sqlite3_column_text(s, col);
+        int n = sqlite3_column_bytes(s, col);
+        put_tag(h, TAG_TEXT);
+        put_u32(h, (uint32_t)(n > 0 ? n : 0));
+        if (t && n > 0)
+            gcry_md_write(h, t, (size_t)n);
+        break;
+    }
+    case SQLITE_BLOB: {
+        const void *b = sqlite3_column_blob(s, col);
+        int n = sqlite3_column_bytes(s, col);
+        put_tag(h, TAG_BLOB);
+        put_u32(h, (uint32_t)(n > 0 ? n : 0));
+        if (b && n > 0)
+            gcry_md_write(h, b, (size_t)n);
+        break;
+    }
+    default:
+        put_tag(h, TAG_NULL);
+        break;
+    }
+}
+
+int ow_chain_record_hash(struct ow_chain *c, int kind, int64_t seq, int64_t row_id,
+                         const uint8_t prev[OW_HASH_LEN], uint8_t out[OW_HASH_LEN])
+{
+    if (kind < 0 || kind >= OW_CHAIN_KIND_COUNT) {
+        snprintf(c->err, sizeof c->err, "hash chain: unknown record kind %d", kind);
+        return -1;
+    }
+    sqlite3_stmt *s = c->select_row[kind];
+    sqlite3_bind_int64(s, 1, row_id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(s);
+        return 1;
+    }
+    if (rc != SQLITE_ROW) {
+        chain_err(c, "read row");
+        sqlite3_reset(s);
+        return -1;
+    }
+    gcry_md_hd_t h;
+    if (gcry_md_open(&h, GCRY_MD_SHA256, 0) != 0) {
+        snprintf(c->err, sizeof c->err, "hash chain: cannot start SHA-256");
+        sqlite3_reset(s);
+        return -1;
+    }
+    const char *name = kinds[kind].name;
+    size_t name_len = strlen(name);
+    gcry_md_write(h, prev, OW_HASH_LEN);
+    uint8_t nl = (uint8_t)name_len;
+    gcry_md_write(h, &nl, 1);
+    gcry_md_write(h, name, name_len);
+    put_u64(h, (uint64_t)seq);
+    put_u64(h, (uint64_t)row_id);
+    int ncols = sqlite3_column_count(s);
+    put_u32(h, (uint32_t)ncols);
+    for (int i = 0; i < ncols; i++)
+        put_column(h, s, i);
+    memcpy(out, gcry_md_read(h, GCRY_MD_SHA256), OW_HASH_LEN);
+    gcry_md_close(h);
+    sqlite3_reset(s);
+    return 0;
+}
+
+static int load_tail(struct ow_chain *c)
+{
+    int rc = sqlite3_step(c->tail);
+    if (rc == SQLITE_DONE) {
+        c->seq = 0;
+        memset(c->head, 0, sizeof c->head);
+    } else if (rc == SQLITE_ROW) {
+        const void *hash = sqlite3_column_blob(c->tail, 1);
+        if (!hash || sqlite3_column_bytes(c->tail, 1) != OW_HASH_LEN) {
+            snprintf(c->err, sizeof c->err,
+                     "hash chain: the last chain record is damaged (run omwitness verify)");
+            sqlite3_reset(c->tail);
+            return -1;
+        }
+        c->seq = sqlite3_column_int64(c->tail, 0);
+        memcpy(c->head, hash, OW_HASH_LEN);
+    } else {
+        chain_err(c, "read the chain head");
+        sqlite3_reset(c->tail);
+        return -1;
+    }
+    sqlite3_reset(c->tail);
+    c->loaded = 1;
+    return 0;
+}
+
+int ow_chain_append(struct ow_chain *c, int kind, int64_t row_id, uint8_t out[OW_HASH_LEN])
+{
+    if (!c->loaded && load_tail(c) < 0)
+        return -1;
+    uint8_t next[OW_HASH_LEN];
+    int64_t seq = c->seq + 1;
+    int rc = ow_chain_record_hash(c, kind, seq, row_id, c->head, next);
+    if (rc != 0) {
+        if (rc == 1)
+            snprintf(c->err, sizeof c->err, "hash chain: %s row %lld is not there",
+                     kinds[kind].table, (long long)row_id);
+        return -1;
+    }
+    sqlite3_stmt *s = c->insert;
+    sqlite3_bind_int64(s, 1, seq);
+    sqlite3_bind_text(s, 2, kinds[kind].name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, row_id);
+    sqlite3_bind_blob(s, 4, next, OW_HASH_LEN, SQLITE_TRANSIENT);
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc != SQLITE_DONE)
+        return chain_err(c, "append");
+    c->seq = seq;
+    memcpy(c->head, next, OW_HASH_LEN);
+    if (out)
+        memcpy(out, next, OW_HASH_LEN);
+    return 0;
+}

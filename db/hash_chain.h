@@ -1,0 +1,62 @@
+/* hash_chain.h — the evidence store's hash chain (docs/evidence.md): which columns of which
+ * table make up each kind of chained record, their canonical bytes, and the running
+ * SHA-256 (hash = SHA-256(previous hash || canonical bytes)). The writer appends a record
+ * in the same transaction as the row it covers; verify recomputes with the same code. */
+#ifndef OW_HASH_CHAIN_H
+#define OW_HASH_CHAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#define OW_HASH_LEN 32
+#define OW_HASH_HEX_LEN (2 * OW_HASH_LEN + 1)
+
+/* Kinds of chained records, stored by name in chain.kind. */
+enum ow_chain_kind {
+    OW_CHAIN_RUN = 0,      /* a run's start: what was watched, with which policy */
+    OW_CHAIN_RUN_END,      /* a run's end: coverage counters, clean end */
+    OW_CHAIN_FLOW,
+    OW_CHAIN_ALERT,
+    OW_CHAIN_EVIDENCE,
+    OW_CHAIN_RUN_RULE,
+    OW_CHAIN_KIND_COUNT
+};
+
+const char *ow_chain_kind_name(int kind);          /* "run", "flow" ... */
+int ow_chain_kind_from_name(const char *name);     /* -1 when unknown */
+const char *ow_chain_kind_table(int kind);         /* the table the row lives in */
+
+struct ow_chain {
+    sqlite3 *db;
+    sqlite3_stmt *select_row[OW_CHAIN_KIND_COUNT];
+    sqlite3_stmt *tail, *insert;
+    int loaded;                     /* seq and head are the file's tail in this transaction */
+    int64_t seq;                    /* the last record's seq (0: empty chain) */
+    uint8_t head[OW_HASH_LEN];      /* the last record's hash (zeros: empty chain) */
+    char err[256];
+};
+
+/* Prepares the statements (persistent ones for a writer). 0, or -1 with c->err set. */
+int ow_chain_init(struct ow_chain *c, sqlite3 *db, int persistent);
+void ow_chain_free(struct ow_chain *c);
+
+/* The hash of record (kind, row_id) at position seq after prev, from the row as stored.
+ * 0 done, 1 the row does not exist, -1 error (c->err). */
+int ow_chain_record_hash(struct ow_chain *c, int kind, int64_t seq, int64_t row_id,
+                         const uint8_t prev[OW_HASH_LEN], uint8_t out[OW_HASH_LEN]);
+
+/* Appends a record for a row just written, inside the caller's write transaction; the tail
+ * is read from the file once per transaction (ow_chain_forget), so several processes
+ * writing one store in turn still build one chain. out (may be NULL) gets the new head. */
+int ow_chain_append(struct ow_chain *c, int kind, int64_t row_id, uint8_t out[OW_HASH_LEN]);
+
+/* The in-memory tail is no longer the file's (a new transaction, or a rollback). */
+void ow_chain_forget(struct ow_chain *c);
+
+void ow_sha256(const void *data, size_t len, uint8_t out[OW_HASH_LEN]);
+/* Lowercase hex of len bytes; out holds 2 * len + 1. */
+void ow_hex(const uint8_t *bytes, size_t len, char *out);
+
+#endif

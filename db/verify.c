@@ -1,0 +1,343 @@
+/* verify.c — walks the hash chain in order and recomputes every record from the row it names,
+ * then looks for rows the chain does not cover and derived counts that do not add up. The
+ * first thing that does not fit is reported with its table and row id. */
+#include "db/verify.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "db/store.h"
+
+struct verifier {
+    sqlite3 *db;
+    struct ow_chain chain;
+    struct ow_verify_result *r;
+    int64_t legacy[OW_CHAIN_KIND_COUNT];   /* rows with id <= this predate the chain */
+    int64_t last_row[OW_CHAIN_KIND_COUNT];
+    int have_expect;
+    uint8_t expect[OW_HASH_LEN];
+};
+
+static int found(struct verifier *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int found(struct verifier *v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->r->problem, sizeof v->r->problem, fmt, ap);
+    va_end(ap);
+    return 3;
+}
+
+static int failed(struct verifier *v, const char *what)
+{
+    snprintf(v->r->problem, sizeof v->r->problem, "%s: %s", what, sqlite3_errmsg(v->db));
+    return -1;
+}
+
+static int parse_hex_hash(const char *hex, uint8_t out[OW_HASH_LEN])
+{
+    if (strlen(hex) != 2 * OW_HASH_LEN)
+        return -1;
+    for (int i = 0; i < OW_HASH_LEN; i++) {
+        unsigned hi, lo;
+        char c1 = hex[2 * i], c2 = hex[2 * i + 1];
+#define NIB(c, o) ((c) >= '0' && (c) <= '9' ? ((o) = (unsigned)((c) - '0'), 1) : \
+                   (c) >= 'a' && (c) <= 'f' ? ((o) = (unsigned)((c) - 'a' + 10), 1) : \
+                   (c) >= 'A' && (c) <= 'F' ? ((o) = (unsigned)((c) - 'A' + 10), 1) : 0)
+        if (!NIB(c1, hi) || !NIB(c2, lo))
+            return -1;
+#undef NIB
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+/* chain_legacy exists from schema 2 on; one row. */
+static int load_legacy(struct verifier *v)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(v->db, "SELECT runs_max, flows_max, alerts_max FROM chain_legacy",
+                           -1, &s, NULL) != SQLITE_OK)
+        return failed(v, "read chain_legacy");
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        v->legacy[OW_CHAIN_RUN] = v->legacy[OW_CHAIN_RUN_END] = sqlite3_column_int64(s, 0);
+        v->legacy[OW_CHAIN_FLOW] = sqlite3_column_int64(s, 1);
+        v->legacy[OW_CHAIN_ALERT] = sqlite3_column_int64(s, 2);
+        rc = sqlite3_step(s);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return found(v, "chain_legacy: not exactly one row (the table was changed)");
+    return 0;
+}
+
+/* The chain, record by record, in seq order. */
+static int walk_chain(struct verifier *v)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(v->db, "SELECT seq, kind, row_id, hash FROM chain ORDER BY seq",
+                           -1, &s, NULL) != SQLITE_OK)
+        return failed(v, "read chain");
+    uint8_t prev[OW_HASH_LEN] = { 0 };
+    int64_t expected = 1;
+    int result = 0, rc;
+    while (result == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(s, 0);
+        const char *kind_name = (const char *)sqlite3_column_text(s, 1);
+        int kind = ow_chain_kind_from_name(kind_name);
+        int64_t row = sqlite3_column_int64(s, 2);
+        const void *hash = sqlite3_column_blob(s, 3);
+        int hash_len = sqlite3_column_bytes(s, 3);
+        if (seq != expected) {
+            result = found(v, "chain record #%lld is missing (deleted; the next record is #%lld)",
+                           (long long)expected, (long long)seq);
+            break;
+        }
+        if (kind < 0) {
+            result = found(v, "chain record #%lld: unknown kind \"%.40s\" (the chain was changed)",
+                           (long long)seq, kind_name ? kind_name : "");
+            break;
+        }
+        const char *table = ow_chain_kind_table(kind);
+        if (!hash || hash_len != OW_HASH_LEN) {
+            result = found(v, "chain record #%lld (%s row %lld): its hash is damaged",
+                           (long long)seq, table, (long long)row);
+            break;
+        }
+        /* Rows are chained as they are inserted, so ids rise within each kind; a run ends
+         * after it began. */
+        if (kind == OW_CHAIN_RUN_END) {
+            if (row > v->last_row[OW_CHAIN_RUN] || row <= v->legacy[OW_CHAIN_RUN]) {
+                result = found(v, "runs row %lld (chain #%lld): run end chained before the run's "
+                                  "start (records reordered)", (long long)row, (long long)seq);
+                break;
+            }
+        } else if (row <= v->last_row[kind] || row <= v->legacy[kind]) {
+            result = found(v, "%s row %lld (chain #%lld): out of order after row %lld (rows "
+                              "reordered or the chain rewritten)", table, (long long)row,
+                           (long long)seq, (long long)v->last_row[kind]);
+            break;
+        } else {
+            v->last_row[kind] = row;
+        }
+        uint8_t want[OW_HASH_LEN];
+        int h = ow_chain_record_hash(&v->chain, kind, seq, row, prev, want);
+        if (h < 0) {
+            snprintf(v->r->problem, sizeof v->r->problem, "%s", v->chain.err);
+            result = -1;
+        } else if (h == 1) {
+            result = found(v, "%s row %lld (chain #%lld): the row is missing (deleted)", table,
+                           (long long)row, (long long)seq);
+        } else if (memcmp(want, hash, OW_HASH_LEN) != 0) {
+            result = found(v, "%s row %lld (chain #%lld): the %s as stored does not match its "
+                              "hash (edited or swapped, or the chain was changed)", table,
+                           (long long)row, (long long)seq,
+                           kind == OW_CHAIN_RUN_END ? "end of run" : "row");
+        } else {
+            memcpy(prev, want, OW_HASH_LEN);
+            v->r->records++;
+            v->r->head_seq = seq;
+            memcpy(v->r->head, want, OW_HASH_LEN);
+            if (v->have_expect && memcmp(want, v->expect, OW_HASH_LEN) == 0)
+                v->r->expected_head_found = 1;
+            expected = seq + 1;
+        }
+    }
+    if (result == 0 && rc != SQLITE_DONE)
+        result = failed(v, "read chain");
+    sqlite3_finalize(s);
+    return result;
+}
+
+/* Returns the first id of a query answering one integer (0 when no row), or -1. */
+static int first_id(struct verifier *v, const char *sql, int64_t p1, const char *p2,
+                    int64_t *out)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(v->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return failed(v, "verify query");
+    sqlite3_bind_int64(s, 1, p1);
+    if (p2)
+        sqlite3_bind_text(s, 2, p2, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : failed(v, "verify query");
+}
+
+/* Every row of every chained table is named by a chain record of its kind. */
+static int check_coverage(struct verifier *v)
+{
+    static const int covered[] = { OW_CHAIN_RUN, OW_CHAIN_FLOW, OW_CHAIN_ALERT,
+                                   OW_CHAIN_EVIDENCE, OW_CHAIN_RUN_RULE };
+    for (size_t i = 0; i < sizeof covered / sizeof covered[0]; i++) {
+        int kind = covered[i];
+        const char *table = ow_chain_kind_table(kind);
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "SELECT t.id FROM %s t WHERE t.id > ?1 AND NOT EXISTS (SELECT 1 FROM chain c "
+                 "WHERE c.kind = ?2 AND c.row_id = t.id) ORDER BY t.id LIMIT 1", table);
+        int64_t id = 0;
+        if (first_id(v, sql, v->legacy[kind], ow_chain_kind_name(kind), &id) < 0)
+            return -1;
+        if (id)
+            return found(v, "%s row %lld: not in the hash chain (inserted)", table, (long long)id);
+        if (v->legacy[kind] > 0) {
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE id <= ?1", table);
+            int64_t n = 0;
+            if (first_id(v, sql, v->legacy[kind], NULL, &n) < 0)
+                return -1;
+            v->r->legacy_rows += (uint64_t)n;
+        }
+    }
+    return 0;
+}
+
+/* Each run either ended (one run_end record, chain_head = its hash) or never did (its end
+ * columns untouched since begin_run). */
+static int check_runs(struct verifier *v)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(v->db,
+            "SELECT r.id, r.chain_head, (SELECT count(*) FROM chain c WHERE c.kind = 'run_end' "
+            "AND c.row_id = r.id), (SELECT c.hash FROM chain c WHERE c.kind = 'run_end' AND "
+            "c.row_id = r.id), r.ended_wall IS NULL AND r.first_ts IS NULL AND r.last_ts IS "
+            "NULL AND r.packets = 0 AND r.bytes = 0 AND r.packets_malformed = 0 AND "
+            "r.packets_not_ip = 0 AND r.kernel_drops = 0 AND r.internal_drops = 0 AND "
+            "r.flows = 0 AND r.flows_evicted = 0 AND r.gaps = 0 AND r.clean_end = 0 "
+            "FROM runs r WHERE r.id > ? ORDER BY r.id", -1, &s, NULL) != SQLITE_OK)
+        return failed(v, "read runs");
+    sqlite3_bind_int64(s, 1, v->legacy[OW_CHAIN_RUN]);
+    int result = 0, rc;
+    while (result == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        long long id = sqlite3_column_int64(s, 0);
+        int ends = sqlite3_column_int(s, 2);
+        const void *head = sqlite3_column_blob(s, 1);
+        int head_len = sqlite3_column_bytes(s, 1);
+        const void *end_hash = sqlite3_column_blob(s, 3);
+        if (ends > 1)
+            result = found(v, "runs row %lld: ended %d times in the chain", id, ends);
+        else if (ends == 0 && (!sqlite3_column_int(s, 4) || head))
+            result = found(v, "runs row %lld: end of run set but never chained (edited)", id);
+        else if (ends == 1 && (!head || head_len != OW_HASH_LEN || !end_hash ||
+                               memcmp(head, end_hash, OW_HASH_LEN) != 0))
+            result = found(v, "runs row %lld: chain_head is not its run_end record's hash "
+                              "(edited)", id);
+    }
+    if (result == 0 && rc != SQLITE_DONE)
+        result = failed(v, "read runs");
+    sqlite3_finalize(s);
+    return result;
+}
+
+/* rule_hits are derived: they must equal the authorized flows counted per run and rule. */
+static int check_rule_hits(struct verifier *v)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(v->db,
+            "SELECT run_id, rule_id, hits, n FROM ("
+            "  SELECT h.run_id, h.rule_id, h.hits, (SELECT count(*) FROM flows f WHERE "
+            "    f.run_id = h.run_id AND f.verdict_status = 'authorized' AND "
+            "    f.verdict_rule = h.rule_id) AS n FROM rule_hits h"
+            "  UNION ALL"
+            "  SELECT f.run_id, f.verdict_rule, 0, count(*) FROM flows f WHERE "
+            "    f.verdict_status = 'authorized' AND f.verdict_rule <> '' AND NOT EXISTS "
+            "    (SELECT 1 FROM rule_hits h WHERE h.run_id = f.run_id AND "
+            "     h.rule_id = f.verdict_rule) GROUP BY f.run_id, f.verdict_rule"
+            ") WHERE hits <> n ORDER BY run_id, rule_id LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+        return failed(v, "read rule_hits");
+    int rc = sqlite3_step(s), result = 0;
+    if (rc == SQLITE_ROW) {
+        const unsigned char *rule = sqlite3_column_text(s, 1);
+        result = found(v, "rule_hits run %lld rule \"%.64s\": %lld hits stored but %lld "
+                          "authorized flows (edited)", (long long)sqlite3_column_int64(s, 0),
+                       rule ? (const char *)rule : "", (long long)sqlite3_column_int64(s, 2),
+                       (long long)sqlite3_column_int64(s, 3));
+    } else if (rc != SQLITE_DONE) {
+        result = failed(v, "read rule_hits");
+    }
+    sqlite3_finalize(s);
+    return result;
+}
+
+/* Each evidence blob matches its own SHA-256 column (already chained; a cheap second look
+ * that names the blob itself). */
+static int check_evidence(struct verifier *v)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(v->db, "SELECT id, sha256, pcap FROM evidence ORDER BY id", -1, &s,
+                           NULL) != SQLITE_OK)
+        return failed(v, "read evidence");
+    int result = 0, rc;
+    while (result == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const unsigned char *stored = sqlite3_column_text(s, 1);
+        const void *blob = sqlite3_column_blob(s, 2);
+        int n = sqlite3_column_bytes(s, 2);
+        uint8_t d[OW_HASH_LEN];
+        char hex[OW_HASH_HEX_LEN];
+        ow_sha256(blob ? blob : "", blob && n > 0 ? (size_t)n : 0, d);
+        ow_hex(d, sizeof d, hex);
+        if (!stored || strcmp((const char *)stored, hex) != 0)
+            result = found(v, "evidence row %lld: the packets do not match their SHA-256",
+                           (long long)sqlite3_column_int64(s, 0));
+    }
+    if (result == 0 && rc != SQLITE_DONE)
+        result = failed(v, "read evidence");
+    sqlite3_finalize(s);
+    return result;
+}
+
+int ow_verify_store(struct ow_store *st, const char *expect_head_hex, struct ow_verify_result *r)
+{
+    memset(r, 0, sizeof *r);
+    struct verifier v = { .db = ow_store_handle(st), .r = r };
+    if (!v.db) {
+        snprintf(r->problem, sizeof r->problem, "no store");
+        return -1;
+    }
+    if (expect_head_hex && *expect_head_hex) {
+        if (parse_hex_hash(expect_head_hex, v.expect) < 0) {
+            snprintf(r->problem, sizeof r->problem,
+                     "expected head \"%.80s\" is not 64 hex digits", expect_head_hex);
+            return -1;
+        }
+        v.have_expect = 1;
+    }
+    if (ow_store_schema_version(st) < 2) {
+        snprintf(r->problem, sizeof r->problem,
+                 "store schema %d has no hash chain (open it once with this omwitness to "
+                 "migrate it)", ow_store_schema_version(st));
+        return -1;
+    }
+    /* One snapshot: a writer may go on appending while we read. */
+    if (sqlite3_exec(v.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return failed(&v, "begin read");
+    int result;
+    if (ow_chain_init(&v.chain, v.db, 0) < 0) {
+        snprintf(r->problem, sizeof r->problem, "%s", v.chain.err);
+        result = -1;
+    } else {
+        result = load_legacy(&v);
+        if (result == 0)
+            result = walk_chain(&v);
+        if (result == 0)
+            result = check_coverage(&v);
+        if (result == 0)
+            result = check_runs(&v);
+        if (result == 0)
+            result = check_rule_hits(&v);
+        if (result == 0)
+            result = check_evidence(&v);
+        if (result == 0 && v.have_expect && !r->expected_head_found)
+            result = found(&v, "chain head %s is not in the chain: records were removed from "
+                               "its end or the chain was rewritten", expect_head_hex);
+    }
+    ow_chain_free(&v.chain);
+    sqlite3_exec(v.db, "COMMIT", NULL, NULL, NULL);
+    return result;
+}

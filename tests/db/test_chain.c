@@ -1,0 +1,566 @@
+/* test_chain.c — the hash chain and verify: an untouched store verifies, and each way of
+ * tampering (an edited value, a deleted row, an inserted row, swapped rows, a removed or
+ * reordered chain record, an edited end of run, edited rule hits, edited evidence, a cut
+ * tail against a recorded head) is found and named; unended runs, runs that continue the
+ * chain and several writer processes; evidence blobs in and out. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "db/hash_chain.h"
+#include "db/store.h"
+#include "db/verify.h"
+#include "fixtures.h"
+
+static int setup_dir(void **state)
+{
+    struct fixture_dir *d = calloc(1, sizeof *d);
+    fixture_dir_make(d);
+    *state = d;
+    return 0;
+}
+
+static int teardown_dir(void **state)
+{
+    fixture_dir_remove(*state);
+    free(*state);
+    return 0;
+}
+
+static struct ow_store *open_store(const char *path)
+{
+    char err[256] = "";
+    struct ow_store *st = ow_store_open(path, err, sizeof err);
+    if (!st)
+        fail_msg("open %s: %s", path, err);
+    return st;
+}
+
+static int64_t new_run(struct ow_store *st, const char *source)
+{
+    struct ow_run_info info = {
+        .kind = "replay", .source = source, .source_sha256 = "00ff", .site = "dc1-om",
+        .policy_sha256 = "abcd", .version = "test", .threads = 2, .started_wall_us = 42,
+    };
+    int64_t run = ow_store_begin_run(st, &info);
+    assert_true(run > 0);
+    return run;
+}
+
+/* A classic pcap image (Ethernet) with n packets of 60 + i bytes, the i-th starting with i. */
+static uint8_t *make_pcap(uint32_t n, size_t *len)
+{
+    size_t total = 24;
+    for (uint32_t i = 0; i < n; i++)
+        total += 16 + 60 + i;
+    uint8_t *p = calloc(1, total);
+    assert_non_null(p);
+    uint32_t hdr[6] = { 0xa1b2c3d4u, 0x00040002u, 0, 0, 65535, 1 };
+    memcpy(p, hdr, sizeof hdr);     /* host order, as libpcap writes it */
+    size_t off = 24;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t rec[4] = { 1770701400u + i, i * 1000u, 60 + i, 60 + i };
+        memcpy(p + off, rec, sizeof rec);
+        off += 16;
+        memset(p + off, (int)i, 60 + i);
+        off += 60 + i;
+    }
+    *len = total;
+    return p;
+}
+
+static void add_flow(struct ow_store *st, int64_t run, uint64_t id, uint8_t status,
+                     const char *rule, int overrun, struct ow_stored_flow *ids)
+{
+    struct ow_flow_record r;
+    fixture_flow(&r, id, "10.99.0.7", (uint16_t)(40000 + id), "10.20.1.10", 22, (unsigned)id);
+    r.verdict.status = status;
+    FIX_SET(r.verdict.rule, rule);
+    if (status == OW_VERDICT_ANOMALY) {
+        r.verdict.severity = OW_SEV_HIGH;
+        FIX_SET(r.verdict.kind, "vendor_unauthorized");
+        FIX_SET(r.verdict.reason, "expected no vendor access, saw SSH");
+    }
+    r.verdict.overrun = (uint8_t)overrun;
+    if (overrun)
+        FIX_SET(r.verdict.ticket, "CHG-1");
+    assert_int_equal(ow_store_add_flow_ids(st, run, &r, ids), 0);
+}
+
+static struct ow_run_stats ended(void)
+{
+    struct ow_run_stats s = { .first_ts_us = FIXTURE_T0_US, .last_ts_us = FIXTURE_T0_US + 60000000u,
+                              .packets = 100, .bytes = 10000, .flows = 6, .clean_end = 1 };
+    return s;
+}
+
+/* Run 1: six flows in a batch (authorized, an anomaly with evidence, an overrun), ended. */
+static void build_store(const char *path)
+{
+    struct ow_store *st = open_store(path);
+    int64_t run = new_run(st, "a.pcap");
+    assert_int_equal(ow_store_add_run_rule(st, run, "chg-1", "maintenance", "", "CHG-1"), 0);
+    assert_int_equal(ow_store_begin_batch(st), 0);
+    struct ow_stored_flow ids;
+    add_flow(st, run, 1, OW_VERDICT_AUTHORIZED, "chg-1", 0, &ids);
+    add_flow(st, run, 2, OW_VERDICT_ANOMALY, "", 0, &ids);
+    size_t len;
+    uint8_t *pcap = make_pcap(3, &len);
+    assert_int_equal(ow_store_add_evidence(st, ids.flow_row, pcap, len, 3, 0), 0);
+    free(pcap);
+    add_flow(st, run, 3, OW_VERDICT_AUTHORIZED, "chg-1", 1, &ids);
+    add_flow(st, run, 4, OW_VERDICT_OUT_OF_SCOPE, "", 0, &ids);
+    add_flow(st, run, 5, OW_VERDICT_ANOMALY, "", 0, &ids);
+    add_flow(st, run, 6, OW_VERDICT_AUTHORIZED, "chg-1", 0, &ids);
+    assert_int_equal(ow_store_commit_batch(st), 0);
+    struct ow_run_stats s = ended();
+    assert_int_equal(ow_store_end_run(st, run, &s), 0);
+    ow_store_close(st);
+}
+
+static int verify(const char *path, const char *expect, struct ow_verify_result *r)
+{
+    char err[256];
+    struct ow_store *ro = ow_store_open_readonly(path, err, sizeof err);
+    if (!ro)
+        fail_msg("open read-only: %s", err);
+    int rc = ow_verify_store(ro, expect, r);
+    ow_store_close(ro);
+    return rc;
+}
+
+static void tamper(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("tamper %s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
+/* Asserts verify finds a problem and that its message contains each of the given words. */
+static void expect_tampered(const char *path, const char *expect, ...)
+{
+    struct ow_verify_result r;
+    int rc = verify(path, expect, &r);
+    if (rc != 3)
+        fail_msg("verify returned %d, expected 3 (problem: %s)", rc, r.problem);
+    va_list ap;
+    va_start(ap, expect);
+    for (const char *w; (w = va_arg(ap, const char *)) != NULL;)
+        if (!strstr(r.problem, w))
+            fail_msg("problem \"%s\" does not mention \"%s\"", r.problem, w);
+    va_end(ap);
+}
+
+/* ---- tests --------------------------------------------------------------------------- */
+
+static void test_untouched_store_verifies(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    struct ow_verify_result r;
+    assert_int_equal(verify(d->db, NULL, &r), 0);
+    /* run, run rule, 6 flows, 3 anomaly/overrun alerts, 1 evidence, run end */
+    assert_int_equal(r.records, 1 + 1 + 6 + 3 + 1 + 1);
+    assert_int_equal(r.head_seq, (int64_t)r.records);
+
+    /* The run's chain_head is the head after its end, and the recorded head verifies. */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(d->db, &db), SQLITE_OK);
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT chain_head FROM runs WHERE id = 1", -1, &s,
+                                        NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_bytes(s, 0), OW_HASH_LEN);
+    assert_memory_equal(sqlite3_column_blob(s, 0), r.head, OW_HASH_LEN);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    char hex[OW_HASH_HEX_LEN];
+    ow_hex(r.head, OW_HASH_LEN, hex);
+    struct ow_verify_result r2;
+    assert_int_equal(verify(d->db, hex, &r2), 0);
+    assert_true(r2.expected_head_found);
+    /* A head that was never in the chain is reported. */
+    hex[0] = hex[0] == '0' ? '1' : '0';
+    assert_int_equal(verify(d->db, hex, &r2), 3);
+    assert_non_null(strstr(r2.problem, "not in the chain"));
+}
+
+static void test_edited_value(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    tamper(d->db, "UPDATE flows SET server_port = 2222 WHERE id = 4");
+    expect_tampered(d->db, NULL, "flows row 4", "does not match", NULL);
+}
+
+static void test_edited_verdict_and_alert(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    tamper(d->db, "UPDATE alerts SET severity = 'critical' WHERE id = 2");
+    expect_tampered(d->db, NULL, "alerts row 2", NULL);
+}
+
+/* Same bytes, other storage class: text 'SSH' and blob x'535348' differ. */
+static void test_edited_type(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    tamper(d->db, "UPDATE flows SET app_proto = CAST(app_proto AS BLOB) WHERE id = 1");
+    expect_tampered(d->db, NULL, "flows row 1", NULL);
+}
+
+static void test_deleted_row(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    tamper(d->db, "PRAGMA foreign_keys = OFF; DELETE FROM flows WHERE id = 5");
+    expect_tampered(d->db, NULL, "flows row 5", "missing", NULL);
+}
+
+static void test_deleted_row_and_chain_record(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    tamper(d->db, "DELETE FROM alerts WHERE id = 3;"
+                  "DELETE FROM chain WHERE kind = 'alert' AND row_id = 3");
+    expect_tampered(d->db, NULL, "chain record", "missing", NULL);
+}
+
+static void test_inserted_row(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    tamper(d->db, "INSERT INTO flows (run_id, flow_id, first_ts, last_ts, l4_proto, ip_family, "
+                  "client_ip, client_port, server_ip, server_port, end_reason, verdict_status) "
+                  "VALUES (1, 99, 1, 2, 6, 4, '10.0.0.1', 1, '10.0.0.2', 2, 'idle', "
+                  "'out_of_scope')");
+    expect_tampered(d->db, NULL, "flows row 7", "not in the hash chain", NULL);
+}
+
+static void test_swapped_rows(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    /* Swap the content of flows 4 and 5 (every column but the id). */
+    tamper(d->db,
+           "CREATE TEMP TABLE t AS SELECT * FROM flows WHERE id IN (4, 5);"
+           "UPDATE t SET id = 9 - id;"
+           "PRAGMA foreign_keys = OFF;"
+           "DELETE FROM flows WHERE id IN (4, 5);"
+           "INSERT INTO flows SELECT * FROM t;");
+    expect_tampered(d->db, NULL, "flows row 4", NULL);
+}
+
+static void test_reordered_chain_records(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    /* Swap which rows records 3 and 4 (flows 1 and 2) name, hashes and all. */
+    tamper(d->db, "UPDATE chain SET row_id = -row_id WHERE seq IN (3, 4);"
+                  "UPDATE chain SET row_id = CASE seq WHEN 3 THEN 2 ELSE 1 END WHERE seq IN (3, 4)");
+    expect_tampered(d->db, NULL, "flows row", "chain #", NULL);
+}
+
+static void test_edited_coverage(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    tamper(d->db, "UPDATE runs SET packets = 99 WHERE id = 1");
+    expect_tampered(d->db, NULL, "runs row 1", "end of run", NULL);
+}
+
+static void test_edited_rule_hits(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    tamper(d->db, "UPDATE rule_hits SET hits = 1");
+    expect_tampered(d->db, NULL, "rule_hits run 1", "chg-1", NULL);
+}
+
+static void test_edited_evidence(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    tamper(d->db, "UPDATE evidence SET pcap = CAST(zeroblob(100) AS BLOB) WHERE id = 1");
+    expect_tampered(d->db, NULL, "evidence row 1", NULL);
+}
+
+/* Cutting the last rows and their records leaves a consistent but shorter chain: only a
+ * head recorded elsewhere (in a report) shows it. */
+static void test_cut_tail_needs_recorded_head(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    struct ow_verify_result r;
+    assert_int_equal(verify(d->db, NULL, &r), 0);
+    char hex[OW_HASH_HEX_LEN];
+    ow_hex(r.head, OW_HASH_LEN, hex);
+    /* Remove the run's end record and reset its end: the run now looks like it never ended. */
+    tamper(d->db, "DELETE FROM chain WHERE kind = 'run_end';"
+                  "UPDATE runs SET first_ts = NULL, last_ts = NULL, packets = 0, bytes = 0, "
+                  "flows = 0, clean_end = 0, ended_wall = NULL, chain_head = NULL");
+    assert_int_equal(verify(d->db, NULL, &r), 0);
+    expect_tampered(d->db, hex, "not in the chain", NULL);
+}
+
+/* A run that never ended (a crash) verifies: its rows were chained as inserted. */
+static void test_unended_run_verifies(void **state)
+{
+    struct fixture_dir *d = *state;
+    struct ow_store *st = open_store(d->db);
+    int64_t run = new_run(st, "crash.pcap");
+    assert_int_equal(ow_store_begin_batch(st), 0);
+    add_flow(st, run, 1, OW_VERDICT_ANOMALY, "", 0, NULL);
+    assert_int_equal(ow_store_commit_batch(st), 0);
+    /* An open batch that dies with the process leaves nothing. */
+    assert_int_equal(ow_store_begin_batch(st), 0);
+    add_flow(st, run, 2, OW_VERDICT_ANOMALY, "", 0, NULL);
+    ow_store_close(st);
+    struct ow_verify_result r;
+    assert_int_equal(verify(d->db, NULL, &r), 0);
+    assert_int_equal(r.records, 3);
+    /* Setting the end of run behind the chain's back is caught. */
+    tamper(d->db, "UPDATE runs SET clean_end = 1");
+    expect_tampered(d->db, NULL, "runs row 1", "never chained", NULL);
+}
+
+/* A second run (a new process) continues the chain; failed writes leave no record. */
+static void test_runs_continue_chain(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    struct ow_verify_result r1, r2;
+    assert_int_equal(verify(d->db, NULL, &r1), 0);
+    struct ow_store *st = open_store(d->db);
+    int64_t run = new_run(st, "b.pcap");
+    assert_int_equal(run, 2);
+    assert_int_equal(ow_store_begin_batch(st), 0);
+    add_flow(st, run, 7, OW_VERDICT_AUTHORIZED, "x", 0, NULL);
+    /* A flow for a run that does not exist fails and is rolled back, chain record too. */
+    struct ow_flow_record bad;
+    fixture_flow(&bad, 8, "10.0.0.1", 1, "10.0.0.2", 2, 0);
+    assert_int_equal(ow_store_add_flow(st, 999, &bad), -1);
+    add_flow(st, run, 9, OW_VERDICT_ANOMALY, "", 0, NULL);
+    /* Evidence that is not a pcap image is refused. */
+    uint8_t junk[40] = { 1, 2, 3 };
+    assert_int_equal(ow_store_add_evidence(st, 8, junk, sizeof junk, 0, 0), -1);
+    assert_int_equal(ow_store_commit_batch(st), 0);
+    struct ow_run_stats s = ended();
+    assert_int_equal(ow_store_end_run(st, run, &s), 0);
+    /* Ending it again is refused. */
+    assert_int_equal(ow_store_end_run(st, run, &s), -1);
+    ow_store_close(st);
+    assert_int_equal(verify(d->db, NULL, &r2), 0);
+    assert_int_equal(r2.records, r1.records + 1 + 2 + 1 + 1);
+    /* The first run's head is still in the chain. */
+    char hex[OW_HASH_HEX_LEN];
+    ow_hex(r1.head, OW_HASH_LEN, hex);
+    assert_int_equal(verify(d->db, hex, &r2), 0);
+}
+
+/* Several processes writing one store in turn build one chain. */
+static void test_processes_share_chain(void **state)
+{
+    struct fixture_dir *d = *state;
+    enum { PROCS = 4, BATCHES = 5, PER_BATCH = 20 };
+    pid_t pids[PROCS];
+    for (int i = 0; i < PROCS; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            char err[256];
+            struct ow_store *st = ow_store_open(d->db, err, sizeof err);
+            if (!st)
+                _exit(1);
+            struct ow_run_info info = { .kind = "replay", .source = "child" };
+            int64_t run = ow_store_begin_run(st, &info);
+            int ok = run > 0;
+            for (int b = 0; ok && b < BATCHES; b++) {
+                ok = ow_store_begin_batch(st) == 0;
+                for (int k = 0; ok && k < PER_BATCH; k++) {
+                    struct ow_flow_record r;
+                    fixture_flow(&r, (uint64_t)(i * 1000 + b * 100 + k), "10.0.0.1", 1,
+                                 "10.0.0.2", 2, 0);
+                    r.verdict.status = k % 3 ? OW_VERDICT_AUTHORIZED : OW_VERDICT_ANOMALY;
+                    FIX_SET(r.verdict.rule, k % 3 ? "r" : "");
+                    ok = ow_store_add_flow(st, run, &r) == 0;
+                }
+                ok = ok && ow_store_commit_batch(st) == 0;
+            }
+            struct ow_run_stats s = { .clean_end = 1 };
+            ok = ok && ow_store_end_run(st, run, &s) == 0;
+            ow_store_close(st);
+            _exit(ok ? 0 : 2);
+        }
+    }
+    for (int i = 0; i < PROCS; i++) {
+        int status = 0;
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    struct ow_verify_result r;
+    int rc = verify(d->db, NULL, &r);
+    if (rc != 0)
+        fail_msg("verify %d: %s", rc, r.problem);
+    /* per process: run, run end, flows, anomaly alerts (k % 3 == 0: 7 of 20) */
+    assert_int_equal(r.records, PROCS * (2 + BATCHES * (PER_BATCH + 7)));
+}
+
+static void test_evidence_roundtrip(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    char err[256];
+    struct ow_store *ro = ow_store_open_readonly(d->db, err, sizeof err);
+    assert_non_null(ro);
+    size_t want_len;
+    uint8_t *want = make_pcap(3, &want_len);
+    uint8_t *got = NULL;
+    size_t len = 0;
+    uint32_t packets = 0;
+    int truncated = -1;
+    assert_int_equal(ow_store_get_evidence(ro, 2, &got, &len, &packets, &truncated), 0);
+    assert_int_equal(len, want_len);
+    assert_memory_equal(got, want, len);
+    assert_int_equal(packets, 3);
+    assert_int_equal(truncated, 0);
+    uint32_t n = 0, linktype = 0;
+    char why[160];
+    assert_int_equal(ow_pcap_image_check(got, len, &n, &linktype, why, sizeof why), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(linktype, 1);
+    free(got);
+    /* No evidence for an authorized flow. */
+    assert_int_equal(ow_store_get_evidence(ro, 1, &got, &len, NULL, NULL), 1);
+    ow_store_close(ro);
+
+    /* A changed blob is refused on the way out. */
+    tamper(d->db, "UPDATE evidence SET pcap = CAST(zeroblob(30) AS BLOB)");
+    ro = ow_store_open_readonly(d->db, err, sizeof err);
+    assert_int_equal(ow_store_get_evidence(ro, 2, &got, &len, NULL, NULL), 2);
+    ow_store_close(ro);
+    free(want);
+}
+
+static void test_pcap_image_check(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *p = make_pcap(4, &len);
+    uint32_t n = 0, lt = 0;
+    char why[160];
+    assert_int_equal(ow_pcap_image_check(p, len, &n, &lt, why, sizeof why), 0);
+    assert_int_equal(n, 4);
+    /* Header only: zero packets. */
+    assert_int_equal(ow_pcap_image_check(p, 24, &n, &lt, why, sizeof why), 0);
+    assert_int_equal(n, 0);
+    /* Every cut inside a record is refused, and so is a short header. */
+    for (size_t cut = 1; cut < len - 24; cut++) {
+        size_t l = len - cut;
+        int ok = ow_pcap_image_check(p, l, &n, &lt, why, sizeof why) == 0;
+        /* only cuts exactly at record boundaries are well-formed images */
+        size_t off = 24;
+        int boundary = l == 24;
+        for (uint32_t i = 0; i < 4 && off < l; i++) {
+            off += 16 + 60 + i;
+            if (off == l)
+                boundary = 1;
+        }
+        assert_int_equal(ok, boundary);
+    }
+    assert_int_equal(ow_pcap_image_check(p, 23, &n, &lt, why, sizeof why), -1);
+    /* An absurd record length does not read past the image. */
+    uint32_t huge = 0xfffffff0u;
+    memcpy(p + 24 + 8, &huge, 4);
+    assert_int_equal(ow_pcap_image_check(p, len, &n, &lt, why, sizeof why), -1);
+    assert_non_null(strstr(why, "packet 1"));
+    p[0] ^= 0xff;
+    assert_int_equal(ow_pcap_image_check(p, len, &n, &lt, why, sizeof why), -1);
+    assert_non_null(strstr(why, "magic"));
+    free(p);
+}
+
+/* The encoding is fixed: a known store gives a known first record hash. */
+static void test_canonical_encoding_pinned(void **state)
+{
+    struct fixture_dir *d = *state;
+    struct ow_store *st = open_store(d->db);
+    new_run(st, "a.pcap");
+    ow_store_close(st);
+    /* Recompute record 1 by hand from docs/evidence.md. */
+    uint8_t buf[512];
+    size_t o = 0;
+    memset(buf, 0, 32);
+    o = 32;
+    buf[o++] = 3;
+    memcpy(buf + o, "run", 3);
+    o += 3;
+    const uint8_t seq_row[16] = { 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 };
+    memcpy(buf + o, seq_row, 16);
+    o += 16;
+    const uint8_t ncols[4] = { 0, 0, 0, 8 };
+    memcpy(buf + o, ncols, 4);
+    o += 4;
+    const char *texts[] = { "replay", "a.pcap", "00ff", "dc1-om", "abcd", "test" };
+    for (int i = 0; i < 6; i++) {
+        size_t n = strlen(texts[i]);
+        buf[o++] = 2;
+        buf[o++] = 0; buf[o++] = 0; buf[o++] = 0; buf[o++] = (uint8_t)n;
+        memcpy(buf + o, texts[i], n);
+        o += n;
+    }
+    const uint8_t threads[9] = { 1, 0, 0, 0, 0, 0, 0, 0, 2 };
+    const uint8_t wall[9] = { 1, 0, 0, 0, 0, 0, 0, 0, 42 };
+    memcpy(buf + o, threads, 9);
+    o += 9;
+    memcpy(buf + o, wall, 9);
+    o += 9;
+    uint8_t want[OW_HASH_LEN];
+    ow_sha256(buf, o, want);
+    struct ow_verify_result r;
+    assert_int_equal(verify(d->db, NULL, &r), 0);
+    assert_int_equal(r.records, 1);
+    assert_memory_equal(r.head, want, OW_HASH_LEN);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup_dir, teardown_dir)
+        T(test_untouched_store_verifies),
+        T(test_edited_value),
+        T(test_edited_verdict_and_alert),
+        T(test_edited_type),
+        T(test_deleted_row),
+        T(test_deleted_row_and_chain_record),
+        T(test_inserted_row),
+        T(test_swapped_rows),
+        T(test_reordered_chain_records),
+        T(test_edited_coverage),
+        T(test_edited_rule_hits),
+        T(test_edited_evidence),
+        T(test_cut_tail_needs_recorded_head),
+        T(test_unended_run_verifies),
+        T(test_runs_continue_chain),
+        T(test_processes_share_chain),
+        T(test_evidence_roundtrip),
+        T(test_pcap_image_check),
+        T(test_canonical_encoding_pinned),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
