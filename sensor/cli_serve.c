@@ -1,0 +1,180 @@
+/* cli_serve.c — `omwitness serve`: parses the options, decides on the token, starts the HTTP
+ * server over a stored evidence store and waits for SIGINT/SIGTERM. */
+#include "sensor/cli_serve.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "classifiers/policy/policy.h"
+#include "db/store.h"
+#include "sensor/cli.h"
+#include "sensor/http_api.h"
+
+#ifndef OW_WEBUI_DIR
+#define OW_WEBUI_DIR "webui-static"
+#endif
+
+static const char serve_help[] =
+    "usage: omwitness serve [--db FILE] [--listen ADDR:PORT] [--token-file FILE]\n"
+    "                       [--webui DIR] [--policy FILE]\n"
+    "\n"
+    "Serves the web UI and a read-only JSON API over a stored evidence store until\n"
+    "SIGINT/SIGTERM (docs/webui.md).\n"
+    "  --db FILE          the store (default omwitness.db)\n"
+    "  --listen ADDR:PORT default 127.0.0.1:8642; [::1]:PORT for IPv6; port 0 picks one.\n"
+    "                     Any address outside 127.0.0.0/8 and ::1 needs a bearer token.\n"
+    "  --token-file FILE  the bearer token (first line); without it, a token is generated\n"
+    "                     and printed on stderr when one is needed\n"
+    "  --webui DIR        the static UI (default " OW_WEBUI_DIR ")\n"
+    "  --policy FILE      also list the policy's rules that nothing hit\n";
+
+int ow_read_token_file(const char *path, char *token, size_t tokenlen, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[512];
+    bool got = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    if (!got) {
+        snprintf(err, errlen, "%s: empty token file", path);
+        return -1;
+    }
+    char *s = line, *e = line + strlen(line);
+    while (*s == ' ' || *s == '\t')
+        s++;
+    while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+        *--e = '\0';
+    size_t n = (size_t)(e - s);
+    if (n < 16 || n >= tokenlen) {
+        snprintf(err, errlen, "%s: the token must be 16 to %zu characters", path, tokenlen - 1);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (s[i] <= 0x20 || s[i] >= 0x7f) {
+            snprintf(err, errlen, "%s: the token must be printable ASCII without spaces", path);
+            return -1;
+        }
+    memcpy(token, s, n + 1);
+    explicit_bzero(line, sizeof line);
+    return 0;
+}
+
+enum { OPT_DB = 256, OPT_LISTEN, OPT_TOKEN_FILE, OPT_WEBUI, OPT_POLICY, OPT_REQUIRE_TOKEN };
+
+int ow_cmd_serve(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "db", required_argument, NULL, OPT_DB },
+        { "listen", required_argument, NULL, OPT_LISTEN },
+        { "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+        { "webui", required_argument, NULL, OPT_WEBUI },
+        { "policy", required_argument, NULL, OPT_POLICY },
+        { "require-token", no_argument, NULL, OPT_REQUIRE_TOKEN },   /* tests: token on loopback */
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct ow_http_config cfg = { .listen = "127.0.0.1:8642", .db_path = "omwitness.db",
+                                  .webui_dir = OW_WEBUI_DIR };
+    const char *token_file = NULL, *policy_path = NULL;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(serve_help, stdout); return 0;
+        case OPT_DB: cfg.db_path = optarg; break;
+        case OPT_LISTEN: cfg.listen = optarg; break;
+        case OPT_TOKEN_FILE: token_file = optarg; break;
+        case OPT_WEBUI: cfg.webui_dir = optarg; break;
+        case OPT_POLICY: policy_path = optarg; break;
+        case OPT_REQUIRE_TOKEN: cfg.require_token = true; break;
+        case ':': return ow_usage_error("serve", "option '%s' needs a value", argv[optind - 1]);
+        default: return ow_usage_error("serve", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return ow_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+
+    char err[512];
+    struct ow_store *probe = ow_store_open_readonly(cfg.db_path, err, sizeof err);
+    if (!probe) {
+        fprintf(stderr, "omwitness serve: %s\n", err);
+        return 2;
+    }
+    ow_store_close(probe);
+
+    char token[256];
+    if (token_file) {
+        if (ow_read_token_file(token_file, token, sizeof token, err, sizeof err) < 0) {
+            fprintf(stderr, "omwitness serve: %s\n", err);
+            return 2;
+        }
+        cfg.token = token;
+    } else {
+        /* The address part of ADDR:PORT or [ADDR]:PORT decides whether one is needed. */
+        char host[64] = "";
+        const char *l = cfg.listen;
+        const char *end = l[0] == '[' ? strchr(l, ']') : strrchr(l, ':');
+        size_t n = end ? (size_t)(end - l) : 0;
+        if (l[0] == '[' && n) {
+            l++;
+            n--;
+        }
+        if (n < sizeof host) {
+            memcpy(host, l, n);
+            host[n] = '\0';
+        }
+        if (cfg.require_token || !ow_http_addr_is_loopback(host)) {
+            if (ow_http_new_token(token) < 0) {
+                fprintf(stderr, "omwitness serve: cannot generate a token: %s\n", strerror(errno));
+                return 1;
+            }
+            cfg.token = token;
+            fprintf(stderr, "omwitness serve: bearer token (send 'Authorization: Bearer TOKEN'): %s\n",
+                    token);
+        }
+    }
+
+    struct ow_policy *policy = NULL;
+    if (policy_path) {
+        policy = ow_policy_load(policy_path, NULL, NULL, err, sizeof err);
+        if (!policy) {
+            fprintf(stderr, "omwitness serve: %s\n", err);
+            return 2;
+        }
+        cfg.policy = policy;
+    }
+
+    /* The server's threads inherit this mask, so only sigwait below sees the signals. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct ow_http *srv = ow_http_start(&cfg, err, sizeof err);
+    if (!srv) {
+        fprintf(stderr, "omwitness serve: %s\n", err);
+        ow_policy_free(policy);
+        explicit_bzero(token, sizeof token);
+        return 2;
+    }
+    fprintf(stderr, "omwitness serve: listening on port %u, store %s (Ctrl-C stops)\n",
+            ow_http_port(srv), cfg.db_path);
+    int sig = 0;
+    sigwait(&stop, &sig);
+    fprintf(stderr, "omwitness serve: stopping\n");
+    ow_http_stop(srv);
+    ow_policy_free(policy);
+    explicit_bzero(token, sizeof token);
+    return 0;
+}

@@ -1,0 +1,79 @@
+/* http_internal.h — what the HTTP server's files share: the server state, response helpers
+ * and query-parameter validation. Not for use outside sensor/http_*.c. */
+#ifndef OW_HTTP_INTERNAL_H
+#define OW_HTTP_INTERNAL_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sensor/http_api.h"
+
+struct ow_http {
+    struct MHD_Daemon *daemon;
+    char *db_path;
+    char *webui_dir;             /* NULL: no UI */
+    int webui_fd;                /* O_DIRECTORY handle on webui_dir, -1 when none */
+    char *token;                 /* NULL: no token asked */
+    bool check_host;             /* no token: only loopback Host headers (DNS rebinding) */
+    unsigned port;
+    ow_health_fn health_fn;
+    void *health_ctx;
+    const struct ow_policy *policy;
+    _Atomic bool stopping;       /* tells event streams to end */
+    _Atomic int streams;         /* open event streams */
+
+    pthread_mutex_t rate_lock;   /* packets/s from successive health samples */
+    uint64_t rate_prev_us, rate_prev_packets;
+    double rate_pps;
+};
+
+/* Limits shared by the endpoints. */
+#define OW_HTTP_MAX_LIMIT   500      /* rows per page */
+#define OW_HTTP_MAX_OFFSET  10000000
+#define OW_HTTP_MAX_STREAMS 32       /* concurrent /api/events */
+
+/* Responses. Each queues a response (with the security headers) and returns MHD's result.
+ * send_json takes ownership of body. */
+enum MHD_Result ow_http_send_json(struct MHD_Connection *c, unsigned status, json_t *body);
+enum MHD_Result ow_http_send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Adds the headers every response carries (CSP, nosniff, no framing, no referrer). */
+void ow_http_add_security_headers(struct MHD_Response *r);
+
+/* Static UI files under srv->webui_dir (http_static.c). */
+enum MHD_Result ow_http_serve_static(struct ow_http *srv, struct MHD_Connection *c,
+                                     const char *url);
+
+/* JSON endpoints under /api/ except /api/events (http_routes.c). */
+enum MHD_Result ow_http_route_api(struct ow_http *srv, struct MHD_Connection *c, const char *url);
+
+/* GET /api/events: Server-Sent Events, one per new alert (http_events.c). */
+enum MHD_Result ow_http_serve_events(struct ow_http *srv, struct MHD_Connection *c);
+
+/* Query parameters (http_params.c). Each returns 0, or -1 with a message for a 400 in err. */
+struct ow_params {
+    struct MHD_Connection *c;
+    char err[256];
+};
+/* Fails on any parameter not in the NULL-terminated allowed list, and on repeated ones. */
+int ow_params_check(struct ow_params *p, const char *const *allowed);
+/* The value, or NULL when absent; "" counts as absent. */
+const char *ow_params_get(struct ow_params *p, const char *name);
+/* Decimal integer in [min, max]; *out keeps def when absent. */
+int ow_params_int(struct ow_params *p, const char *name, int64_t min, int64_t max, int64_t def,
+                  int64_t *out);
+/* RFC 3339 time in microseconds; *present says whether it was given. */
+int ow_params_time(struct ow_params *p, const char *name, int64_t *out, bool *present);
+/* Printable ASCII text of at most maxlen bytes (names, rule ids); NULL when absent. */
+int ow_params_name(struct ow_params *p, const char *name, size_t maxlen, const char **out);
+/* Comma-separated words, each one of choices; up to max words into out. Returns the count
+ * (0 when absent), or -1. */
+int ow_params_list(struct ow_params *p, const char *name, const char *const *choices,
+                   const char **out, int max);
+
+#endif

@@ -1,0 +1,547 @@
+/* http_routes.c — the JSON endpoints under /api/: validates each request's parameters, opens
+ * a read-only store handle for it, and answers with the query's JSON (docs/webui.md). */
+#include "sensor/http_internal.h"
+
+#include <arpa/inet.h>
+#include <sqlite3.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "classifiers/policy/policy.h"
+#include "db/api_queries.h"
+#include "db/eve_json.h"
+#include "db/store.h"
+
+static const char *const severities[] = { "medium", "high", "critical", NULL };
+static const char *const kinds[] = {
+    "li_unauthorized", "maintenance_outside_window", "vendor_unauthorized", "protocol_mismatch",
+    "egress_external", "unlisted_flow", "maintenance_overrun", NULL,
+};
+static const char *const verdicts[] = { "authorized", "anomaly", "out_of_scope", "unevaluated",
+                                        NULL };
+
+static uint64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static struct ow_store *open_store(struct ow_http *srv, struct MHD_Connection *c)
+{
+    char err[512];
+    struct ow_store *st = ow_store_open_readonly(srv->db_path, err, sizeof err);
+    if (!st)
+        ow_http_send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "%s", err);
+    return st;
+}
+
+/* Sends the result of a query (NULL: a 500 naming the error) and closes the store. */
+static enum MHD_Result answer(struct MHD_Connection *c, struct ow_store *st, json_t *body,
+                              const char *err)
+{
+    ow_store_close(st);
+    if (!body)
+        return ow_http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
+    return ow_http_send_json(c, MHD_HTTP_OK, body);
+}
+
+#define BAD_PARAMS(p) ow_http_send_error((p)->c, MHD_HTTP_BAD_REQUEST, "%s", (p)->err)
+
+/* A path component "/api/alerts/<id>" as a positive id; -1 when it is not one. */
+static int64_t parse_id(const char *s, const char **rest)
+{
+    int64_t v = 0;
+    const char *p = s;
+    if (*p < '1' || *p > '9')
+        return -1;
+    while (*p >= '0' && *p <= '9') {
+        if (v > (INT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (*p++ - '0');
+    }
+    *rest = p;
+    return v;
+}
+
+static enum MHD_Result get_alerts(struct ow_http *srv, struct MHD_Connection *c)
+{
+    static const char *const allowed[] = { "severity", "kind", "from", "to", "asset", "rule",
+                                           "run", "after_id", "limit", "offset", NULL };
+    struct ow_params p = { .c = c };
+    struct ow_alert_query q = { 0 };
+    if (ow_params_check(&p, allowed) < 0 ||
+        (q.nseverities = ow_params_list(&p, "severity", severities, q.severities,
+                                        OW_API_MAX_CHOICES)) < 0 ||
+        (q.nkinds = ow_params_list(&p, "kind", kinds, q.kinds, OW_API_MAX_CHOICES)) < 0 ||
+        ow_params_time(&p, "from", &q.from_us, &q.has_from) < 0 ||
+        ow_params_time(&p, "to", &q.to_us, &q.has_to) < 0 ||
+        ow_params_name(&p, "asset", 64, &q.asset) < 0 ||
+        ow_params_name(&p, "rule", 64, &q.rule) < 0 ||
+        ow_params_int(&p, "run", 1, INT64_MAX, 0, &q.run_id) < 0 ||
+        ow_params_int(&p, "after_id", 0, INT64_MAX, 0, &q.after_id) < 0 ||
+        ow_params_int(&p, "limit", 1, OW_HTTP_MAX_LIMIT, 100, &q.limit) < 0 ||
+        ow_params_int(&p, "offset", 0, OW_HTTP_MAX_OFFSET, 0, &q.offset) < 0)
+        return BAD_PARAMS(&p);
+    if (q.has_from && q.has_to && q.to_us <= q.from_us)
+        return ow_http_send_error(c, MHD_HTTP_BAD_REQUEST, "to must be later than from");
+    struct ow_store *st = open_store(srv, c);
+    if (!st)
+        return MHD_YES;
+    char err[256];
+    json_t *body = ow_api_alerts(ow_store_handle(st), &q, err, sizeof err);
+    return answer(c, st, body, err);
+}
+
+/* The EVE line of a stored alert or flow as a JSON object. */
+static json_t *eve_object(char *line)
+{
+    if (!line)
+        return NULL;
+    json_t *o = json_loads(line, 0, NULL);
+    free(line);
+    return o;
+}
+
+static enum MHD_Result get_alert(struct ow_http *srv, struct MHD_Connection *c, int64_t id)
+{
+    static const char *const allowed[] = { NULL };
+    struct ow_params p = { .c = c };
+    if (ow_params_check(&p, allowed) < 0)
+        return BAD_PARAMS(&p);
+    struct ow_store *st = open_store(srv, c);
+    if (!st)
+        return MHD_YES;
+    struct ow_flow_record *rec = calloc(1, sizeof *rec);
+    if (!rec) {
+        ow_store_close(st);
+        return ow_http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    }
+    int64_t flow_row = 0;
+    int rc = ow_store_get_alert(st, id, rec, &flow_row);
+    if (rc != 0) {
+        free(rec);
+        ow_store_close(st);
+        if (rc == 1)
+            return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no alert %lld", (long long)id);
+        return ow_http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read alert %lld",
+                                  (long long)id);
+    }
+    json_t *alert = eve_object(ow_eve_alert_string(rec, id));
+    json_t *flow = NULL;
+    if (flow_row > 0 && ow_store_get_flow(st, flow_row, rec) == 0)
+        flow = eve_object(ow_eve_flow_string(rec));
+    free(rec);
+    /* The run, the other alerts of the same flow, and whether packets were kept. */
+    sqlite3 *db = ow_store_handle(st);
+    int64_t run_id = 0;
+    json_t *siblings = json_array();
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT run_id FROM alerts WHERE id = ?", -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, id);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            run_id = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT id, kind, severity FROM alerts WHERE flow_row = ? AND id != ?"
+                           " ORDER BY id LIMIT 20", -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, flow_row);
+        sqlite3_bind_int64(q, 2, id);
+        while (sqlite3_step(q) == SQLITE_ROW)
+            json_array_append_new(siblings, json_pack("{s:I,s:o,s:o}", "id",
+                (json_int_t)sqlite3_column_int64(q, 0),
+                "kind", ow_api_text(sqlite3_column_text(q, 1), sqlite3_column_bytes(q, 1)),
+                "severity", ow_api_text(sqlite3_column_text(q, 2), sqlite3_column_bytes(q, 2))));
+    }
+    sqlite3_finalize(q);
+    json_t *evidence = json_object();
+    bool has_table = ow_api_has_table(db, "evidence");
+    bool available = false;
+    if (has_table) {
+        q = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT 1 FROM evidence WHERE flow_row = ?", -1, &q, NULL) ==
+            SQLITE_OK) {
+            sqlite3_bind_int64(q, 1, flow_row);
+            available = sqlite3_step(q) == SQLITE_ROW;
+        }
+        sqlite3_finalize(q);
+    }
+    json_object_set_new(evidence, "available", json_boolean(available));
+    if (available) {
+        char url[64];
+        snprintf(url, sizeof url, "/api/alerts/%lld/evidence.pcap", (long long)id);
+        json_object_set_new(evidence, "url", json_string(url));
+    } else {
+        json_object_set_new(evidence, "why", json_string(has_table
+            ? "no packets were kept for this flow"
+            : "this store keeps no evidence packets (made by an omwitness without them)"));
+    }
+    ow_store_close(st);
+    if (!alert)
+        return ow_http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot render alert");
+    return ow_http_send_json(c, MHD_HTTP_OK,
+        json_pack("{s:I,s:I,s:I,s:o,s:o*,s:o,s:o}", "id", (json_int_t)id, "run_id",
+                  (json_int_t)run_id, "flow_row", (json_int_t)flow_row, "alert", alert,
+                  "flow", flow, "other_alerts", siblings, "evidence", evidence));
+}
+
+static enum MHD_Result get_evidence(struct ow_http *srv, struct MHD_Connection *c, int64_t id)
+{
+    static const char *const allowed[] = { NULL };
+    struct ow_params p = { .c = c };
+    if (ow_params_check(&p, allowed) < 0)
+        return BAD_PARAMS(&p);
+    struct ow_store *st = open_store(srv, c);
+    if (!st)
+        return MHD_YES;
+    sqlite3 *db = ow_store_handle(st);
+    int64_t flow_row = 0;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT flow_row FROM alerts WHERE id = ?", -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, id);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            flow_row = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+    if (flow_row <= 0) {
+        ow_store_close(st);
+        return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no alert %lld", (long long)id);
+    }
+    if (!ow_api_has_table(db, "evidence")) {
+        ow_store_close(st);
+        return ow_http_send_error(c, MHD_HTTP_NOT_FOUND,
+                                  "this store keeps no evidence packets");
+    }
+    uint8_t *pcap = NULL;
+    size_t len = 0;
+    uint32_t packets = 0;
+    int truncated = 0;
+    int rc = ow_store_get_evidence(st, flow_row, &pcap, &len, &packets, &truncated);
+    ow_store_close(st);
+    if (rc == 1)
+        return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no packets were kept for alert %lld",
+                                  (long long)id);
+    if (rc == 2) {
+        free(pcap);
+        return ow_http_send_error(c, MHD_HTTP_CONFLICT,
+                                  "the evidence of alert %lld does not match its stored hash "
+                                  "(tampered); run omwitness verify", (long long)id);
+    }
+    if (rc != 0 || !pcap)
+        return ow_http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                  "cannot read the evidence of alert %lld", (long long)id);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, pcap, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(pcap);
+        return MHD_NO;
+    }
+    char disp[96], count[32];
+    snprintf(disp, sizeof disp, "attachment; filename=\"omwitness-alert-%lld.pcap\"", (long long)id);
+    snprintf(count, sizeof count, "%u", packets);
+    MHD_add_response_header(r, "Content-Type", "application/vnd.tcpdump.pcap");
+    MHD_add_response_header(r, "Content-Disposition", disp);
+    MHD_add_response_header(r, "X-Omwitness-Packets", count);
+    MHD_add_response_header(r, "X-Omwitness-Truncated", truncated ? "1" : "0");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    ow_http_add_security_headers(r);
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* An address as the store writes it: what inet_ntop gives back. */
+static int normalise_ip(const char *in, char *out, size_t outlen)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, in, buf) == 1)
+        return inet_ntop(AF_INET, buf, out, (socklen_t)outlen) ? 0 : -1;
+    if (inet_pton(AF_INET6, in, buf) == 1)
+        return inet_ntop(AF_INET6, buf, out, (socklen_t)outlen) ? 0 : -1;
+    return -1;
+}
+
+static int proto_number(const char *name)
+{
+    static const struct { const char *name; int num; } protos[] = {
+        { "icmp", 1 }, { "igmp", 2 }, { "tcp", 6 }, { "udp", 17 }, { "gre", 47 }, { "esp", 50 },
+        { "icmpv6", 58 }, { "ipv6-icmp", 58 }, { "ospf", 89 }, { "sctp", 132 },
+    };
+    for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++)
+        if (!strcasecmp(name, protos[i].name))
+            return protos[i].num;
+    return -1;
+}
+
+static enum MHD_Result get_flows(struct ow_http *srv, struct MHD_Connection *c)
+{
+    static const char *const allowed[] = { "ip", "port", "app", "verdict", "community_id",
+                                           "proto", "from", "to", "run", "limit", "offset", NULL };
+    struct ow_params p = { .c = c };
+    struct ow_flow_query q = { .port = -1, .l4_proto = -1 };
+    const char *ip = NULL, *proto = NULL;
+    if (ow_params_check(&p, allowed) < 0 ||
+        ow_params_name(&p, "ip", 64, &ip) < 0 ||
+        ow_params_int(&p, "port", 0, 65535, -1, &q.port) < 0 ||
+        ow_params_name(&p, "app", 64, &q.app) < 0 ||
+        (q.nverdicts = ow_params_list(&p, "verdict", verdicts, q.verdicts,
+                                      OW_API_MAX_CHOICES)) < 0 ||
+        ow_params_name(&p, "community_id", 64, &q.community_id) < 0 ||
+        ow_params_name(&p, "proto", 16, &proto) < 0 ||
+        ow_params_time(&p, "from", &q.from_us, &q.has_from) < 0 ||
+        ow_params_time(&p, "to", &q.to_us, &q.has_to) < 0 ||
+        ow_params_int(&p, "run", 1, INT64_MAX, 0, &q.run_id) < 0 ||
+        ow_params_int(&p, "limit", 1, OW_HTTP_MAX_LIMIT, 100, &q.limit) < 0 ||
+        ow_params_int(&p, "offset", 0, OW_HTTP_MAX_OFFSET, 0, &q.offset) < 0)
+        return BAD_PARAMS(&p);
+    char ipbuf[INET6_ADDRSTRLEN];
+    if (ip) {
+        if (normalise_ip(ip, ipbuf, sizeof ipbuf) < 0)
+            return ow_http_send_error(c, MHD_HTTP_BAD_REQUEST,
+                                      "ip must be an IPv4 or IPv6 address");
+        q.ip = ipbuf;
+    }
+    if (proto) {
+        char *end;
+        long n = strtol(proto, &end, 10);
+        if (*end == '\0' && n >= 0 && n <= 255 && proto[0] >= '0' && proto[0] <= '9')
+            q.l4_proto = n;
+        else if ((q.l4_proto = proto_number(proto)) < 0)
+            return ow_http_send_error(c, MHD_HTTP_BAD_REQUEST,
+                                      "proto must be tcp, udp, icmp, icmpv6, sctp, gre, ... or 0..255");
+    }
+    if (q.has_from && q.has_to && q.to_us <= q.from_us)
+        return ow_http_send_error(c, MHD_HTTP_BAD_REQUEST, "to must be later than from");
+    struct ow_store *st = open_store(srv, c);
+    if (!st)
+        return MHD_YES;
+    char err[256];
+    json_t *body = ow_api_flows(ow_store_handle(st), &q, err, sizeof err);
+    return answer(c, st, body, err);
+}
+
+static enum MHD_Result get_flow(struct ow_http *srv, struct MHD_Connection *c, int64_t row)
+{
+    static const char *const allowed[] = { NULL };
+    struct ow_params p = { .c = c };
+    if (ow_params_check(&p, allowed) < 0)
+        return BAD_PARAMS(&p);
+    struct ow_store *st = open_store(srv, c);
+    if (!st)
+        return MHD_YES;
+    struct ow_flow_record *rec = calloc(1, sizeof *rec);
+    int rc = rec ? ow_store_get_flow(st, row, rec) : -1;
+    json_t *flow = rc == 0 ? eve_object(ow_eve_flow_string(rec)) : NULL;
+    free(rec);
+    json_t *alerts = json_array();
+    sqlite3_stmt *q = NULL;
+    if (rc == 0 && sqlite3_prepare_v2(ow_store_handle(st),
+            "SELECT id, kind, severity FROM alerts WHERE flow_row = ? ORDER BY id LIMIT 20",
+            -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, row);
+        while (sqlite3_step(q) == SQLITE_ROW)
+            json_array_append_new(alerts, json_pack("{s:I,s:o,s:o}", "id",
+                (json_int_t)sqlite3_column_int64(q, 0),
+                "kind", ow_api_text(sqlite3_column_text(q, 1), sqlite3_column_bytes(q, 1)),
+                "severity", ow_api_text(sqlite3_column_text(q, 2), sqlite3_column_bytes(q, 2))));
+    }
+    sqlite3_finalize(q);
+    ow_store_close(st);
+    if (rc == 1) {
+        json_decref(alerts);
+        return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no flow %lld", (long long)row);
+    }
+    if (!flow) {
+        json_decref(alerts);
+        return ow_http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read flow %lld",
+                                  (long long)row);
+    }
+    return ow_http_send_json(c, MHD_HTTP_OK, json_pack("{s:I,s:o,s:o}", "flow_row",
+                             (json_int_t)row, "flow", flow, "alerts", alerts));
+}
+
+static enum MHD_Result get_runs(struct ow_http *srv, struct MHD_Connection *c)
+{
+    static const char *const allowed[] = { NULL };
+    struct ow_params p = { .c = c };
+    if (ow_params_check(&p, allowed) < 0)
+        return BAD_PARAMS(&p);
+    struct ow_store *st = open_store(srv, c);
+    if (!st)
+        return MHD_YES;
+    char err[256];
+    return answer(c, st, ow_api_runs(ow_store_handle(st), err, sizeof err), err);
+}
+
+static enum MHD_Result get_rules(struct ow_http *srv, struct MHD_Connection *c)
+{
+    static const char *const allowed[] = { "run", NULL };
+    struct ow_params p = { .c = c };
+    int64_t run = 0;
+    if (ow_params_check(&p, allowed) < 0 || ow_params_int(&p, "run", 1, INT64_MAX, 0, &run) < 0)
+        return BAD_PARAMS(&p);
+    size_t nrules = srv->policy ? ow_policy_rule_count(srv->policy) : 0;
+    struct ow_api_rule_ref *refs = nrules ? calloc(nrules, sizeof *refs) : NULL;
+    if (nrules && !refs)
+        return ow_http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    for (size_t i = 0; i < nrules; i++) {
+        refs[i].id = ow_policy_rule_id(srv->policy, i);
+        refs[i].kind = ow_policy_rule_kind(srv->policy, i);
+    }
+    struct ow_store *st = open_store(srv, c);
+    if (!st) {
+        free(refs);
+        return MHD_YES;
+    }
+    char err[256];
+    json_t *body = ow_api_rules(ow_store_handle(st), run, refs, nrules, err, sizeof err);
+    free(refs);
+    return answer(c, st, body, err);
+}
+
+static enum MHD_Result get_timeline(struct ow_http *srv, struct MHD_Connection *c)
+{
+    static const char *const allowed[] = { "from", "to", "buckets", NULL };
+    struct ow_params p = { .c = c };
+    int64_t from = 0, to = 0, buckets = 0;
+    bool has_from, has_to;
+    if (ow_params_check(&p, allowed) < 0 ||
+        ow_params_time(&p, "from", &from, &has_from) < 0 ||
+        ow_params_time(&p, "to", &to, &has_to) < 0 ||
+        ow_params_int(&p, "buckets", 1, 500, 60, &buckets) < 0)
+        return BAD_PARAMS(&p);
+    if (has_from && has_to && to <= from)
+        return ow_http_send_error(c, MHD_HTTP_BAD_REQUEST, "to must be later than from");
+    struct ow_store *st = open_store(srv, c);
+    if (!st)
+        return MHD_YES;
+    char err[256];
+    json_t *body = ow_api_timeline(ow_store_handle(st), has_from, from, has_to, to, (int)buckets,
+                                   err, sizeof err);
+    return answer(c, st, body, err);
+}
+
+static enum MHD_Result get_summary(struct ow_http *srv, struct MHD_Connection *c)
+{
+    static const char *const allowed[] = { NULL };
+    struct ow_params p = { .c = c };
+    if (ow_params_check(&p, allowed) < 0)
+        return BAD_PARAMS(&p);
+    struct ow_store *st = open_store(srv, c);
+    if (!st)
+        return MHD_YES;
+    char err[256];
+    json_t *body = ow_api_summary(ow_store_handle(st), err, sizeof err);
+    if (body) {
+        json_object_set_new(body, "live", json_boolean(srv->health_fn != NULL));
+        json_object_set_new(body, "version", json_string(OW_VERSION));
+    }
+    return answer(c, st, body, err);
+}
+
+/* Live numbers from the capture, with packets/s measured between successive calls. */
+static json_t *live_health(struct ow_http *srv)
+{
+    struct ow_health h = { 0 };
+    srv->health_fn(srv->health_ctx, &h);
+    uint64_t now = wall_us();
+    pthread_mutex_lock(&srv->rate_lock);
+    if (srv->rate_prev_us && now > srv->rate_prev_us + 500000) {
+        uint64_t dp = h.packets >= srv->rate_prev_packets ? h.packets - srv->rate_prev_packets : 0;
+        srv->rate_pps = (double)dp * 1e6 / (double)(now - srv->rate_prev_us);
+    }
+    if (!srv->rate_prev_us || now > srv->rate_prev_us + 500000) {
+        srv->rate_prev_us = now;
+        srv->rate_prev_packets = h.packets;
+    }
+    double pps = srv->rate_pps;
+    pthread_mutex_unlock(&srv->rate_lock);
+    return json_pack("{s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:I,s:I,s:I,s:I}",
+                     "packets", (json_int_t)h.packets, "bytes", (json_int_t)h.bytes,
+                     "drops_kernel", (json_int_t)h.drops_kernel,
+                     "drops_internal", (json_int_t)h.drops_internal, "packets_per_s", pps,
+                     "active_flows", (json_int_t)h.active_flows,
+                     "flows_written", (json_int_t)h.flows_written,
+                     "alerts_written", (json_int_t)h.alerts_written,
+                     "ring_bytes", (json_int_t)h.ring_bytes,
+                     "ring_capacity", (json_int_t)h.ring_capacity, "run_id", (json_int_t)h.run_id);
+}
+
+static enum MHD_Result get_health(struct ow_http *srv, struct MHD_Connection *c)
+{
+    static const char *const allowed[] = { NULL };
+    struct ow_params p = { .c = c };
+    if (ow_params_check(&p, allowed) < 0)
+        return BAD_PARAMS(&p);
+    json_t *body = json_object();
+    json_object_set_new(body, "live", json_boolean(srv->health_fn != NULL));
+    json_object_set_new(body, "now_us", json_integer((json_int_t)wall_us()));
+    json_object_set_new(body, "event_streams", json_integer(atomic_load(&srv->streams)));
+    if (srv->health_fn)
+        json_object_set_new(body, "capture", live_health(srv));
+    /* The last stored run: a finished run's totals, or the one being written. */
+    char err[512];
+    struct ow_store *st = ow_store_open_readonly(srv->db_path, err, sizeof err);
+    if (st) {
+        json_t *runs = ow_api_runs(ow_store_handle(st), err, sizeof err);
+        json_t *last = runs ? json_array_get(json_object_get(runs, "runs"), 0) : NULL;
+        json_object_set(body, "last_run", last ? last : json_null());
+        json_decref(runs);
+        ow_store_close(st);
+        json_object_set_new(body, "store", json_string("ok"));
+    } else {
+        json_object_set_new(body, "store", json_string(err));
+    }
+    return ow_http_send_json(c, MHD_HTTP_OK, body);
+}
+
+static enum MHD_Result get_report(struct ow_http *srv, struct MHD_Connection *c)
+{
+    (void)srv;
+    return ow_http_send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                              "the report is not built into this omwitness yet");
+}
+
+static enum MHD_Result get_index(struct MHD_Connection *c)
+{
+    return ow_http_send_json(c, MHD_HTTP_OK, json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s]}",
+        "endpoints", "/api/summary", "/api/alerts", "/api/alerts/{id}",
+        "/api/alerts/{id}/evidence.pcap", "/api/flows", "/api/flows/{row}", "/api/runs",
+        "/api/rules", "/api/timeline", "/api/health", "/api/report", "/api/events"));
+}
+
+enum MHD_Result ow_http_route_api(struct ow_http *srv, struct MHD_Connection *c, const char *url)
+{
+    const char *rest;
+    int64_t id;
+    if (!strcmp(url, "/api") || !strcmp(url, "/api/"))
+        return get_index(c);
+    if (!strcmp(url, "/api/alerts"))
+        return get_alerts(srv, c);
+    if (!strncmp(url, "/api/alerts/", 12) && (id = parse_id(url + 12, &rest)) > 0) {
+        if (!*rest)
+            return get_alert(srv, c, id);
+        if (!strcmp(rest, "/evidence.pcap"))
+            return get_evidence(srv, c, id);
+    }
+    if (!strcmp(url, "/api/flows"))
+        return get_flows(srv, c);
+    if (!strncmp(url, "/api/flows/", 11) && (id = parse_id(url + 11, &rest)) > 0 && !*rest)
+        return get_flow(srv, c, id);
+    if (!strcmp(url, "/api/runs"))
+        return get_runs(srv, c);
+    if (!strcmp(url, "/api/rules"))
+        return get_rules(srv, c);
+    if (!strcmp(url, "/api/timeline"))
+        return get_timeline(srv, c);
+    if (!strcmp(url, "/api/summary"))
+        return get_summary(srv, c);
+    if (!strcmp(url, "/api/health"))
+        return get_health(srv, c);
+    if (!strcmp(url, "/api/report"))
+        return get_report(srv, c);
+    return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint");
+}

@@ -1,0 +1,87 @@
+/* http_static.c — the browser UI's files. Only plain names directly under the UI directory
+ * with a known extension are served ("/", "/alerts.html", "/app.js"): no subdirectories, no
+ * dot files, no "..", no symlinks, so nothing outside webui-static can be reached. */
+#include "sensor/http_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_STATIC_BYTES (4 * 1024 * 1024)
+
+static const struct {
+    const char *ext;
+    const char *type;
+} types[] = {
+    { ".html", "text/html; charset=utf-8" },
+    { ".css", "text/css; charset=utf-8" },
+    { ".js", "text/javascript; charset=utf-8" },
+    { ".svg", "image/svg+xml" },
+    { ".png", "image/png" },
+    { ".ico", "image/x-icon" },
+    { ".txt", "text/plain; charset=utf-8" },
+};
+
+static const char *content_type(const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        size_t e = strlen(types[i].ext);
+        if (n > e && !strcmp(name + n - e, types[i].ext))
+            return types[i].type;
+    }
+    return NULL;
+}
+
+/* A file name we are willing to open: [A-Za-z0-9_-] words joined by single dots, not
+ * starting with a dot, at most 64 bytes. */
+static bool plain_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 64 || name[0] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = name[i];
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' ||
+                  (ch == '.' && name[i + 1] != '.' && name[i + 1] != '\0');
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+enum MHD_Result ow_http_serve_static(struct ow_http *srv, struct MHD_Connection *c,
+                                     const char *url)
+{
+    if (srv->webui_fd < 0)
+        return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no web UI is served (see --webui)");
+    if (url[0] != '/')
+        return ow_http_send_error(c, MHD_HTTP_BAD_REQUEST, "bad path");
+    const char *name = url[1] ? url + 1 : "index.html";
+    const char *type = plain_name(name) ? content_type(name) : NULL;
+    if (!type)
+        return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no such page");
+    int fd = openat(srv->webui_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no such page");
+    struct stat sb;
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > MAX_STATIC_BYTES) {
+        close(fd);
+        return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no such page");
+    }
+    /* For HEAD, MHD sends the headers (with the length) and leaves the body out. */
+    struct MHD_Response *r = MHD_create_response_from_fd((size_t)sb.st_size, fd);
+    if (!r) {
+        close(fd);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "Cache-Control", "no-cache");
+    ow_http_add_security_headers(r);
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
