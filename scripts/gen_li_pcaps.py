@@ -20,44 +20,16 @@ import sys
 
 # ---------------------------------------------------------------- pcap and frames
 
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
-
-
-def ip4(a):
-    return bytes(int(x) for x in a.split("."))
-
-
-def ipv4_frame(src, dst, proto, l4):
-    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 1, 0x4000, 64, proto, 0,
-                      ip4(src), ip4(dst))
-    hdr = hdr[:10] + struct.pack("!H", checksum(hdr)) + hdr[12:]
-    eth = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00"
-    return eth + hdr + l4
-
-
-def pseudo(src, dst, proto, length):
-    return ip4(src) + ip4(dst) + struct.pack("!BBH", 0, proto, length)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pcapgen import PcapWriter, ber, ip4, tcp_frame as _tcp_frame, udp_frame as _udp_frame  # noqa: E402
 
 
 def tcp_frame(src, dst, sport, dport, seq, ack, flags, payload=b""):
-    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                      5 << 4, flags, 65535, 0, 0)
-    csum = checksum(pseudo(src, dst, 6, len(hdr) + len(payload)) + hdr + payload)
-    hdr = hdr[:16] + struct.pack("!H", csum) + hdr[18:]
-    return ipv4_frame(src, dst, 6, hdr + payload)
+    return _tcp_frame(src, sport, dst, dport, seq, ack, flags, payload)
 
 
 def udp_frame(src, dst, sport, dport, payload):
-    hdr = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
-    csum = checksum(pseudo(src, dst, 17, len(hdr) + len(payload)) + hdr + payload) or 0xFFFF
-    return ipv4_frame(src, dst, 17, hdr[:6] + struct.pack("!H", csum) + payload)
+    return _udp_frame(src, sport, dst, dport, payload)
 
 
 class Pcap:
@@ -70,13 +42,10 @@ class Pcap:
         self.frames.append((self.t, frame))
 
     def write(self, path):
-        with open(path, "wb") as f:
-            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-            for t, fr in self.frames:
-                sec = int(t)
-                usec = int(round((t - sec) * 1e6))
-                f.write(struct.pack("<IIII", sec, usec, len(fr), len(fr)))
-                f.write(fr)
+        w = PcapWriter(path)
+        for t, fr in self.frames:
+            w.frame(t, fr)
+        w.close()
 
 
 FLAG_FIN, FLAG_SYN, FLAG_PSH, FLAG_ACK = 0x01, 0x02, 0x08, 0x10
@@ -192,19 +161,6 @@ def gen_x2x3(out):
 
 
 # ---------------------------------------------------------------- BER and PS-PDU (TS 102 232-1)
-
-
-def ber_len(n):
-    if n < 0x80:
-        return bytes([n])
-    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(b)]) + b
-
-
-def ber(tag, content, indefinite=False):
-    if indefinite:
-        return bytes([tag, 0x80]) + content + b"\0\0"
-    return bytes([tag]) + ber_len(len(content)) + content
 
 
 def ps_pdu(liid, seqno, payload, version=17, oid_len=7, indef=False):

@@ -20,6 +20,7 @@ import sys
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_li_pcaps as li  # noqa: E402
 import pcapgen as g  # noqa: E402
 
 T0 = calendar.timegm((2026, 2, 10, 0, 0, 0))
@@ -28,7 +29,7 @@ NMS, NTP, ADMF, MDF, LEMF = "10.30.1.2", "10.30.1.3", "10.30.0.5", "10.30.0.10",
 CORE1, CORE2, RAN1 = "10.20.1.11", "10.20.1.12", "10.20.2.21"
 NOC_PC, ACME_JUMP, BOREALIS_JUMP = "10.30.2.15", "10.99.0.7", "10.98.0.4"
 XID = uuid.UUID("5f1c2a8e-3b7d-4c1e-9a2f-0d6b8e4a1c35").bytes
-TARGET = "<E164Number>4915123456789</E164Number>"
+TARGET = b"<E164Number>4915123456789</E164Number>"
 
 
 def at(h, m=0, s=0.0):
@@ -54,20 +55,22 @@ def tls(w, t, client, cport, server, sport, sni):
 
 def x2_connection(w, t, ne, cport, server, sport, pdu_type=1, count=4):
     s = g.TcpSession(w, t, ne, cport, server, sport).open()
-    s.send(g.x2x3_pdu(3, XID))                       # keep-alive
-    s.reply(g.x2x3_pdu(4, XID))                      # keep-alive ack
-    pdus = b"".join(g.x2x3_pdu(pdu_type, XID, b"\x30\x0a" + bytes(10), target=TARGET, seq=i)
+    s.send(li.x_keepalive(3, 0))                     # keep-alive
+    s.reply(li.x_keepalive(4, 0))                    # keep-alive ack
+    payload = li.SIP if pdu_type == 1 else li.rtp(1)
+    fmt = 9 if pdu_type == 1 else 8                  # SIP message / RTP packet
+    pdus = b"".join(li.x2x3(pdu_type, fmt, 2, payload, li.tlv(8, i.to_bytes(4, "big")) + li.tlv(17, TARGET), XID)
                     for i in range(count))
     s.send(pdus, mss=120)                            # PDUs split across segments
     s.close()
 
 
-def hi_connection(w, t, mdf, cport, server, sport, kind, liid="LIID-DC1-0042", count=3):
+def hi_connection(w, t, mdf, cport, server, sport, kind, liid=b"LIID-DC1-0042", count=3):
     s = g.TcpSession(w, t, mdf, cport, server, sport).open()
-    s.send(g.ps_pdu(liid, 0, "keepalive"))
+    s.send(li.ps_pdu(liid, 0, li.ka_payload()))
     for i in range(count):
-        content = bytes([0x45, 0, 0, 28]) + bytes(24) if kind == "cc" else b"\x81\x03abc"
-        s.send(g.ps_pdu(liid, i + 1, kind, content), dt=1.0)
+        payload = li.cc_payload() if kind == "cc" else li.iri_payload()
+        s.send(li.ps_pdu(liid, i + 1, payload), dt=1.0)
     s.close()
 
 

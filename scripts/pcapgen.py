@@ -23,6 +23,29 @@ def mac_for(addr: str) -> bytes:
     return b"\x02\x00" + ip4(addr)
 
 
+def ipv4_frame(src: str, dst: str, proto: int, l4: bytes, ip_id: int = 1) -> bytes:
+    """Ethernet + IPv4 (DF, TTL 64, checksummed) around an L4 segment."""
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), ip_id & 0xFFFF, 0x4000, 64, proto, 0,
+                      ip4(src), ip4(dst))
+    hdr = hdr[:10] + struct.pack("!H", checksum(hdr)) + hdr[12:]
+    return mac_for(dst) + mac_for(src) + b"\x08\x00" + hdr + l4
+
+
+def udp_frame(src, sport, dst, dport, payload: bytes, ip_id: int = 1) -> bytes:
+    l4 = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    pseudo = ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 17, len(l4))
+    csum = checksum(pseudo + l4) or 0xFFFF
+    return ipv4_frame(src, dst, 17, l4[:6] + struct.pack("!H", csum) + l4[8:], ip_id)
+
+
+def tcp_frame(src, sport, dst, dport, seq, ack, flags, payload: bytes = b"", ip_id: int = 1) -> bytes:
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4,
+                      flags, 65535, 0, 0)
+    pseudo = ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 6, len(hdr) + len(payload))
+    csum = checksum(pseudo + hdr + payload)
+    return ipv4_frame(src, dst, 6, hdr[:16] + struct.pack("!H", csum) + hdr[18:] + payload, ip_id)
+
+
 class PcapWriter:
     def __init__(self, path):
         self.f = open(path, "wb")
@@ -39,26 +62,15 @@ class PcapWriter:
             sec, usec = sec + 1, usec - 1000000
         self.f.write(struct.pack("<IIII", sec, usec, len(data), len(data)) + data)
 
-    def ipv4(self, t, src, dst, proto, l4: bytes):
+    def _next_id(self):
         self.ip_id = (self.ip_id + 1) & 0xFFFF
-        hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), self.ip_id, 0x4000, 64, proto, 0,
-                          ip4(src), ip4(dst))
-        hdr = hdr[:10] + struct.pack("!H", checksum(hdr)) + hdr[12:]
-        eth = mac_for(dst) + mac_for(src) + b"\x08\x00"
-        self.frame(t, eth + hdr + l4)
+        return self.ip_id
 
     def udp(self, t, src, sport, dst, dport, payload: bytes):
-        l4 = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
-        pseudo = ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 17, len(l4))
-        csum = checksum(pseudo + l4) or 0xFFFF
-        self.ipv4(t, src, dst, 17, l4[:6] + struct.pack("!H", csum) + l4[8:])
+        self.frame(t, udp_frame(src, sport, dst, dport, payload, self._next_id()))
 
     def tcp(self, t, src, sport, dst, dport, seq, ack, flags, payload=b""):
-        hdr = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4,
-                          flags, 65535, 0, 0)
-        pseudo = ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 6, len(hdr) + len(payload))
-        csum = checksum(pseudo + hdr + payload)
-        self.ipv4(t, src, dst, 6, hdr[:16] + struct.pack("!H", csum) + hdr[18:] + payload)
+        self.frame(t, tcp_frame(src, sport, dst, dport, seq, ack, flags, payload, self._next_id()))
 
 
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
@@ -116,7 +128,10 @@ class TcpSession:
 
 # ---- application payloads that nDPI 4.2 recognises ----
 
-def ber(tag: int, body: bytes) -> bytes:
+def ber(tag: int, body: bytes, indefinite: bool = False) -> bytes:
+    """One BER TLV; indefinite=True writes the 0x80 length form with its end-of-contents."""
+    if indefinite:
+        return bytes([tag, 0x80]) + body + b"\0\0"
     n = len(body)
     if n < 0x80:
         return bytes([tag, n]) + body
@@ -168,36 +183,3 @@ def tls_server_hello() -> bytes:
     hs = bytes([2]) + len(body).to_bytes(3, "big") + body
     return bytes([0x16, 0x03, 0x03]) + struct.pack("!H", len(hs)) + hs
 
-
-# ---- lawful-interception PDUs (reference/li-protocols.md §1, §3) ----
-
-def x2x3_pdu(pdu_type: int, xid: bytes, payload: bytes = b"", target: str = None,
-             payload_format: int = 2, direction: int = 2, version: int = 5, seq: int = None) -> bytes:
-    """ETSI TS 103 221-2 PDU: 40-byte header, conditional TLVs, payload."""
-    tlvs = b""
-    if seq is not None:
-        tlvs += struct.pack("!HHI", 8, 4, seq)
-    if target is not None:
-        t = target.encode()
-        tlvs += struct.pack("!HH", 17, len(t)) + t
-    if pdu_type in (3, 4):
-        payload, payload_format, direction = b"", 0, 0
-    hdr = struct.pack("!HHIIHH", version, pdu_type, 40 + len(tlvs), len(payload), payload_format, direction)
-    return hdr + xid + bytes(range(8)) + tlvs + payload
-
-
-def ps_pdu(liid: str, seq: int, kind: str, content: bytes = b"", indefinite=False, version=0x11) -> bytes:
-    """ETSI TS 102 232-1 PS-PDU. kind: 'iri' (HI2), 'cc' (HI3), 'keepalive'."""
-    def cons(tag, body):
-        return bytes([tag, 0x80]) + body + b"\0\0" if indefinite else ber(tag, body)
-
-    header = ber(0x80, bytes([4, 0, 2, 2, 5, 1, version])) + ber(0x81, liid.encode()) + \
-        cons(0xA3, cons(0xA0, ber(0x80, b"op1") + ber(0x81, b"med-1")) + ber(0x82, b"NL")) + \
-        ber(0x84, seq.to_bytes(2, "big"))
-    if kind == "iri":    # iRIPayloadSequence [0] { IRIPayload { iRIType, timeStamp?, iRIContents iPIRI } }
-        payload = cons(0xA0, cons(0x30, ber(0x80, b"\x02") + cons(0xA2, cons(0xA2, ber(0x80, bytes([5, 3, 10, 1])) + content))))
-    elif kind == "cc":   # cCPayloadSequence [1] { CCPayload { ..., cCContents iPCC } }
-        payload = cons(0xA1, cons(0x30, cons(0xA2, cons(0xA2, ber(0x80, bytes([5, 3, 10, 2])) + ber(0xA1, ber(0x80, content))))))
-    else:                # tRIPayload [2] keep-alive [3] NULL
-        payload = cons(0xA2, ber(0x83, b""))
-    return cons(0x30, cons(0xA1, header) + cons(0xA2, payload))
