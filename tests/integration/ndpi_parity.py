@@ -45,19 +45,22 @@ def replay(pcap, config, threads, workdir):
     r = owtest.run(["replay", "--no-progress", "--threads", str(threads), "--ndpi-config", config,
                     "--db", db, "--jsonl", out, pcap])
     flows = {}
+    li_labelled = []
     if os.path.exists(out):
         for ev in owtest.jsonl(open(out, encoding="utf-8").read()):
             if ev.get("event_type") != "flow":
                 continue
+            if ev["app_proto"] in owtest.LI_LABELS:
+                li_labelled.append(f"{ev['src_ip']}:{ev['src_port']} -> {ev['dest_ip']}:{ev['dest_port']} {ev['app_proto']}")
             key = frozenset([(addr(ev["src_ip"]), ev["src_port"]), (addr(ev["dest_ip"]), ev["dest_port"])])
             flows.setdefault((owtest.l4_number(ev["proto"]), key), []).append(ev["ndpi"]["protocol"])
-    return r.returncode, r.stderr.strip(), flows
+    return r.returncode, r.stderr.strip(), flows, li_labelled
 
 
 def check_pcap(args):
     pcap, result, config, threads, workdir = args
     ref = reference_flows(result)
-    rc, err, ours = replay(pcap, config, threads, workdir)
+    rc, err, ours, li_labelled = replay(pcap, config, threads, workdir)
     misses = []
     for l4, a, pa, b, pb, name in ref:
         key = (l4, frozenset([(a, pa), (b, pb)]))
@@ -66,7 +69,7 @@ def check_pcap(args):
             misses.append((l4, a, pa, b, pb, name, "no such flow"))
         elif name not in got:
             misses.append((l4, a, pa, b, pb, name, "omwitness says " + "/".join(sorted(set(got)))))
-    return os.path.basename(pcap), rc, err, len(ref), misses
+    return os.path.basename(pcap), rc, err, len(ref), misses, li_labelled, sum(len(v) for v in ours.values())
 
 
 def main():
@@ -85,11 +88,13 @@ def main():
             result = os.path.join(results_dir, name + ".out")
             if os.path.exists(result):
                 jobs.append((os.path.join(pcaps_dir, name), result, config, opts.threads, work))
-        total = matched = 0
+        total = matched = our_flows = 0
         failures = []
         lines = []
         with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as ex:
-            for name, rc, err, nref, misses in ex.map(check_pcap, jobs):
+            for name, rc, err, nref, misses, li_labelled, nflows in ex.map(check_pcap, jobs):
+                our_flows += nflows
+                failures += [f"{name}: labelled LI: {x}" for x in li_labelled]
                 total += nref
                 matched += nref - len(misses)
                 if rc not in (0, 2):
@@ -98,7 +103,8 @@ def main():
                     l4, a, pa, b, pb, want, why = m
                     lines.append(f"{name}\t{l4} {a}:{pa} <-> {b}:{pb}\tndpiReader {want}\t{why}")
     pct = 100.0 * matched / total if total else 0.0
-    summary = f"nDPI parity: {matched}/{total} reference flows matched ({pct:.2f}%) over {len(jobs)} pcaps"
+    summary = (f"nDPI parity: {matched}/{total} reference flows matched ({pct:.2f}%) over {len(jobs)} pcaps; "
+               f"{our_flows} omwitness flows, {sum('labelled LI' in f for f in failures)} labelled LI")
     print(summary)
     for l in lines:
         print("  " + l)

@@ -33,6 +33,8 @@ def jsonl(text):
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
+LI_LABELS = {"X1", "X2", "X3", "HI1", "HI2", "HI3"}
+
 L4_NUMBERS = {"TCP": 6, "UDP": 17, "ICMP": 1, "ICMPV6": 58, "IPV6-ICMP": 58, "IGMP": 2,
               "VRRP": 112, "GRE": 47, "SCTP": 132, "OSPF": 89, "PIM": 103, "ESP": 50, "AH": 51}
 

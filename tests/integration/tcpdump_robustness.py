@@ -17,15 +17,22 @@ SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "Undef
 def check(args):
     path, work = args
     db = os.path.join(work, os.path.basename(path) + ".db")
+    stream = db + ".jsonl"
+    li = []
     try:
-        r = owtest.run(["replay", "--no-progress", "--threads", "2", "--db", db, path],
+        r = owtest.run(["replay", "--no-progress", "--threads", "2", "--db", db, "--jsonl", stream, path],
                        timeout=TIMEOUT_S)
+        if os.path.exists(stream):
+            li = [e for e in owtest.jsonl(open(stream, encoding="utf-8").read())
+                  if e.get("event_type") == "flow" and e.get("app_proto") in owtest.LI_LABELS]
     except subprocess.TimeoutExpired:
         return path, f"hung for more than {TIMEOUT_S} s"
     finally:
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", ".jsonl"):
             if os.path.exists(db + suffix):
                 os.unlink(db + suffix)
+    if li:
+        return path, f"{len(li)} flows labelled LI (false positive): {[e['app_proto'] for e in li]}"
     err = r.stderr.strip()
     if any(m in r.stderr for m in SANITIZER_MARKS):
         return path, "sanitizer report:\n" + err[:4000]
