@@ -1,0 +1,296 @@
+/* cli_evidence.c — `verify` (recompute the hash chain; exit 3 when the store was changed),
+ * `report` (the period report as JSON or HTML) and `evidence` (an alert's packets, written out
+ * exactly as stored). */
+#include "sensor/cli_evidence.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db/report.h"
+#include "db/store.h"
+#include "db/verify.h"
+#include "sensor/cli.h"
+#include "sensor/timefmt.h"
+
+static const char verify_help[] =
+    "usage: omwitness verify [--db FILE] [--head HEX]\n"
+    "\n"
+    "Recomputes the evidence store's hash chain from the rows as stored, checks that every\n"
+    "row is chained once and in order, and that rule hit counts and evidence hashes match.\n"
+    "  --head HEX   a chain head recorded earlier (e.g. in a report): it must be in the chain\n"
+    "Exit codes: 0 intact, 3 tampered (the first row that does not fit is named),\n"
+    "2 unreadable store or bad usage, 1 runtime failure.\n";
+
+static const char report_help[] =
+    "usage: omwitness report [--db FILE] [--from RFC3339] [--to RFC3339] [--format json|html]\n"
+    "                        [-o FILE]\n"
+    "\n"
+    "States what was watched in the period (packet time, [from, to)), how completely, the\n"
+    "flows by verdict, every authorized LI and maintenance session, every anomaly, the\n"
+    "policy hashes and the chain head, and concludes no_unauthorized_access_observed,\n"
+    "anomalies_found or coverage_incomplete. Default format json, default output stdout.\n";
+
+static const char evidence_help[] =
+    "usage: omwitness evidence --alert ID [--db FILE] -o OUT.pcap\n"
+    "\n"
+    "Writes the packets stored for an alert's flow as a pcap file, byte for byte as stored\n"
+    "(\"-o -\" writes to stdout).\n";
+
+static struct ow_store *open_ro(const char *path)
+{
+    char err[512];
+    struct ow_store *st = ow_store_open_readonly(path, err, sizeof err);
+    if (!st)
+        fprintf(stderr, "omwitness: %s\n", err);
+    return st;
+}
+
+int ow_cmd_verify(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "db", required_argument, NULL, 'd' },
+        { "head", required_argument, NULL, 'H' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *db = "omwitness.db", *head = NULL;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(verify_help, stdout); return 0;
+        case 'd': db = optarg; break;
+        case 'H': head = optarg; break;
+        case ':': return ow_usage_error("verify", "option '%s' needs a value", argv[optind - 1]);
+        default: return ow_usage_error("verify", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return ow_usage_error("verify", "unexpected argument '%s'", argv[optind]);
+    struct ow_store *st = open_ro(db);
+    if (!st)
+        return 2;
+    struct ow_verify_result r;
+    int rc = ow_verify_store(st, head, &r);
+    ow_store_close(st);
+    if (rc < 0) {
+        fprintf(stderr, "omwitness: %s: cannot verify: %s\n", db, r.problem);
+        return strstr(r.problem, "hex digits") ? 2 : 1;
+    }
+    if (rc == 3) {
+        printf("%s: TAMPERED: %s\n", db, r.problem);
+        return 3;
+    }
+    char hex[OW_HASH_HEX_LEN] = "none (empty store)";
+    if (r.head_seq > 0)
+        ow_hex(r.head, OW_HASH_LEN, hex);
+    printf("%s: verified %" PRIu64 " rows; chain head %s (record %" PRId64 ")%s\n", db,
+           r.records, hex, r.head_seq, head ? "; the given head is in the chain" : "");
+    if (r.legacy_rows)
+        printf("%s: note: %" PRIu64 " rows predate the hash chain (schema 1) and are not "
+               "covered by it\n", db, r.legacy_rows);
+    return 0;
+}
+
+int ow_cmd_report(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "db", required_argument, NULL, 'd' },
+        { "from", required_argument, NULL, 'F' },
+        { "to", required_argument, NULL, 'T' },
+        { "format", required_argument, NULL, 'f' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *db = "omwitness.db", *out_path = NULL;
+    int html = 0;
+    struct ow_report_options o = { 0 };
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(report_help, stdout); return 0;
+        case 'd': db = optarg; break;
+        case 'o': out_path = optarg; break;
+        case 'F':
+        case 'T': {
+            int64_t us;
+            if (ow_rfc3339_parse(optarg, &us) || us < 0)
+                return ow_usage_error("report", "--%s takes an RFC 3339 time like "
+                                      "2026-02-10T01:00:00Z, not '%s'", c == 'F' ? "from" : "to",
+                                      optarg);
+            if (c == 'F') {
+                o.has_from = 1;
+                o.from_us = us;
+            } else {
+                o.has_to = 1;
+                o.to_us = us;
+            }
+            break;
+        }
+        case 'f':
+            if (!strcmp(optarg, "html"))
+                html = 1;
+            else if (!strcmp(optarg, "json"))
+                html = 0;
+            else
+                return ow_usage_error("report", "--format is json or html, not '%s'", optarg);
+            break;
+        case ':': return ow_usage_error("report", "option '%s' needs a value", argv[optind - 1]);
+        default: return ow_usage_error("report", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return ow_usage_error("report", "unexpected argument '%s'", argv[optind]);
+    if (o.has_from && o.has_to && o.from_us >= o.to_us)
+        return ow_usage_error("report", "--from must be before --to");
+
+    struct ow_store *st = open_ro(db);
+    if (!st)
+        return 2;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    o.generated_wall_us = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+    o.store_path = db;
+    char err[512];
+    json_t *report = ow_report_build(st, &o, err, sizeof err);
+    ow_store_close(st);
+    if (!report) {
+        fprintf(stderr, "omwitness: %s: %s\n", db, err);
+        return 1;
+    }
+    FILE *out = stdout;
+    if (out_path && strcmp(out_path, "-") != 0 && !(out = fopen(out_path, "w"))) {
+        fprintf(stderr, "omwitness: %s: cannot write: %s\n", out_path, strerror(errno));
+        json_decref(report);
+        return 2;
+    }
+    int w = html ? ow_report_write_html(report, out) : ow_report_write_json(report, out);
+    json_decref(report);
+    if (fflush(out) != 0)
+        w = -1;
+    if (out != stdout && fclose(out) != 0)
+        w = -1;
+    if (w < 0) {
+        fprintf(stderr, "omwitness: %s: write failed\n", out_path ? out_path : "stdout");
+        return 1;
+    }
+    return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int ow_cmd_evidence(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "db", required_argument, NULL, 'd' },
+        { "alert", required_argument, NULL, 'a' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *db = "omwitness.db", *out_path = NULL, *alert_text = NULL;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(evidence_help, stdout); return 0;
+        case 'd': db = optarg; break;
+        case 'a': alert_text = optarg; break;
+        case 'o': out_path = optarg; break;
+        case ':': return ow_usage_error("evidence", "option '%s' needs a value", argv[optind - 1]);
+        default: return ow_usage_error("evidence", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return ow_usage_error("evidence", "unexpected argument '%s'", argv[optind]);
+    if (!alert_text)
+        return ow_usage_error("evidence", "--alert ID is required");
+    if (!out_path || !*out_path)
+        return ow_usage_error("evidence", "-o OUT.pcap is required");
+    char *end = NULL;
+    errno = 0;
+    long long id = strtoll(alert_text, &end, 10);
+    if (errno || end == alert_text || *end || id <= 0 || alert_text[0] == '+' ||
+        alert_text[0] == ' ')
+        return ow_usage_error("evidence", "--alert takes an alert id (a positive number), not "
+                              "'%s'", alert_text);
+
+    struct ow_store *st = open_ro(db);
+    if (!st)
+        return 2;
+    struct ow_flow_record rec;
+    int64_t flow_row = 0;
+    int rc = ow_store_get_alert(st, id, &rec, &flow_row);
+    if (rc != 0) {
+        if (rc == 1)
+            fprintf(stderr, "omwitness: %s: no alert %lld\n", db, id);
+        else
+            fprintf(stderr, "omwitness: %s: %s\n", db, ow_store_errmsg(st));
+        ow_store_close(st);
+        return rc == 1 ? 2 : 1;
+    }
+    uint8_t *pcap = NULL;
+    size_t len = 0;
+    uint32_t packets = 0;
+    int truncated = 0;
+    rc = ow_store_get_evidence(st, flow_row, &pcap, &len, &packets, &truncated);
+    if (rc != 0) {
+        if (rc == 1)
+            fprintf(stderr, "omwitness: %s: alert %lld has no evidence packets stored\n", db, id);
+        else if (rc == 2)
+            fprintf(stderr, "omwitness: %s: alert %lld: %s; the store was changed (run "
+                    "omwitness verify)\n", db, id, ow_store_errmsg(st));
+        else
+            fprintf(stderr, "omwitness: %s: %s\n", db, ow_store_errmsg(st));
+        ow_store_close(st);
+        return rc == 1 ? 2 : rc == 2 ? 3 : 1;
+    }
+    ow_store_close(st);
+
+    int to_stdout = strcmp(out_path, "-") == 0;
+    /* O_NOFOLLOW: a symlink planted at OUT is refused rather than followed. */
+    int fd = to_stdout ? STDOUT_FILENO
+                       : open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                              0644);
+    if (fd < 0) {
+        fprintf(stderr, "omwitness: %s: cannot write: %s\n", out_path, strerror(errno));
+        free(pcap);
+        return 2;
+    }
+    int bad = write_all(fd, pcap, len) < 0;
+    int saved = errno;
+    if (!to_stdout && close(fd) != 0 && !bad) {
+        bad = 1;
+        saved = errno;
+    }
+    free(pcap);
+    if (bad) {
+        fprintf(stderr, "omwitness: %s: write failed: %s\n", out_path, strerror(saved));
+        return 1;
+    }
+    fprintf(to_stdout ? stderr : stdout, "wrote %" PRIu32 " packets (%zu bytes%s) of alert %lld "
+            "to %s\n", packets, len, truncated ? ", capped" : "", id, out_path);
+    return 0;
+}
