@@ -1,5 +1,5 @@
 #!/bin/sh
-# run_fuzzers.sh — builds the LI fuzz targets with clang (libFuzzer + ASan + UBSan) and runs
+# run_fuzzers.sh — builds the decoder and LI fuzz targets with clang (libFuzzer + ASan + UBSan) and runs
 # each for N seconds (first argument, default 20). Exits non-zero when a target crashes.
 # Seeds come from the shared LI streams and the generated captures' payloads when present.
 set -eu
@@ -11,7 +11,7 @@ SHARED=${OW_SHARED_DATA:-"$SRC/../shared/data"}
 if [ ! -f "$BUILD/build.ninja" ]; then
     CC=clang meson setup "$BUILD" "$SRC" -Dfuzzers=true -Db_lundef=false >/dev/null
 fi
-TARGETS="fuzz_ber fuzz_x2x3 fuzz_ps_pdu fuzz_hi2_33108 fuzz_xml fuzz_li_stream"
+TARGETS="fuzz_decode fuzz_ber fuzz_x2x3 fuzz_ps_pdu fuzz_hi2_33108 fuzz_xml fuzz_li_stream"
 for t in $TARGETS; do
     ninja -C "$BUILD" "tests/fuzz/$t" >/dev/null
 done
