@@ -45,8 +45,12 @@ static void write_flow(struct ow_writer *w, const struct ow_msg_flow *m, bool *b
         fail(w, "insert flow");
         return;
     }
-    /* EVIDENCE-STORE: ow_store_add_evidence(ids.flow_row, m->evidence ...) lands with the
-     * evidence table (issue 5). */
+    if (m->evidence && ids.flow_row > 0 &&
+        ow_store_add_evidence(w->store, ids.flow_row, m->evidence, m->evidence_len,
+                              m->evidence_packets, m->evidence_truncated) != 0) {
+        fail(w, "insert evidence");
+        return;
+    }
     (*batch_rows)++;
     atomic_fetch_add_explicit(&w->flows_written, 1, memory_order_relaxed);
     uint64_t alerts = (ids.alert_id > 0) + (ids.overrun_alert_id > 0);

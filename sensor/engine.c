@@ -139,6 +139,16 @@ static int engine_start(struct engine *e, const struct ow_run_info *info)
         fprintf(stderr, "omwitness: %s: cannot record the run\n", e->o->db_path);
         return 1;
     }
+    /* The rules the run is judged by, so the report can name LI and maintenance sessions. */
+    for (size_t i = 0; e->policy && i < ow_policy_rule_count(e->policy); i++) {
+        if (ow_store_add_run_rule(e->store, e->run_id, ow_policy_rule_id(e->policy, i),
+                                  ow_policy_rule_kind(e->policy, i),
+                                  ow_policy_rule_interface(e->policy, i),
+                                  ow_policy_rule_ticket(e->policy, i)) != 0) {
+            fprintf(stderr, "omwitness: %s: cannot record the run's rules\n", e->o->db_path);
+            return 1;
+        }
+    }
     for (int i = 0; i < e->nworkers; i++) {
         if (ow_worker_start(&e->workers[i]) != 0) {
             fprintf(stderr, "omwitness: cannot start worker threads\n");

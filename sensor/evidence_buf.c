@@ -6,7 +6,6 @@
 
 #include <pcap/pcap.h>
 
-#define PCAP_HDR 24u
 #define REC_HDR 16u
 #define LINKTYPE_RAW 101
 
@@ -41,7 +40,7 @@ struct ow_evidence_buf *ow_evidence_new(int dlt)
     put32(b->data + 12, 0);
     put32(b->data + 16, 262144);
     put32(b->data + 20, linktype_of(dlt));
-    b->len = PCAP_HDR;
+    b->len = OW_EVIDENCE_HEADER_LEN;
     return b;
 }
 

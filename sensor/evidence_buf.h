@@ -15,6 +15,9 @@
 #define OW_EVIDENCE_FLOW_PKTS 1000u
 #define OW_EVIDENCE_FLOW_BYTES (2u << 20)
 
+/* Bytes of the pcap file header every buffer starts with. */
+#define OW_EVIDENCE_HEADER_LEN 24u
+
 struct ow_evidence_buf {
     uint8_t *data;          /* pcap header + records */
     uint32_t len, cap;

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "sensor/cli.h"
+#include "sensor/cli_evidence.h"
+#include "sensor/cli_serve.h"
 
 static const char usage[] =
     "usage: omwitness COMMAND [OPTIONS]\n"
@@ -17,10 +19,15 @@ static const char usage[] =
     "  flows    [--db FILE] [--format table|jsonl] [--verdict STATUS]   list stored flows\n"
     "  alerts   [--db FILE] [--format table|jsonl] [--follow] [--since RFC3339]   list alerts\n"
     "  policy check FILE   validate a policy file and summarise it\n"
-    "  serve, report, verify, evidence: planned (see docs/status.md)\n"
+    "  serve    [--db FILE] [--listen ADDR:PORT]   web UI and JSON API over a store\n"
+    "  report   [--db FILE] [--from RFC3339] [--to RFC3339] [--format json|html] [-o FILE]\n"
+    "           what was watched, how completely, and the conclusion for a period\n"
+    "  verify   [--db FILE]   recompute the hash chain (exit 3 when tampered with)\n"
+    "  evidence --alert ID [--db FILE] -o OUT.pcap   write an alert's packets\n"
     "\n"
     "Run 'omwitness COMMAND --help' for a command's options.\n"
-    "Exit codes: 0 success, 1 runtime failure, 2 bad usage, bad policy or unreadable input.\n";
+    "Exit codes: 0 success, 1 runtime failure, 2 bad usage, bad policy or unreadable input,\n"
+    "3 (verify) the store has been tampered with.\n";
 
 int main(int argc, char **argv)
 {
@@ -47,11 +54,14 @@ int main(int argc, char **argv)
         return ow_cmd_alerts(argc - 1, argv + 1);
     if (!strcmp(cmd, "policy"))
         return ow_cmd_policy(argc - 1, argv + 1);
-    if (!strcmp(cmd, "serve") || !strcmp(cmd, "report") || !strcmp(cmd, "verify") ||
-        !strcmp(cmd, "evidence")) {
-        fprintf(stderr, "omwitness: '%s' is not built yet (see docs/status.md)\n", cmd);
-        return 1;
-    }
+    if (!strcmp(cmd, "serve"))
+        return ow_cmd_serve(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report"))
+        return ow_cmd_report(argc - 1, argv + 1);
+    if (!strcmp(cmd, "verify"))
+        return ow_cmd_verify(argc - 1, argv + 1);
+    if (!strcmp(cmd, "evidence"))
+        return ow_cmd_evidence(argc - 1, argv + 1);
     fprintf(stderr, "omwitness: unknown command '%s'; run 'omwitness --help'\n", cmd);
     return 2;
 }

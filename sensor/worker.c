@@ -96,7 +96,8 @@ static void set_app_proto(struct ow_flow_record *rec)
 static void drop_evidence(struct ow_worker *w, struct ow_flow *f)
 {
     if (f->evidence) {
-        w->evidence_used -= f->evidence->len;
+        /* The budget counts packet records only, as keep_evidence adds them. */
+        w->evidence_used -= f->evidence->len - OW_EVIDENCE_HEADER_LEN;
         ow_evidence_free(f->evidence);
         f->evidence = NULL;
     }

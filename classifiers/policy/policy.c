@@ -72,6 +72,16 @@ const char *ow_policy_rule_kind(const struct ow_policy *p, size_t i)
     return p && i < p->n_rules ? ow_rule_kind_name(p->rules[i].kind) : NULL;
 }
 
+const char *ow_policy_rule_interface(const struct ow_policy *p, size_t i)
+{
+    return p && i < p->n_rules ? ow_li_label_name(p->rules[i].interface) : NULL;
+}
+
+const char *ow_policy_rule_ticket(const struct ow_policy *p, size_t i)
+{
+    return p && i < p->n_rules ? p->rules[i].ticket : NULL;
+}
+
 int32_t pol_rule_find(const struct ow_policy *p, const char *id)
 {
     size_t lo = 0, hi = p->n_rules;

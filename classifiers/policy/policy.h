@@ -37,6 +37,8 @@ bool ow_policy_check_overrun(const struct ow_policy *p, struct ow_flow_record *r
 size_t ow_policy_rule_count(const struct ow_policy *p);
 const char *ow_policy_rule_id(const struct ow_policy *p, size_t i);
 const char *ow_policy_rule_kind(const struct ow_policy *p, size_t i);   /* li|maintenance|operations */
+const char *ow_policy_rule_interface(const struct ow_policy *p, size_t i); /* "X2" ..., "" unless li */
+const char *ow_policy_rule_ticket(const struct ow_policy *p, size_t i);    /* "" when none */
 
 /* `omwitness policy check`: validates FILE and prints a summary (assets, rules by kind,
  * maintenance windows in force at now_us and the next one) to out. Returns 0 when valid,
