@@ -30,6 +30,52 @@ AUTHORIZED_APPS = {"snmp-poll": "SNMP", "syslog": "Syslog", "ntp": "NTP", "x1-pr
                    "chg-2026-0142": "SSH"}
 
 
+def pcap_records(path):
+    """(linktype, [frame bytes]) of a classic little-endian pcap file."""
+    import struct
+    data = open(path, "rb").read()
+    magic, _, _, _, _, _, linktype = struct.unpack("<IHHiIII", data[:24])
+    assert magic == 0xA1B2C3D4, hex(magic)
+    frames, off = [], 24
+    while off < len(data):
+        _, _, incl, _ = struct.unpack("<IIII", data[off:off + 16])
+        frames.append(data[off + 16:off + 16 + incl])
+        off += 16 + incl
+    return linktype, frames
+
+
+def evidence_check(work, db, alerts, flows):
+    """Every alert's evidence pcap holds its whole (small) flow from the first packet on:
+    for TCP the client's SYN; tshark reads it when it is installed."""
+    import shutil
+    failures = []
+    by_id = {f["flow_id"]: f for f in flows}
+    for a in alerts:
+        out = os.path.join(work, f"alert{a['alert']['id']}.pcap")
+        r = owtest.run(["evidence", "--alert", str(a["alert"]["id"]), "--db", db, "-o", out])
+        if r.returncode != 0:
+            failures.append(f"evidence for alert {a['alert']['id']}: exit {r.returncode}: {r.stderr}")
+            continue
+        linktype, frames = pcap_records(out)
+        f = by_id[a["flow_id"]]
+        want = f["flow"]["pkts_toserver"] + f["flow"]["pkts_toclient"]
+        if linktype != 1 or len(frames) != want:
+            failures.append(f"alert {a['alert']['id']}: {len(frames)} packets (linktype {linktype}), flow has {want}")
+        if a["proto"] == "TCP" and frames and frames[0][14 + 20 + 13] & 0x12 != 0x02:
+            failures.append(f"alert {a['alert']['id']}: evidence does not start with the SYN")
+        if shutil.which("tshark"):
+            t = subprocess.run(["tshark", "-r", out], capture_output=True, text=True)
+            if t.returncode != 0 or len(t.stdout.splitlines()) != len(frames):
+                failures.append(f"alert {a['alert']['id']}: tshark cannot read the evidence: {t.stderr[:200]}")
+    r = owtest.run(["evidence", "--alert", "999999", "--db", db, "-o", os.path.join(work, "none.pcap")])
+    if r.returncode != 2 or len(r.stderr.strip().splitlines()) != 1:
+        failures.append(f"evidence for an unknown alert: exit {r.returncode}, {r.stderr!r}")
+    r = owtest.run(["verify", "--db", db])
+    if r.returncode != 0:
+        failures.append(f"verify after the scenario: exit {r.returncode}: {r.stdout}{r.stderr}")
+    return failures
+
+
 def overrun_check(work, policy):
     """acme's in-window SSH that runs from 03:30 to 05:10Z: past its window (ends 04:00Z) and
     past the 3,600 s active timeout. Two authorized slices, one maintenance_overrun alert."""
@@ -108,6 +154,7 @@ def main():
         for rule in AUTHORIZED_APPS:
             if not authorized.get(rule):
                 failures.append(f"no authorized flow under {rule}")
+        failures += evidence_check(work, db, alerts, flows)
         streamed = owtest.jsonl(open(os.path.join(work, "stream.jsonl")).read())
         if sum(1 for e in streamed if e["event_type"] == "alert") != len(alerts):
             failures.append("--jsonl did not stream every alert")
