@@ -628,7 +628,8 @@ int ow_store_add_flow_ids(struct ow_store *st, int64_t run_id, const struct ow_f
     if (chain_append(st, OW_CHAIN_FLOW, got.flow_row, NULL) < 0)
         goto done;
 
-    if (rec->verdict.status == OW_VERDICT_ANOMALY &&
+    /* A long flow reported in active-timeout slices alerts once, with its first slice. */
+    if (rec->verdict.status == OW_VERDICT_ANOMALY && rec->slice == 0 &&
         (insert_alert(st, run_id, got.flow_row, rec, &got.alert_id) < 0 ||
          chain_append(st, OW_CHAIN_ALERT, got.alert_id, NULL) < 0))
         goto done;

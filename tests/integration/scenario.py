@@ -78,7 +78,8 @@ def evidence_check(work, db, alerts, flows):
 
 def overrun_check(work, policy):
     """acme's in-window SSH that runs from 03:30 to 05:10Z: past its window (ends 04:00Z) and
-    past the 3,600 s active timeout. Two authorized slices, one maintenance_overrun alert."""
+    past the 3,600 s active timeout: two authorized slices, one maintenance_overrun alert. And
+    borealis's Telnet over the same 100 minutes: two anomalous slices, one alert."""
     import calendar
     failures = []
     pcap = os.path.join(work, "overrun.pcap")
@@ -89,6 +90,12 @@ def overrun_check(work, policy):
     for _ in range(20):                      # a keystroke every 5 minutes for 100 minutes
         s.send(bytes(48), dt=300).reply(bytes(48), dt=0.05)
     s.close()
+    s = pcapgen.TcpSession(w, t0 + 1, "10.98.0.4", 40100, "10.20.2.21", 23).open()
+    s.reply(b"\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23\xff\xfd\x27").send(b"\xff\xfb\x18\xff\xfb\x20")
+    s.reply(b"\r\nran-1 login: ").send(b"root\r").reply(b"Password: ").send(b"x\r").reply(b"# ")
+    for _ in range(20):
+        s.send(b"ls\r", dt=300).reply(b"bin etc\r\n# ", dt=0.05)
+    s.close()
     w.close()
     db = os.path.join(work, "overrun.db")
     r = owtest.run(["replay", "--no-progress", "--policy", policy, "--db", db, pcap])
@@ -96,13 +103,17 @@ def overrun_check(work, policy):
         return [f"overrun replay exited {r.returncode}: {r.stderr}"]
     flows = owtest.jsonl(owtest.run(["flows", "--db", db, "--format", "jsonl"]).stdout)
     alerts = owtest.jsonl(owtest.run(["alerts", "--db", db, "--format", "jsonl"]).stdout)
-    if len(flows) != 2 or any(f["verdict"].get("rule") != "chg-2026-0142" or f["verdict"]["status"] != "authorized"
-                              for f in flows):
+    ssh = [f for f in flows if f["dest_port"] == 22]
+    telnet = [f for f in flows if f["dest_port"] == 23]
+    if len(ssh) != 2 or any(f["verdict"].get("rule") != "chg-2026-0142" or f["verdict"]["status"] != "authorized"
+                            for f in ssh):
         failures.append(f"overrun: want 2 authorized slices under chg-2026-0142, got "
-                        f"{[(f['flow']['start'], f['verdict']) for f in flows]}")
-    kinds = [(a["alert"]["kind"], a["alert"]["severity"]) for a in alerts]
-    if kinds != [("maintenance_overrun", "medium")]:
-        failures.append(f"overrun: want one maintenance_overrun (medium) alert, got {kinds}")
+                        f"{[(f['flow']['start'], f['verdict']) for f in ssh]}")
+    if len(telnet) != 2 or any(f["verdict"]["status"] != "anomaly" for f in telnet):
+        failures.append(f"long Telnet: want 2 anomalous slices, got {[(f['flow']['start'], f['verdict']) for f in telnet]}")
+    kinds = sorted((a["alert"]["kind"], a["alert"]["severity"], a["dest_port"]) for a in alerts)
+    if kinds != [("maintenance_overrun", "medium", 22), ("vendor_unauthorized", "high", 23)]:
+        failures.append(f"long sessions: want one maintenance_overrun and one vendor_unauthorized alert, got {kinds}")
     return failures
 
 
