@@ -112,6 +112,7 @@ int ow_cmd_serve(int argc, char **argv)
     ow_store_close(probe);
 
     char token[256];
+    bool generated = false;
     if (token_file) {
         if (ow_read_token_file(token_file, token, sizeof token, err, sizeof err) < 0) {
             fprintf(stderr, "omwitness serve: %s\n", err);
@@ -138,8 +139,7 @@ int ow_cmd_serve(int argc, char **argv)
                 return 1;
             }
             cfg.token = token;
-            fprintf(stderr, "omwitness serve: bearer token (send 'Authorization: Bearer TOKEN'): %s\n",
-                    token);
+            generated = true;
         }
     }
 
@@ -168,6 +168,9 @@ int ow_cmd_serve(int argc, char **argv)
         explicit_bzero(token, sizeof token);
         return 2;
     }
+    if (generated)
+        fprintf(stderr, "omwitness serve: bearer token: %s (send 'Authorization: Bearer' and it)\n",
+                token);
     fprintf(stderr, "omwitness serve: listening on port %u, store %s (Ctrl-C stops)\n",
             ow_http_port(srv), cfg.db_path);
     int sig = 0;

@@ -23,7 +23,12 @@ static const char csp[] =
 
 void ow_http_add_security_headers(struct MHD_Response *r)
 {
-    MHD_add_response_header(r, "Content-Security-Policy", csp);
+    ow_http_add_headers_with_csp(r, csp);
+}
+
+void ow_http_add_headers_with_csp(struct MHD_Response *r, const char *policy)
+{
+    MHD_add_response_header(r, "Content-Security-Policy", policy);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
@@ -254,6 +259,38 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     return ow_http_route_api(srv, c, url);
 }
 
+static int hex_value(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decoding of paths and query values, in place. "%00" stays as it is: decoded, it
+ * would silently cut the string short ("/index.html%00.js" read as "/index.html"). */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    char *out = s;
+    for (const char *in = s; *in;) {
+        int hi, lo;
+        if (in[0] == '%' && (hi = hex_value(in[1])) >= 0 && (lo = hex_value(in[2])) >= 0 &&
+            (hi | lo) != 0) {
+            *out++ = (char)(hi * 16 + lo);
+            in += 3;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
 static void free_server(struct ow_http *srv)
 {
     if (!srv)
@@ -324,6 +361,7 @@ struct ow_http *ow_http_start(const struct ow_http_config *cfg, char *err, size_
         flags |= MHD_USE_IPv6;
     srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, srv,
                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                                   MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
                                    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,

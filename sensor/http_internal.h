@@ -44,6 +44,8 @@ enum MHD_Result ow_http_send_error(struct MHD_Connection *c, unsigned status, co
     __attribute__((format(printf, 3, 4)));
 /* Adds the headers every response carries (CSP, nosniff, no framing, no referrer). */
 void ow_http_add_security_headers(struct MHD_Response *r);
+/* The same headers with another Content-Security-Policy (the report's script-less page). */
+void ow_http_add_headers_with_csp(struct MHD_Response *r, const char *policy);
 
 /* Static UI files under srv->webui_dir (http_static.c). */
 enum MHD_Result ow_http_serve_static(struct ow_http *srv, struct MHD_Connection *c,

@@ -13,6 +13,7 @@
 #include "classifiers/policy/policy.h"
 #include "db/api_queries.h"
 #include "db/eve_json.h"
+#include "db/report.h"
 #include "db/store.h"
 
 static const char *const severities[] = { "medium", "high", "critical", NULL };
@@ -498,11 +499,59 @@ static enum MHD_Result get_health(struct ow_http *srv, struct MHD_Connection *c)
     return ow_http_send_json(c, MHD_HTTP_OK, body);
 }
 
+/* The report over [from, to): JSON, or the printable HTML page `omwitness report --format
+ * html` writes. That page carries its own inline CSS and no script, so it is sent with a
+ * policy that allows inline styles and forbids every script. */
 static enum MHD_Result get_report(struct ow_http *srv, struct MHD_Connection *c)
 {
-    (void)srv;
-    return ow_http_send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-                              "the report is not built into this omwitness yet");
+    static const char *const allowed[] = { "from", "to", "format", NULL };
+    static const char *const formats[] = { "json", "html", NULL };
+    struct ow_params p = { .c = c };
+    struct ow_report_options o = { .store_path = srv->db_path, .generated_wall_us = wall_us() };
+    bool has_from, has_to;
+    const char *format[1] = { "json" };
+    if (ow_params_check(&p, allowed) < 0 ||
+        ow_params_time(&p, "from", &o.from_us, &has_from) < 0 ||
+        ow_params_time(&p, "to", &o.to_us, &has_to) < 0 ||
+        ow_params_list(&p, "format", formats, format, 1) < 0)
+        return BAD_PARAMS(&p);
+    if (has_from && has_to && o.to_us <= o.from_us)
+        return ow_http_send_error(c, MHD_HTTP_BAD_REQUEST, "to must be later than from");
+    o.has_from = has_from;
+    o.has_to = has_to;
+    struct ow_store *st = open_store(srv, c);
+    if (!st)
+        return MHD_YES;
+    char err[512];
+    json_t *report = ow_report_build(st, &o, err, sizeof err);
+    ow_store_close(st);
+    if (!report)
+        return ow_http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
+    if (!strcmp(format[0], "json"))
+        return ow_http_send_json(c, MHD_HTTP_OK, report);
+    char *html = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&html, &len);
+    int rc = mem ? ow_report_write_html(report, mem) : -1;
+    if (mem && fclose(mem) != 0)
+        rc = -1;
+    json_decref(report);
+    if (rc < 0) {
+        free(html);
+        return ow_http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot render the report");
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, html, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(html);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    ow_http_add_headers_with_csp(r, "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                                    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
 }
 
 static enum MHD_Result get_index(struct MHD_Connection *c)
