@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -970,14 +971,40 @@ int ow_store_get_alert(struct ow_store *st, int64_t alert_id, struct ow_flow_rec
 
 /* ---- printing ------------------------------------------------------------------------ */
 
-/* Text for a terminal: printable ASCII only, everything else (control characters, ESC,
- * bytes >= 0x80) becomes '?', cut at width characters. */
+/* Text for a terminal: valid UTF-8 with every control character (C0, DEL, C1) and every
+ * bidirectional override or isolate (which can reorder what an analyst reads) shown as '?';
+ * invalid bytes become U+FFFD first. Cut at width characters. */
+static bool term_unsafe_cp(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0x200e || cp == 0x200f ||
+           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 static const char *term_safe(const char *src, size_t width, char *dst, size_t dstlen)
 {
-    size_t o = 0;
-    for (size_t i = 0; src[i] && o < width && o + 1 < dstlen; i++) {
-        unsigned char c = (unsigned char)src[i];
-        dst[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    char valid[1024];
+    size_t n = ow_utf8_sanitize(valid, sizeof valid, src, strlen(src));
+    size_t o = 0, chars = 0;
+    for (size_t i = 0; i < n && chars < width;) {
+        unsigned char c = (unsigned char)valid[i];
+        size_t len = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+        if (i + len > n)
+            break;
+        uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+        for (size_t k = 1; k < len; k++)
+            cp = (cp << 6) | ((unsigned char)valid[i + k] & 0x3f);
+        if (term_unsafe_cp(cp)) {
+            if (o + 2 > dstlen)
+                break;
+            dst[o++] = '?';
+        } else {
+            if (o + len + 1 > dstlen)
+                break;
+            memcpy(dst + o, valid + i, len);
+            o += len;
+        }
+        i += len;
+        chars++;
     }
     dst[o] = '\0';
     return dst;

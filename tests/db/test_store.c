@@ -437,6 +437,39 @@ static void test_roundtrip_nasty_strings(void **state)
     ow_store_close(ro);
 }
 
+/* The alerts table keeps readable UTF-8 ("→" in reasons) but shows every control character,
+ * ESC sequence, C1 control and bidirectional override as '?', and invalid bytes as U+FFFD. */
+static void test_table_terminal_safety(void **state)
+{
+    struct fixture_dir *d = *state;
+    struct ow_store *st = open_store(d->db);
+    int64_t run = new_run(st);
+    struct ow_flow_record a;
+    fixture_flow(&a, 21, "10.99.0.7", 52000, "10.20.1.11", 22, 100);
+    a.verdict.status = OW_VERDICT_ANOMALY;
+    a.verdict.severity = OW_SEV_HIGH;
+    FIX_SET(a.verdict.kind, "vendor_unauthorized");
+    FIX_SET(a.verdict.reason, "acme-jump \xe2\x86\x92 ne-core \x1b[31mred\x1b[0m \xe2\x80\xae" "evil "
+                              "\xc2\x9b" "2J bad\xff end");
+    assert_int_equal(ow_store_add_flow(st, run, &a), 0);
+    ow_store_close(st);
+
+    char err[256];
+    struct ow_store *ro = ow_store_open_readonly(d->db, err, sizeof err);
+    assert_non_null(ro);
+    struct capture cap;
+    int64_t last = 0;
+    capture_begin(&cap);
+    assert_int_equal(ow_store_print_alerts(ro, cap.f, OW_FMT_TABLE, 0, &last), 1);
+    capture_end(&cap);
+    assert_non_null(strstr(cap.buf, "acme-jump \xe2\x86\x92 ne-core ?[31mred?[0m ?evil ?2J bad\xef\xbf\xbd end"));
+    assert_null(memchr(cap.buf, 0x1b, cap.len));
+    assert_null(strstr(cap.buf, "\xe2\x80\xae"));
+    assert_null(strstr(cap.buf, "\xc2\x9b"));
+    free(cap.buf);
+    ow_store_close(ro);
+}
+
 static void test_anomaly_raises_alert(void **state)
 {
     struct fixture_dir *d = *state;
@@ -841,6 +874,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_first_open, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_reader_during_open_batch, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_hostile_rows, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_table_terminal_safety, setup_dir, teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
