@@ -22,8 +22,6 @@ function kv(table, rows) {
   return table.rows.length;
 }
 
-function isoToUs(t) { return t ? Date.parse(t.replace(/(\d\d)(\d\d)$/, '$1:$2')) * 1000 : 0; }
-
 async function main() {
   const id = OW.params().get('id') || '';
   if (!/^[1-9][0-9]{0,17}$/.test(id)) { OW.showError('error', new Error('no alert id in the address')); return; }
@@ -44,7 +42,7 @@ async function main() {
   const assets = eve.assets || {};
   const flow = d.flow || eve;
   kv(document.getElementById('flow'), [
-    ['start (UTC)', OW.time(isoToUs(f.start))], ['end (UTC)', OW.time(isoToUs(f.end))],
+    ['start', OW.isoTime(f.start)], ['end', OW.isoTime(f.end)],
     ['client', OW.endpoint(eve.src_ip, eve.src_port) + (assets.src ? '  (' + assets.src + ')' : '')],
     ['server', OW.endpoint(eve.dest_ip, eve.dest_port) + (assets.dest ? '  (' + assets.dest + ')' : '')],
     ['protocol', eve.proto], ['application', eve.app_proto],

@@ -45,10 +45,10 @@ function alertRow(a, fresh) {
     OW.el('td', { class: 'nowrap' }, OW.time(a.ts_us)),
     OW.el('td', {}, OW.severityBadge(a.severity)),
     OW.el('td', {}, a.kind),
-    OW.el('td', { class: 'mono' }, OW.endpoint(a.src_ip, a.src_port), a.asset_src ? OW.el('span', { class: 'asset' }, a.asset_src) : null),
-    OW.el('td', { class: 'mono' }, OW.endpoint(a.dest_ip, a.dest_port), a.asset_dest ? OW.el('span', { class: 'asset' }, a.asset_dest) : null),
+    OW.el('td', { class: 'mono ep' }, OW.endpoint(a.src_ip, a.src_port), a.asset_src ? OW.el('span', { class: 'asset' }, a.asset_src) : null),
+    OW.el('td', { class: 'mono ep' }, OW.endpoint(a.dest_ip, a.dest_port), a.asset_dest ? OW.el('span', { class: 'asset' }, a.asset_dest) : null),
     OW.el('td', {}, a.app_proto || ''),
-    OW.el('td', {}, a.rule || ''),
+    OW.el('td', { class: 'nowrap' }, a.rule || ''),
     OW.el('td', { class: 'reason' }, a.reason));
 }
 

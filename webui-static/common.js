@@ -79,6 +79,12 @@ OW.time = function (us) {
   return new Date(Math.floor(us / 1000)).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 };
 
+/* EVE's "2026-02-10T05:30:00.000000+0000" as "2026-02-10 05:30:00.000000 UTC". */
+OW.isoTime = (t) => (t ? String(t).replace('T', ' ').replace(/(\+0000|Z)$/, ' UTC') : '');
+
+/* The report's "2026-02-10T05:30:00.000000Z" as "2026-02-10 05:30:00Z". */
+OW.shortIso = (t) => (t ? String(t).replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '');
+
 OW.num = (n) => (n === undefined || n === null) ? '' : Number(n).toLocaleString('en-US');
 
 OW.bytes = function (n) {

@@ -42,8 +42,8 @@ function flowRow(f) {
   const extra = f.tls_sni || f.ssh_client || f.li_interface || '';
   return OW.el('tr', {},
     OW.el('td', { class: 'nowrap' }, OW.time(f.first_ts)),
-    OW.el('td', { class: 'mono' }, OW.endpoint(f.client_ip, f.client_port), f.verdict_asset_src ? OW.el('span', { class: 'asset' }, f.verdict_asset_src) : null),
-    OW.el('td', { class: 'mono' }, OW.endpoint(f.server_ip, f.server_port), f.verdict_asset_dest ? OW.el('span', { class: 'asset' }, f.verdict_asset_dest) : null),
+    OW.el('td', { class: 'mono ep' }, OW.endpoint(f.client_ip, f.client_port), f.verdict_asset_src ? OW.el('span', { class: 'asset' }, f.verdict_asset_src) : null),
+    OW.el('td', { class: 'mono ep' }, OW.endpoint(f.server_ip, f.server_port), f.verdict_asset_dest ? OW.el('span', { class: 'asset' }, f.verdict_asset_dest) : null),
     OW.el('td', {}, String(f.proto)),
     OW.el('td', {}, f.app_proto || f.ndpi_protocol || '', extra ? OW.el('span', { class: 'sub' }, extra) : null),
     OW.el('td', { class: 'num' }, OW.num(f.pkts_toserver + f.pkts_toclient)),
@@ -68,6 +68,7 @@ async function load() {
     OW.clear(document.getElementById('error'));
   } catch (e) {
     OW.clear(tbody);
+    document.getElementById('range').textContent = '';
     OW.showError('error', e);
   }
 }

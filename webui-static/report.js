@@ -52,7 +52,7 @@ function render(r, query) {
 
   box.append(OW.el('h2', {}, 'What was watched'), table(['Run', 'Kind', 'Source', 'SHA-256', 'Packets', 'First – last packet', 'Chain head'],
     (r.runs || []).map((x) => [String(x.id), x.kind, x.source, OW.el('code', { class: 'hash' }, x.source_sha256 || ''), OW.num(x.packets),
-      `${x.first_packet || ''} – ${x.last_packet || ''}`, OW.el('code', { class: 'hash' }, x.chain_head || '')])));
+      `${OW.shortIso(x.first_packet)} – ${OW.shortIso(x.last_packet)}`, OW.el('code', { class: 'hash' }, x.chain_head || '')])));
 
   const f = r.flows || {};
   box.append(OW.el('h2', {}, 'Flows by verdict'), table(['Verdict', 'Flows'],
@@ -61,14 +61,14 @@ function render(r, query) {
   const s = r.authorized_sessions || {};
   box.append(OW.el('h2', {}, `Authorized LI and maintenance sessions (${OW.num(s.total || 0)})`),
     table(['Start', 'Client', 'Server', 'App', 'Rule', 'Kind', 'Ticket'],
-      (s.sessions || []).map((x) => [x.start, ep(x.client) + (x.asset_src ? ' (' + x.asset_src + ')' : ''),
+      (s.sessions || []).map((x) => [OW.shortIso(x.start), ep(x.client) + (x.asset_src ? ' (' + x.asset_src + ')' : ''),
         ep(x.server) + (x.asset_dest ? ' (' + x.asset_dest + ')' : ''), x.app_proto, x.rule, x.rule_kind, x.ticket || ''])));
 
   const an = r.anomalies || {};
   box.append(OW.el('h2', {}, `Anomalies (${OW.num(an.total || 0)})`),
     table(['Alert', 'Time', 'Severity', 'Kind', 'Reason'],
       (an.alerts || []).map((x) => [OW.el('a', { href: '/alert.html?id=' + encodeURIComponent(x.alert_id) }, String(x.alert_id)),
-        x.time, OW.severityBadge(x.severity), x.kind, x.reason])));
+        OW.el('span', { class: 'nowrap' }, OW.shortIso(x.time)), OW.severityBadge(x.severity), x.kind, x.reason])));
 
   const i = r.integrity || {};
   box.append(OW.el('h2', {}, 'Integrity'), OW.el('p', {},

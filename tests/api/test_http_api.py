@@ -463,6 +463,32 @@ def test_token(db, work):
         T.check(r.returncode == 2 and r.stderr.count("\n") == 1, f"{why}: exit {r.returncode} {r.stderr!r}")
 
 
+def test_live_health(db, work):
+    """The server as capture --listen starts it: ow_http_start with a health callback."""
+    exe = os.environ.get("OW_HEALTH_SERVER")
+    if not exe:
+        T.check(False, "OW_HEALTH_SERVER is not set")
+        return
+    proc = subprocess.Popen([exe, db, os.environ.get("OW_WEBUI", "")], stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        port = int(line.rsplit(" ", 1)[1])
+        _, _, h1 = get_json(port, "/api/health")
+        time.sleep(0.7)
+        _, _, h2 = get_json(port, "/api/health")
+        c = h2["capture"]
+        T.check(h2["live"] is True and c["run_id"] == 9 and c["drops_kernel"] == 7 and
+                c["drops_internal"] == 3 and c["active_flows"] == 42 and c["ring_capacity"] == 65536,
+                f"live health fields: {c}")
+        T.check(c["packets"] > h1["capture"]["packets"], "packets grow")
+        T.check(700 <= c["packets_per_s"] <= 1300, f"packets/s measured between calls: {c['packets_per_s']}")
+        _, _, s = get_json(port, "/api/summary")
+        T.check(s["live"] is True, "summary says live")
+    finally:
+        proc.send_signal(2)
+        T.check(proc.wait(timeout=15) == 0, "health server stops on SIGINT")
+
+
 def main():
     work = tempdir()
     try:
@@ -485,6 +511,7 @@ def main():
         finally:
             T.check(srv.stop() == 0, "serve exits 0 on SIGINT")
         test_token(db, work)
+        test_live_health(db, work)
     finally:
         cleanup(work)
     T.done()

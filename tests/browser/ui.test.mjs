@@ -241,11 +241,12 @@ test('flows search, rules, health and report pages', async () => {
   await page.locator('#filters button[type=submit]').click();
   await page.waitForURL(/verdict=anomaly/);
   await page.waitForFunction(() => [...document.querySelectorAll('#flows tbody .verdict')].every((v) => v.textContent === 'anomaly'));
+  await shot(page, 'flows');
   await page.locator('#filters input[name=port]').fill('70000');
   await page.locator('#filters button[type=submit]').click();
   await page.locator('#error .error').waitFor();
   assert.match(await page.locator('#error').textContent(), /port must be/);
-  await shot(page, 'flows');
+  assert.equal(await page.locator('#range').textContent(), '', 'no stale page range next to an error');
 
   await page.goto(srv.base + '/rules.html');
   await page.locator('#rules tbody tr').first().waitFor();
