@@ -37,3 +37,13 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
+
+# Browser tests: playwright-core from the lock file (no browser download: the tests drive
+# Debian's chromium). Only when node_modules is missing, so a second run costs nothing.
+browser_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/browser"
+if [[ "${OW_SETUP_BROWSER:-1}" == 1 && -f "$browser_dir/package-lock.json" &&
+      ! -d "$browser_dir/node_modules/playwright-core" ]] && command -v npm >/dev/null 2>&1; then
+  echo "setup: npm ci in tests/browser" >&2
+  (cd "$browser_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >&2) ||
+    echo "setup: npm ci failed; the browser tests will be skipped" >&2
+fi
