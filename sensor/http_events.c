@@ -5,6 +5,7 @@
  * own thread (thread-per-connection) blocks in the content callback between polls. */
 #include "sensor/http_internal.h"
 
+#include <poll.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 struct stream {
     struct ow_http *srv;
+    int fd;                      /* the client's socket, to notice it hang up; -1 unknown */
     struct ow_store *st;
     sqlite3_stmt *poll;
     struct ow_flow_record rec;
@@ -103,6 +105,26 @@ static size_t drain(struct stream *s, char *out, size_t max)
     return n;
 }
 
+/* Waits POLL_MS; true when the client hung up meanwhile. Without this a closed stream
+ * would hold its thread and store handle until the next keep-alive write failed. */
+static bool client_gone(struct stream *s)
+{
+    if (s->fd < 0) {
+        struct timespec nap = { 0, POLL_MS * 1000000L };
+        nanosleep(&nap, NULL);
+        return false;
+    }
+    struct pollfd p = { .fd = s->fd, .events = POLLRDHUP };
+    if (poll(&p, 1, POLL_MS) <= 0)
+        return false;
+    if (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+        return true;
+    /* Bytes the client sent after its request (we read none): wait without spinning. */
+    struct timespec nap = { 0, POLL_MS * 1000000L };
+    nanosleep(&nap, NULL);
+    return false;
+}
+
 static ssize_t read_events(void *cls, uint64_t offset, char *out, size_t max)
 {
     struct stream *s = cls;
@@ -121,8 +143,8 @@ static ssize_t read_events(void *cls, uint64_t offset, char *out, size_t max)
                 return MHD_CONTENT_READER_END_WITH_ERROR;
             continue;
         }
-        struct timespec nap = { 0, POLL_MS * 1000000L };
-        nanosleep(&nap, NULL);
+        if (client_gone(s))
+            return MHD_CONTENT_READER_END_WITH_ERROR;
     }
 }
 
@@ -183,6 +205,9 @@ enum MHD_Result ow_http_serve_events(struct ow_http *srv, struct MHD_Connection 
     char err[512] = "out of memory";
     if (s) {
         s->srv = srv;
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        s->fd = ci ? ci->connect_fd : -1;
         s->st = ow_store_open_readonly(srv->db_path, err, sizeof err);
     }
     if (!s || !s->st) {

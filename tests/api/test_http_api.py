@@ -437,6 +437,20 @@ def test_token(db, work):
         status, _, _ = request(p, "/api/summary", headers={"Host": "evil.example",
                                                           "Authorization": "Bearer " + token})
         T.check(status == 200, "with a token any Host is fine (the token is the guard)")
+        # Streams still open when the server is told to stop: it ends them and exits.
+        held = []
+        for _ in range(3):
+            c = socket.create_connection(("127.0.0.1", p), timeout=5)
+            c.sendall(f"GET /api/events?token={token} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            T.check(c.recv(4096).startswith(b"HTTP/1.1 200"), "stream open")
+            held.append(c)
+        _, _, h = get_json(p, "/api/health", {"Authorization": "Bearer " + token})
+        T.check(h["event_streams"] == 3, f"health counts open streams: {h['event_streams']}")
+        t0 = time.time()
+        T.check(srv.stop() == 0, "stops with streams open")
+        T.check(time.time() - t0 < 5, f"stopping took {time.time() - t0:.1f} s")
+        for c in held:
+            c.close()
     finally:
         srv.stop()
     # Beyond loopback: a token is generated and printed when none is given.
