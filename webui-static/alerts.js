@@ -6,6 +6,7 @@ const PAGE = 50;
 const form = document.getElementById('filters');
 const tbody = document.querySelector('#alerts tbody');
 let offset = 0;
+let total = 0;   /* alerts matching the filters, as last counted */
 
 function filtersFromUrl() {
   const p = OW.params();
@@ -52,6 +53,11 @@ function alertRow(a, fresh) {
     OW.el('td', { class: 'reason' }, a.reason));
 }
 
+function showRange(shown) {
+  document.getElementById('range').textContent =
+    total ? `${offset + 1}–${offset + shown} of ${OW.num(total)}` : '0 alerts';
+}
+
 async function loadCounters() {
   const s = await OW.api('/api/summary');
   const box = OW.clear(document.getElementById('counters'));
@@ -80,8 +86,8 @@ async function loadAlerts() {
     OW.clear(tbody);
     for (const a of r.alerts) tbody.append(alertRow(a, false));
     if (!r.alerts.length) tbody.append(OW.el('tr', {}, OW.el('td', { colspan: '9', class: 'empty' }, 'No alerts match.')));
-    document.getElementById('range').textContent =
-      r.total ? `${offset + 1}–${offset + r.alerts.length} of ${OW.num(r.total)}` : '0 alerts';
+    total = r.total;
+    showRange(r.alerts.length);
     document.getElementById('prev').disabled = offset === 0;
     document.getElementById('next').disabled = offset + r.alerts.length >= r.total;
     OW.clear(document.getElementById('error'));
@@ -112,9 +118,12 @@ function startStream() {
       if (empty) OW.clear(tbody);
       tbody.prepend(alertRow(a, true));
       while (tbody.rows.length > PAGE) tbody.deleteRow(-1);
+      total += 1;
+      showRange(tbody.rows.length);
+      document.getElementById('next').disabled = tbody.rows.length >= total;
     }
     clearTimeout(refresh);
-    refresh = setTimeout(() => { loadCounters().catch(() => {}); loadChart().catch(() => {}); }, 800);
+    refresh = setTimeout(() => { loadCounters().catch(() => {}); loadChart().catch(() => {}); }, 300);
   });
 }
 

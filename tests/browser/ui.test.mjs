@@ -182,6 +182,8 @@ test('a replay started while the alerts page is open appears over SSE without a 
   console.log(`# ${after.length - before} new alerts; the newest was on screen ${Date.now() - t0} ms after the replay began`);
   assert.equal(await page.evaluate(() => window.__notReloaded), true, 'the page was not reloaded');
   assert.equal(await page.locator('#alerts tbody tr.fresh').count(), after.length - before);
+  await page.waitForFunction((n) => document.querySelector('#counters .n').textContent === String(n), after.length);
+  assert.equal(await page.locator('#range').textContent(), `1–${after.length} of ${after.length}`);
   await shot(page, 'alerts-live');
   noProblems(page);
 });
