@@ -173,17 +173,24 @@ static struct ow_store *store_new(sqlite3 *db, int readonly)
     return st;
 }
 
-struct ow_store *ow_store_open(const char *path, char *err, size_t errlen)
+/* Errors another process's first open can cause for a moment: its lock while it migrates
+ * or switches the file to WAL. Worth another try; anything else is final. */
+static int transient(int rc)
+{
+    rc &= 0xff;
+    return rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_CANTOPEN ||
+           rc == SQLITE_IOERR;
+}
+
+static struct ow_store *store_open_once(const char *path, char *err, size_t errlen, int *retry)
 {
     sqlite3 *db = NULL;
-    if (!path || !*path) {
-        snprintf(err, errlen, "store: no file name given");
-        return NULL;
-    }
+    *retry = 0;
     int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "%s: cannot open: %s", path,
                  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        *retry = transient(rc);
         sqlite3_close(db);
         return NULL;
     }
@@ -194,12 +201,14 @@ struct ow_store *ow_store_open(const char *path, char *err, size_t errlen)
     if (ow_migrate(db, why, sizeof why) < 0) {
         /* Checked before anything is set, so a foreign file is left exactly as it was. */
         snprintf(err, errlen, "%s: %s", path, why);
+        *retry = transient(sqlite3_errcode(db));
         sqlite3_close(db);
         return NULL;
     }
     if (exec_sql(db, "PRAGMA foreign_keys = ON", err, errlen, path) < 0 ||
         exec_sql(db, "PRAGMA synchronous = FULL", err, errlen, path) < 0 ||
         exec_sql(db, "PRAGMA journal_mode = WAL", err, errlen, path) < 0) {
+        *retry = transient(sqlite3_errcode(db));
         sqlite3_close(db);
         return NULL;
     }
@@ -212,6 +221,7 @@ struct ow_store *ow_store_open(const char *path, char *err, size_t errlen)
     sqlite3_finalize(q);
     if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0) {
         snprintf(err, errlen, "%s: cannot switch to WAL mode (journal_mode is %s)", path, mode);
+        *retry = 1;     /* another process may hold the lock the switch needs */
         sqlite3_close(db);
         return NULL;
     }
@@ -224,10 +234,36 @@ struct ow_store *ow_store_open(const char *path, char *err, size_t errlen)
     }
     if (prepare_writer(st) < 0) {
         snprintf(err, errlen, "%s: %s", path, st->errmsg);
+        *retry = transient(sqlite3_errcode(db));
         ow_store_close(st);
         return NULL;
     }
     return st;
+}
+
+/* Several processes may open a new file at once (busy_timeout does not cover the switch to
+ * WAL), so transient failures are retried for up to BUSY_TIMEOUT_MS. */
+struct ow_store *ow_store_open(const char *path, char *err, size_t errlen)
+{
+    if (!path || !*path) {
+        snprintf(err, errlen, "store: no file name given");
+        return NULL;
+    }
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (unsigned attempt = 0;; attempt++) {
+        int retry = 0;
+        struct ow_store *st = store_open_once(path, err, errlen, &retry);
+        if (st || !retry)
+            return st;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long elapsed_ms = (now.tv_sec - start.tv_sec) * 1000 +
+                          (now.tv_nsec - start.tv_nsec) / 1000000;
+        if (elapsed_ms >= BUSY_TIMEOUT_MS)
+            return NULL;
+        struct timespec pause = { 0, (5 + (long)(attempt % 7) * 3) * 1000000L };
+        nanosleep(&pause, NULL);
+    }
 }
 
 struct ow_store *ow_store_open_readonly(const char *path, char *err, size_t errlen)

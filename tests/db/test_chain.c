@@ -383,8 +383,10 @@ static void test_processes_share_chain(void **state)
         if (pids[i] == 0) {
             char err[256];
             struct ow_store *st = ow_store_open(d->db, err, sizeof err);
-            if (!st)
+            if (!st) {
+                fprintf(stderr, "child %d: %s\n", i, err);
                 _exit(1);
+            }
             struct ow_run_info info = { .kind = "replay", .source = "child" };
             int64_t run = ow_store_begin_run(st, &info);
             int ok = run > 0;
