@@ -37,6 +37,8 @@ struct ow_flow {
     bool ndpi_completed;              /* nDPI decided; state freed */
     bool classified;                  /* nDPI and LI both final, verdict evaluated */
     bool overrun_reported;            /* a slice already carried the maintenance overrun */
+    bool ssh_banner_seen;             /* the first "SSH-" banner has been seen ... */
+    bool ssh_server_spoke_first;      /* ... and the server sent it */
     uint64_t packets;                 /* this slice's packets, both directions */
 
     struct ow_evidence_buf *evidence; /* packets kept for a possible alert, or NULL */

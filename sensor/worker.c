@@ -147,12 +147,34 @@ static void maybe_classified(struct ow_worker *w, struct ow_flow *f)
         evaluate(w, f);
 }
 
+/* nDPI 4.2 files the first SSH banner it sees as the client's; servers usually speak first,
+ * so put the banners back on the sides that sent them. (HASSH it assigns correctly.) */
+static void ndpi_done(struct ow_worker *w, struct ow_flow *f, bool completed)
+{
+    ow_ndpi_flow_finish(w->ndpi, f->ndpi, completed, &f->rec);
+    f->ndpi = NULL;
+    f->ndpi_completed = true;
+    if (f->ssh_server_spoke_first) {
+        struct ow_flow_record *r = &f->rec;
+        char tmp[sizeof r->ssh_client];
+        memcpy(tmp, r->ssh_client, sizeof tmp);
+        memcpy(r->ssh_client, r->ssh_server, sizeof tmp);
+        memcpy(r->ssh_server, tmp, sizeof tmp);
+    }
+}
+
+static void note_ssh_banner(struct ow_flow *f, const uint8_t *payload, uint32_t len, bool toserver)
+{
+    if (!f->ssh_banner_seen && len >= 4 && memcmp(payload, "SSH-", 4) == 0) {
+        f->ssh_banner_seen = true;
+        f->ssh_server_spoke_first = !toserver;
+    }
+}
+
 static void finish_classifiers(struct ow_worker *w, struct ow_flow *f)
 {
-    if (f->ndpi) {
-        ow_ndpi_flow_finish(w->ndpi, f->ndpi, false, &f->rec);
-        f->ndpi = NULL;
-    }
+    if (f->ndpi)
+        ndpi_done(w, f, false);
     if (f->li) {
         ow_li_stream_finish(f->li, &f->rec.li);
         ow_li_stream_free(f->li);
@@ -383,13 +405,11 @@ static void handle_packet(struct ow_worker *w, const struct ow_msg_packet *m)
         rec->later_fragments++;   /* no L4 header: nothing for the classifiers */
     } else {
         if (f->ndpi) {
-            bool done = ow_ndpi_flow_feed(w->ndpi, f->ndpi, pkt->l4_proto, frame + pkt->l3_off,
-                                          pkt->l3_len, pkt->ts_us, f->packets);
-            if (done) {
-                ow_ndpi_flow_finish(w->ndpi, f->ndpi, true, rec);
-                f->ndpi = NULL;
-                f->ndpi_completed = true;
-            }
+            if (pkt->l4_proto == 6)
+                note_ssh_banner(f, frame + pkt->payload_off, pkt->payload_len, toserver);
+            if (ow_ndpi_flow_feed(w->ndpi, f->ndpi, pkt->l4_proto, frame + pkt->l3_off,
+                                  pkt->l3_len, pkt->ts_us, f->packets))
+                ndpi_done(w, f, true);
         }
         if (f->li) {
             if (pkt->payload_len || (pkt->tcp_flags & TH_SYN))
