@@ -45,12 +45,14 @@ static void write_flow(struct ow_writer *w, const struct ow_msg_flow *m, bool *b
         fail(w, "insert flow");
         return;
     }
+    /* Evidence the store refuses (it checks every record) is reported, but the flow and its
+     * alert are kept and the run goes on: losing the rest of the run would be worse. */
     if (m->evidence && ids.flow_row > 0 &&
         ow_store_add_evidence(w->store, ids.flow_row, m->evidence, m->evidence_len,
-                              m->evidence_packets, m->evidence_truncated) != 0) {
-        fail(w, "insert evidence");
-        return;
-    }
+                              m->evidence_packets, m->evidence_truncated) != 0 &&
+        atomic_fetch_add_explicit(&w->evidence_refused, 1, memory_order_relaxed) == 0)
+        fprintf(stderr, "omwitness: evidence store: the packets of flow %llu were refused: %s\n",
+                (unsigned long long)rec->flow_id, ow_store_errmsg(w->store));
     (*batch_rows)++;
     atomic_fetch_add_explicit(&w->flows_written, 1, memory_order_relaxed);
     uint64_t alerts = (ids.alert_id > 0) + (ids.overrun_alert_id > 0);

@@ -25,6 +25,7 @@ struct ow_writer {
     size_t pending_len;
     _Atomic uint64_t flows_written;
     _Atomic uint64_t alerts_written;
+    _Atomic uint64_t evidence_refused;   /* evidence images the store rejected */
     bool failed;                   /* a store write failed; err says why */
     char err[256];
 };
