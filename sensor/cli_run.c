@@ -44,6 +44,7 @@ static const char *config_file(const char *dir, const char *name, char *buf, siz
 enum {
     OPT_POLICY = 1000, OPT_DB, OPT_THREADS, OPT_JSONL, OPT_NDPI_CONFIG, OPT_MAX_FLOWS,
     OPT_NO_PROGRESS, OPT_LISTEN, OPT_NO_PROMISC, OPT_BUFFER_MB, OPT_SNAPLEN, OPT_GAP, OPT_EVIDENCE_MB,
+    OPT_TOKEN_FILE,
 };
 
 static const char replay_help[] =
@@ -77,7 +78,9 @@ static const char capture_help[] =
     "  --snaplen N         bytes captured per packet (default 262144)\n"
     "  --gap-seconds N     a silence longer than N s on an interface is recorded as a\n"
     "                      coverage gap (default 300)\n"
-    "  --listen ADDR:PORT  serve the web UI while capturing (not built yet)\n";
+    "  --listen ADDR:PORT  serve the web UI and JSON API while capturing (as 'serve');\n"
+    "                      an address outside 127.0.0.0/8 and ::1 needs a bearer token\n"
+    "  --token-file FILE   the bearer token; without it one is generated and printed\n";
 
 static int run_command(int argc, char **argv, bool live)
 {
@@ -97,6 +100,7 @@ static int run_command(int argc, char **argv, bool live)
         { "snaplen", required_argument, NULL, OPT_SNAPLEN },
         { "gap-seconds", required_argument, NULL, OPT_GAP },
         { "evidence-mb", required_argument, NULL, OPT_EVIDENCE_MB },
+        { "token-file", required_argument, NULL, OPT_TOKEN_FILE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -152,6 +156,11 @@ static int run_command(int argc, char **argv, bool live)
                 return ow_usage_error(cmd, "--evidence-mb takes a number from 1 to 1048576, not '%s'", optarg);
             o.evidence_mb = (uint64_t)v;
             break;
+        case OPT_TOKEN_FILE:
+            if (!live)
+                return ow_usage_error(cmd, "--token-file belongs to 'capture'");
+            o.token_file = optarg;
+            break;
         case OPT_GAP:
             if (!live)
                 return ow_usage_error(cmd, "--gap-seconds belongs to 'capture'");
@@ -168,7 +177,7 @@ static int run_command(int argc, char **argv, bool live)
             if (c == OPT_NO_PROMISC)
                 o.promisc = false;
             else if (c == OPT_LISTEN)
-                return ow_usage_error(cmd, "--listen: the HTTP API is not built yet");
+                o.listen = optarg;
             else if (parse_count(optarg, c == OPT_SNAPLEN ? 64 : 1, c == OPT_SNAPLEN ? 262144 : 4096, &v))
                 return ow_usage_error(cmd, "%s: bad number '%s'", argv[optind - 2], optarg);
             else if (c == OPT_SNAPLEN)

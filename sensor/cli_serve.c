@@ -15,9 +15,6 @@
 #include "sensor/cli.h"
 #include "sensor/http_api.h"
 
-#ifndef OW_WEBUI_DIR
-#define OW_WEBUI_DIR "webui-static"
-#endif
 
 static const char serve_help[] =
     "usage: omwitness serve [--db FILE] [--listen ADDR:PORT] [--token-file FILE]\n"
@@ -33,41 +30,9 @@ static const char serve_help[] =
     "  --webui DIR        the static UI (default " OW_WEBUI_DIR ")\n"
     "  --policy FILE      also list the policy's rules that nothing hit\n";
 
-int ow_read_token_file(const char *path, char *token, size_t tokenlen, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    char line[512];
-    bool got = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    if (!got) {
-        snprintf(err, errlen, "%s: empty token file", path);
-        return -1;
-    }
-    char *s = line, *e = line + strlen(line);
-    while (*s == ' ' || *s == '\t')
-        s++;
-    while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
-        *--e = '\0';
-    size_t n = (size_t)(e - s);
-    if (n < 16 || n >= tokenlen) {
-        snprintf(err, errlen, "%s: the token must be 16 to %zu characters", path, tokenlen - 1);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (s[i] <= 0x20 || s[i] >= 0x7f) {
-            snprintf(err, errlen, "%s: the token must be printable ASCII without spaces", path);
-            return -1;
-        }
-    memcpy(token, s, n + 1);
-    explicit_bzero(line, sizeof line);
-    return 0;
-}
 
 enum { OPT_DB = 256, OPT_LISTEN, OPT_TOKEN_FILE, OPT_WEBUI, OPT_POLICY, OPT_REQUIRE_TOKEN };
+
 
 int ow_cmd_serve(int argc, char **argv)
 {
@@ -113,35 +78,12 @@ int ow_cmd_serve(int argc, char **argv)
 
     char token[256];
     bool generated = false;
-    if (token_file) {
-        if (ow_read_token_file(token_file, token, sizeof token, err, sizeof err) < 0) {
-            fprintf(stderr, "omwitness serve: %s\n", err);
-            return 2;
-        }
-        cfg.token = token;
-    } else {
-        /* The address part of ADDR:PORT or [ADDR]:PORT decides whether one is needed. */
-        char host[64] = "";
-        const char *l = cfg.listen;
-        const char *end = l[0] == '[' ? strchr(l, ']') : strrchr(l, ':');
-        size_t n = end ? (size_t)(end - l) : 0;
-        if (l[0] == '[' && n) {
-            l++;
-            n--;
-        }
-        if (n < sizeof host) {
-            memcpy(host, l, n);
-            host[n] = '\0';
-        }
-        if (cfg.require_token || !ow_http_addr_is_loopback(host)) {
-            if (ow_http_new_token(token) < 0) {
-                fprintf(stderr, "omwitness serve: cannot generate a token: %s\n", strerror(errno));
-                return 1;
-            }
-            cfg.token = token;
-            generated = true;
-        }
+    if (ow_http_choose_token(cfg.listen, token_file, cfg.require_token, token, sizeof token,
+                             &generated, err, sizeof err) < 0) {
+        fprintf(stderr, "omwitness serve: %s\n", err);
+        return 2;
     }
+    cfg.token = token[0] ? token : NULL;
 
     struct ow_policy *policy = NULL;
     if (policy_path) {

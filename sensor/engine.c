@@ -17,7 +17,9 @@
 #include "classifiers/policy/policy.h"
 #include "db/store.h"
 #include "db/writer.h"
+#include "sensor/cli_serve.h"
 #include "sensor/dispatch.h"
+#include "sensor/http_api.h"
 #include "sensor/file_hash.h"
 #include "sensor/worker.h"
 
@@ -366,7 +368,50 @@ struct capture_source {
     pthread_t thread;
     bool failed;
     char err[PCAP_ERRBUF_SIZE + 64];
+    /* pcap_stats sampled once a second by this source's own thread (a pcap handle is not
+     * shared between threads), for the health page. */
+    _Atomic uint64_t kernel_drops;
+    uint64_t last_sample_s;
 };
+
+/* What the health page of `capture --listen` reads, from the HTTP threads. */
+struct capture_health {
+    struct engine *e;
+    struct capture_source *src;
+    int nsrc;
+};
+
+static void sample_kernel_drops(struct capture_source *s)
+{
+    struct pcap_stat ps;
+    if (pcap_stats(s->pc, &ps) == 0)
+        atomic_store_explicit(&s->kernel_drops, (uint64_t)ps.ps_drop + ps.ps_ifdrop,
+                              memory_order_relaxed);
+}
+
+static void capture_health_fn(void *ctx, struct ow_health *out)
+{
+    struct capture_health *h = ctx;
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < h->nsrc; i++) {
+        struct ow_reader_stats *st = &h->src[i].d.stats;
+        out->packets += atomic_load_explicit(&st->packets, memory_order_relaxed);
+        out->bytes += atomic_load_explicit(&st->bytes, memory_order_relaxed);
+        out->drops_internal += atomic_load_explicit(&st->internal_drops, memory_order_relaxed);
+        out->drops_kernel += atomic_load_explicit(&h->src[i].kernel_drops, memory_order_relaxed);
+    }
+    for (int w = 0; w < h->e->nworkers; w++) {
+        struct ow_worker *wk = &h->e->workers[w];
+        out->active_flows += atomic_load_explicit(&wk->active_flows, memory_order_relaxed);
+        for (size_t r = 0; r < wk->n_in; r++) {
+            out->ring_bytes += ow_ring_used(&wk->in[r]);
+            out->ring_capacity += wk->in[r].size;
+        }
+    }
+    out->flows_written = atomic_load_explicit(&h->e->writer.flows_written, memory_order_relaxed);
+    out->alerts_written = atomic_load_explicit(&h->e->writer.alerts_written, memory_order_relaxed);
+    out->run_id = h->e->run_id;
+}
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
@@ -390,6 +435,10 @@ static void *capture_main(void *arg)
         }
         /* During silence the clock still moves, so idle flows end on time. */
         uint64_t now = wall_us();
+        if (now / 1000000u != s->last_sample_s) {
+            s->last_sample_s = now / 1000000u;
+            sample_kernel_drops(s);
+        }
         if (now / 1000000u != s->d.last_tick_s && now > s->d.max_ts_us) {
             s->d.max_ts_us = now;
             s->d.last_tick_s = now / 1000000u;
@@ -419,6 +468,36 @@ static pcap_t *open_live(const struct ow_engine_opts *o, const char *iface, char
         return NULL;
     }
     return pc;
+}
+
+/* The web UI during a capture: same token rule as `serve`. 0, or the exit code. */
+static int start_http(const struct ow_engine_opts *o, struct capture_health *health,
+                      struct ow_http **out)
+{
+    char token[256], err[512];
+    bool generated = false;
+    if (ow_http_choose_token(o->listen, o->token_file, false, token, sizeof token, &generated,
+                             err, sizeof err) < 0) {
+        fprintf(stderr, "omwitness capture: %s\n", err);
+        return 2;
+    }
+    struct ow_http_config cfg = {
+        .listen = o->listen, .db_path = o->db_path, .webui_dir = OW_WEBUI_DIR,
+        .token = token[0] ? token : NULL, .health_fn = capture_health_fn, .health_ctx = health,
+        .policy = health->e->policy,
+    };
+    signal(SIGPIPE, SIG_IGN);
+    *out = ow_http_start(&cfg, err, sizeof err);
+    if (!*out) {
+        fprintf(stderr, "omwitness capture: %s\n", err);
+        explicit_bzero(token, sizeof token);
+        return 2;
+    }
+    if (generated)
+        fprintf(stderr, "omwitness capture: bearer token: %s\n", token);
+    fprintf(stderr, "omwitness capture: web UI on port %u\n", ow_http_port(*out));
+    explicit_bzero(token, sizeof token);
+    return 0;
 }
 
 int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int nifaces)
@@ -467,6 +546,10 @@ int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int n
         };
         rc = engine_start(&e, &info);
     }
+    struct capture_health health = { .e = &e, .src = src, .nsrc = nifaces };
+    struct ow_http *http = NULL;
+    if (!rc && o->listen)
+        rc = start_http(o, &health, &http);
     if (!rc) {
         struct sigaction sa = { .sa_handler = on_stop_signal };
         sigemptyset(&sa.sa_mask);
@@ -510,6 +593,7 @@ int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int n
             rc = 1;
         free(ds);
     }
+    ow_http_stop(http);
     for (int i = 0; i < nifaces; i++) {
         if (i < ninit)
             ow_dispatch_destroy(&src[i].d);

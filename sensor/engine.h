@@ -23,6 +23,8 @@ struct ow_engine_opts {
     int buffer_mb;
     int snaplen;
     unsigned gap_seconds;         /* silence on an interface longer than this is a gap (default 300) */
+    const char *listen;           /* serve the web UI and API while capturing; NULL = no */
+    const char *token_file;       /* bearer token for --listen (see ow_http_choose_token) */
 };
 
 int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfiles);

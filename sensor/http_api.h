@@ -59,4 +59,14 @@ bool ow_http_addr_is_loopback(const char *addr);
 /* A new random token (getrandom): 64 lowercase hex characters and a NUL in out[65]. */
 int ow_http_new_token(char out[65]);
 
+/* Reads a bearer token from a file (first line, surrounding whitespace removed; at least 16
+ * printable characters). 0, or -1 with a one-line reason in err. */
+int ow_read_token_file(const char *path, char *token, size_t tokenlen, char *err, size_t errlen);
+
+/* Decides the bearer token for a server listening on listen ("ADDR:PORT"): read from
+ * token_file when given; else generated (64 hex characters, *generated set) when the
+ * address is not loopback or require is set; else none (token ""). 0, or -1 with err. */
+int ow_http_choose_token(const char *listen, const char *token_file, bool require,
+                         char *token, size_t tokenlen, bool *generated, char *err, size_t errlen);
+
 #endif

@@ -35,12 +35,8 @@ function storedAlerts(db) {
   return r.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 }
 
-/* `omwitness serve`, or the driver running the same ow_cmd_serve when main.c lacks it. */
 function serveCommand() {
-  const r = spawnSync(OMWITNESS, ['serve', '--help'], { encoding: 'utf8' });
-  if (r.status === 0 && r.stdout.includes('--listen')) return [OMWITNESS, 'serve'];
-  assert.ok(process.env.OW_SERVE_DRIVER, 'omwitness has no serve and OW_SERVE_DRIVER is unset');
-  return [process.env.OW_SERVE_DRIVER];
+  return [OMWITNESS, 'serve'];
 }
 
 function serve(db, ...extra) {

@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """Live capture: a veth pair inside a private network namespace; `omwitness capture` listens
 on one end while tcpreplay sends real captures into the other; SIGINT stops it, and every
-flow of those captures must be in the store with the same packet counts a replay gives."""
+flow of those captures must be in the store with the same packet counts a replay gives.
+The capture also serves the web UI (--listen on the namespace's loopback): its live health
+endpoint must count the packets while the capture runs."""
+import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -50,12 +54,25 @@ def main():
         sh(*nsx, "ip", "link", "add", "owA", "type", "veth", "peer", "name", "owB")
         sh(*nsx, "ip", "link", "set", "owA", "up")
         sh(*nsx, "ip", "link", "set", "owB", "up")
+        sh(*nsx, "ip", "link", "set", "lo", "up")
         # The veths must not send their own IPv6 router solicitations into the capture.
         with tempfile.TemporaryDirectory() as work:
             live_db = os.path.join(work, "live.db")
             ref_db = os.path.join(work, "replay.db")
             proc = subprocess.Popen(nsx + [owtest.omwitness(), "capture", "-i", "owB", "--threads", "2",
-                                           "--db", live_db], stderr=subprocess.PIPE, text=True)
+                                           "--db", live_db, "--listen", "127.0.0.1:0"],
+                                    stderr=subprocess.PIPE, text=True)
+            port = None
+            for _ in range(20):                     # "omwitness capture: web UI on port N"
+                line = proc.stderr.readline()
+                m = re.search(r"web UI on port (\d+)", line)
+                if m:
+                    port = int(m.group(1))
+                    break
+            if port is None:
+                proc.kill()
+                print("FAIL: capture --listen did not report its port")
+                return 1
             deadline = time.time() + 20
             while time.time() < deadline:          # capturing once the run row exists
                 if os.path.exists(live_db):
@@ -73,6 +90,14 @@ def main():
             for p in pcaps:
                 sh(*nsx, "tcpreplay", "-q", "-i", "owA", "--mbps", "20", p)
             time.sleep(1.0)
+            fetch = ("import json, urllib.request; print(urllib.request.urlopen("
+                     f"'http://127.0.0.1:{port}/api/health', timeout=10).read().decode())")
+            health = json.loads(sh(*nsx, sys.executable, "-c", fetch).stdout)
+            live_packets = health.get("capture", {}).get("packets", 0)
+            if not health.get("live") or live_packets < 400:
+                print(f"FAIL: /api/health during the capture: {health}")
+                proc.kill()
+                return 1
             proc.send_signal(signal.SIGINT)
             try:
                 err = proc.communicate(timeout=30)[1]
@@ -94,7 +119,7 @@ def main():
                 run = c.execute("select kind, source, clean_end, kernel_drops, internal_drops, packets "
                                 "from runs").fetchone()
             print(f"live capture: {len(ref) - len(missing)}/{len(ref)} flows of {len(pcaps)} captures found; "
-                  f"{len(wrong)} with other counts; run {run}")
+                  f"{len(wrong)} with other counts; run {run}; /api/health saw {live_packets} packets")
             for k in missing:
                 print(f"  missing {k}")
             for k in wrong:
