@@ -19,31 +19,7 @@
 #include "db/hash_chain.h"
 #include "db/store.h"
 #include "db/verify.h"
-#include "fixtures.h"
-
-static int setup_dir(void **state)
-{
-    struct fixture_dir *d = calloc(1, sizeof *d);
-    fixture_dir_make(d);
-    *state = d;
-    return 0;
-}
-
-static int teardown_dir(void **state)
-{
-    fixture_dir_remove(*state);
-    free(*state);
-    return 0;
-}
-
-static struct ow_store *open_store(const char *path)
-{
-    char err[256] = "";
-    struct ow_store *st = ow_store_open(path, err, sizeof err);
-    if (!st)
-        fail_msg("open %s: %s", path, err);
-    return st;
-}
+#include "store_fixtures.h"
 
 static int64_t new_run(struct ow_store *st, const char *source)
 {
