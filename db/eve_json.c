@@ -247,7 +247,10 @@ static json_t *li_object(const struct ow_li_fields *li)
     set_string_if(o, "xid", FIELD(li->xid));
     set_string_if(o, "liid", FIELD(li->liid));
     set_string_if(o, "target", FIELD(li->target));
+    if (li->label == OW_LI_X2 || li->label == OW_LI_X3)   /* TS 103 221-2 header field */
+        json_object_set_new(o, "payload_format", json_integer(li->payload_format));
     json_object_set_new(o, "pdu_count", json_integer(li->pdu_count));
+    json_object_set_new(o, "confidence", json_integer(li->confidence));
     return o;
 }
 

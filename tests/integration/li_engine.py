@@ -36,7 +36,8 @@ def main():
         else:
             li = labelled[0]["li"]
             if li.get("xid") != "8c292fa1-5831-46ec-86be-bd85f2083299" or \
-                    li.get("target") != "<E164Number>494012345678</E164Number>" or li.get("interface") != "X2":
+                    li.get("target") != "<E164Number>494012345678</E164Number>" or li.get("interface") != "X2" \
+                    or li.get("payload_format") != 9 or li.get("pdu_count") != 1 or not li.get("confidence"):
                 failures.append(f"x2-demo-01: li fields {li}")
             if labelled[0]["ndpi"]["protocol"] in LI:
                 failures.append("x2-demo-01: the ndpi object must keep nDPI's own result")
