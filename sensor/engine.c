@@ -233,12 +233,21 @@ static void show_progress(struct progress *p, const char *path, pcap_t *pc, off_
             final ? "\n" : "");
 }
 
+/* libpcap's open errors often start with the path already; name the file once. */
+static void open_error(const char *path, const char *errbuf)
+{
+    size_t n = strlen(path);
+    if (strncmp(errbuf, path, n) == 0 && strncmp(errbuf + n, ": ", 2) == 0)
+        errbuf += n + 2;
+    fprintf(stderr, "omwitness: %s: %s\n", path, errbuf);
+}
+
 static int replay_file(struct ow_dispatcher *d, const char *path, struct progress *prog)
 {
     char errbuf[PCAP_ERRBUF_SIZE];
     pcap_t *pc = pcap_open_offline(path, errbuf);
     if (!pc) {
-        fprintf(stderr, "omwitness: %s: %s\n", path, errbuf);
+        open_error(path, errbuf);
         return 2;
     }
     struct stat sb;
@@ -279,7 +288,7 @@ int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfi
         char errbuf[PCAP_ERRBUF_SIZE];
         pcap_t *pc = pcap_open_offline(files[i], errbuf);
         if (!pc) {
-            fprintf(stderr, "omwitness: %s: %s\n", files[i], errbuf);
+            open_error(files[i], errbuf);
             return 2;
         }
         pcap_close(pc);

@@ -40,6 +40,7 @@ def main():
         missing = os.path.join(work, "missing.pcap")
         r = owtest.run(["replay", "--db", db, missing])
         expect("missing file", one_line_error(r, 2, missing), r.stderr)
+        expect("the file is named once", r.stderr.count(missing) == 1, r.stderr)
         expect("missing file stores nothing", not os.path.exists(db), "store was created")
         notpcap = os.path.join(work, "notes.pcap")
         with open(notpcap, "w") as f:
@@ -52,6 +53,21 @@ def main():
         expect("bad --format", one_line_error(r, 2, "--format"), r.stderr)
         r = owtest.run(["capture", "--db", db])
         expect("capture without -i", one_line_error(r, 2, "-i"), r.stderr)
+
+        bad_policy = os.path.join(work, "bad.yaml")
+        with open(bad_policy, "w") as f:
+            f.write("version: 1\nsite: x\nnetworks:\n  management: [10.20.0.0/33]\nassets: {}\nrules: []\n")
+        r = owtest.run(["policy", "check", bad_policy])
+        expect("policy check of a bad CIDR", one_line_error(r, 2, bad_policy + ":4:"), r.stderr)
+        empty_pcap = os.path.join(work, "empty.pcap")       # a valid capture with no packets
+        with open(empty_pcap, "wb") as f:
+            f.write(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
+        r = owtest.run(["replay", "--policy", bad_policy, "--db", db, empty_pcap])
+        expect("replay with a bad policy", r.returncode == 2 and bad_policy + ":4:" in r.stderr, r.stderr)
+        root = os.environ.get("OW_SOURCE_ROOT", "")
+        if root:
+            r = owtest.run(["policy", "check", os.path.join(root, "examples", "sample-policy.yaml")])
+            expect("policy check of the sample", r.returncode == 0 and "rules: " in r.stdout, r.stdout + r.stderr)
 
         data = os.environ.get("OW_SHARED_DATA", "")
         ssh = os.path.join(data, "pcaps", "ndpi-4.2", "ssh.pcap")
