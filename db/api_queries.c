@@ -467,14 +467,26 @@ json_t *ow_api_rules(sqlite3 *db, int64_t run_id, const struct ow_api_rule_ref *
         json_object_set_new(found, "kind", json_string(policy_rules[p].kind));
         json_object_set_new(found, "in_policy", json_true());
     }
+    /* The policy's planned windows, for the calendar: approved time next to used time. */
+    json_t *planned = json_array();
+    for (size_t p = 0; planned && p < npolicy_rules; p++) {
+        for (size_t w = 0; w < policy_rules[p].nwindows; w++) {
+            const struct ow_api_window *win = &policy_rules[p].windows[w];
+            json_array_append_new(planned, json_pack("{s:s,s:s,s:I,s:I,s:o,s:o}",
+                "rule", policy_rules[p].id, "ticket", policy_rules[p].ticket ? policy_rules[p].ticket : "",
+                "start_us", (json_int_t)win->start_us, "end_us", (json_int_t)win->end_us,
+                "start", timestamp(win->start_us), "end", timestamp(win->end_us)));
+        }
+    }
     size_t i;
     json_t *m;
     json_array_foreach(maint, i, m) {
         json_object_set_new(m, "first", timestamp(json_integer_value(json_object_get(m, "first_us"))));
         json_object_set_new(m, "last", timestamp(json_integer_value(json_object_get(m, "last_us"))));
     }
-    return json_pack("{s:o,s:o,s:o,s:o,s:b}", "rules", totals, "runs", per_run, "maintenance",
-                     maint, "outside_window", outside, "policy_loaded", npolicy_rules > 0);
+    return json_pack("{s:o,s:o,s:o,s:o,s:o,s:b}", "rules", totals, "runs", per_run, "maintenance",
+                     maint, "outside_window", outside, "windows", planned ? planned : json_array(),
+                     "policy_loaded", npolicy_rules > 0);
 }
 
 bool ow_api_has_table(sqlite3 *db, const char *name)

@@ -55,9 +55,14 @@ json_t *ow_api_runs(struct sqlite3 *db, char *err, size_t errlen);
  *  "maintenance": [{rule, ticket, flows, first_us, last_us, overrun}], "outside_window": [...]}
  * run_id 0: every run. Rules named in policy_rules (id, kind pairs; may be NULL) are listed
  * even without hits. */
+struct ow_api_window { int64_t start_us, end_us; };
+
 struct ow_api_rule_ref {
     const char *id;
     const char *kind;
+    const char *ticket;                  /* maintenance rules, "" otherwise */
+    const struct ow_api_window *windows; /* planned maintenance windows */
+    size_t nwindows;
 };
 json_t *ow_api_rules(struct sqlite3 *db, int64_t run_id, const struct ow_api_rule_ref *policy_rules,
                      size_t npolicy_rules, char *err, size_t errlen);

@@ -388,18 +388,34 @@ static enum MHD_Result get_rules(struct ow_http *srv, struct MHD_Connection *c)
     struct ow_api_rule_ref *refs = nrules ? calloc(nrules, sizeof *refs) : NULL;
     if (nrules && !refs)
         return ow_http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    bool oom = false;
     for (size_t i = 0; i < nrules; i++) {
         refs[i].id = ow_policy_rule_id(srv->policy, i);
         refs[i].kind = ow_policy_rule_kind(srv->policy, i);
+        refs[i].ticket = ow_policy_rule_ticket(srv->policy, i);
+        size_t nw = ow_policy_rule_window_count(srv->policy, i);
+        struct ow_api_window *wins = nw ? calloc(nw, sizeof *wins) : NULL;
+        if (nw && !wins) {
+            oom = true;
+            break;
+        }
+        for (size_t w = 0; w < nw; w++)
+            ow_policy_rule_window(srv->policy, i, w, &wins[w].start_us, &wins[w].end_us);
+        refs[i].windows = wins;
+        refs[i].nwindows = nw;
     }
-    struct ow_store *st = open_store(srv, c);
-    if (!st) {
-        free(refs);
-        return MHD_YES;
-    }
-    char err[256];
-    json_t *body = ow_api_rules(ow_store_handle(st), run, refs, nrules, err, sizeof err);
+    struct ow_store *st = oom ? NULL : open_store(srv, c);
+    json_t *body = NULL;
+    char err[256] = "";
+    if (st)
+        body = ow_api_rules(ow_store_handle(st), run, refs, nrules, err, sizeof err);
+    for (size_t i = 0; i < nrules; i++)
+        free((void *)refs[i].windows);
     free(refs);
+    if (oom)
+        return ow_http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    if (!st)
+        return MHD_YES;
     return answer(c, st, body, err);
 }
 

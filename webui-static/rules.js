@@ -4,17 +4,20 @@
 
 const form = document.getElementById('filters');
 
-function calendar(container, sessions, outside) {
-  /* One lane per ticket on a shared time axis: approved sessions as bars, maintenance
-   * alerts as red marks. */
+function calendar(container, sessions, outside, windows) {
+  /* One lane per maintenance rule on a shared time axis: the policy's planned windows as
+   * pale bands (when serve has the policy), the sessions that happened as bars, and
+   * maintenance alerts as red marks. */
   OW.clear(container);
   const times = [];
   for (const s of sessions) times.push(s.first_us, s.last_us);
   for (const o of outside) times.push(o.ts_us);
-  if (!times.length) { container.append(OW.el('p', { class: 'muted' }, 'No maintenance sessions in this store.')); return; }
+  for (const w of windows) times.push(w.start_us, w.end_us);
+  if (!times.length) { container.append(OW.el('p', { class: 'muted' }, 'No maintenance windows or sessions in this store.')); return; }
   let lo = Math.min(...times); let hi = Math.max(...times);
   const pad = Math.max(60e6, (hi - lo) * 0.05); lo -= pad; hi += pad;
-  const lanes = [...new Set([...sessions.map((s) => s.rule), ...outside.map((o) => o.rule || '(no rule)')])];
+  const lanes = [...new Set([...windows.map((w) => w.rule), ...sessions.map((s) => s.rule),
+    ...outside.map((o) => o.rule || '(no rule)')])];
   const NS = 'http://www.w3.org/2000/svg';
   const svg = (tag, attrs, text) => {
     const n = document.createElementNS(NS, tag);
@@ -30,6 +33,12 @@ function calendar(container, sessions, outside) {
     root.append(svg('text', { x: 4, y: y + 17, class: 'label' }, rule.length > 22 ? rule.slice(0, 21) + '…' : rule));
     root.append(svg('line', { x1: L, y1: y + laneH - 2, x2: W - R, y2: y + laneH - 2, class: 'grid-line' }));
   });
+  for (const w of windows) {
+    const y = top + lanes.indexOf(w.rule) * laneH + 2;
+    const band = svg('rect', { x: x(w.start_us), y, width: Math.max(2, x(w.end_us) - x(w.start_us)), height: 22, class: 'bar-planned' });
+    band.append(svg('title', {}, `${w.ticket} (${w.rule}) approved: ${OW.time(w.start_us)} – ${OW.time(w.end_us)}`));
+    root.append(band);
+  }
   for (const s of sessions) {
     const y = top + lanes.indexOf(s.rule) * laneH + 5;
     const r = svg('rect', { x: x(s.first_us), y, width: Math.max(4, x(s.last_us) - x(s.first_us)), height: 16, class: s.overrun ? 'bar-high' : 'bar-ok' });
@@ -69,7 +78,7 @@ async function load() {
   document.getElementById('policy-note').textContent = d.policy_loaded
     ? 'Rules of the policy given to serve --policy are listed even without hits.'
     : 'Only rules that were hit or named by an alert are listed (start serve with --policy FILE to list every rule and its kind).';
-  calendar(document.getElementById('calendar'), d.maintenance, d.outside_window);
+  calendar(document.getElementById('calendar'), d.maintenance, d.outside_window, d.windows || []);
   const mt = OW.clear(document.querySelector('#maintenance tbody'));
   for (const s of d.maintenance) {
     mt.append(OW.el('tr', {}, OW.el('td', {}, s.ticket), OW.el('td', { class: 'mono' }, s.rule),

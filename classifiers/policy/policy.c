@@ -82,6 +82,21 @@ const char *ow_policy_rule_ticket(const struct ow_policy *p, size_t i)
     return p && i < p->n_rules ? p->rules[i].ticket : NULL;
 }
 
+size_t ow_policy_rule_window_count(const struct ow_policy *p, size_t i)
+{
+    return p && i < p->n_rules ? p->rules[i].n_windows : 0;
+}
+
+bool ow_policy_rule_window(const struct ow_policy *p, size_t i, size_t w, int64_t *start_us,
+                           int64_t *end_us)
+{
+    if (!p || i >= p->n_rules || w >= p->rules[i].n_windows)
+        return false;
+    *start_us = p->rules[i].windows[w].start_us;
+    *end_us = p->rules[i].windows[w].end_us;
+    return true;
+}
+
 int32_t pol_rule_find(const struct ow_policy *p, const char *id)
 {
     size_t lo = 0, hi = p->n_rules;

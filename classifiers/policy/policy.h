@@ -39,6 +39,11 @@ const char *ow_policy_rule_id(const struct ow_policy *p, size_t i);
 const char *ow_policy_rule_kind(const struct ow_policy *p, size_t i);   /* li|maintenance|operations */
 const char *ow_policy_rule_interface(const struct ow_policy *p, size_t i); /* "X2" ..., "" unless li */
 const char *ow_policy_rule_ticket(const struct ow_policy *p, size_t i);    /* "" when none */
+/* A maintenance rule's windows (start inclusive, end exclusive, µs since the epoch), for the
+ * maintenance calendar; other rules have none. */
+size_t ow_policy_rule_window_count(const struct ow_policy *p, size_t i);
+bool ow_policy_rule_window(const struct ow_policy *p, size_t i, size_t w, int64_t *start_us,
+                           int64_t *end_us);
 
 /* `omwitness policy check`: validates FILE and prints a summary (assets, rules by kind,
  * maintenance windows in force at now_us and the next one) to out. Returns 0 when valid,

@@ -519,6 +519,10 @@ def main():
             _, _, rules = get_json(srv.port, "/api/rules")
             T.check(rules["policy_loaded"] and any(x.get("in_policy") for x in rules["rules"]),
                     "--policy lists the policy's rules")
+            T.check([(w["rule"], w["ticket"], w["start"], w["end"]) for w in rules["windows"]] ==
+                    [("chg-2026-0142", "CHG-2026-0142", "2026-02-10T01:00:00.000000+0000",
+                      "2026-02-10T04:00:00.000000+0000")],
+                    f"--policy gives the maintenance calendar its planned window: {rules['windows']}")
             test_static(srv.port)
             test_evidence(srv.port, db, work)
             test_events(srv.port, db)

@@ -250,6 +250,8 @@ test('flows search, rules, health and report pages', async () => {
   await page.locator('#rules tbody tr').first().waitFor();
   const rules = await page.locator('#rules tbody tr td:first-child').allTextContents();
   assert.ok(rules.includes('snmp-poll') && rules.includes('chg-2026-0142'), 'rules listed: ' + rules);
+  // The calendar shows the policy's approved window as a band next to the sessions seen.
+  assert.equal(await page.locator('#calendar svg rect.bar-planned').count(), 1, 'one planned window drawn');
   assert.ok((await page.locator('#maintenance').textContent()).includes('CHG-2026-0142'), 'maintenance ticket shown');
   assert.equal(await page.locator('#calendar svg rect').count() > 0, true, 'calendar drawn');
   await shot(page, 'rules');
