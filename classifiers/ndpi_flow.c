@@ -112,7 +112,8 @@ void ow_ndpi_flow_discard(struct ndpi_flow_struct *f)
 }
 
 bool ow_ndpi_flow_feed(struct ow_ndpi_module *m, struct ndpi_flow_struct *f, uint8_t l4_proto,
-                       const uint8_t *l3, uint32_t l3_len, uint64_t ts_us, uint64_t flow_packets)
+                       const uint8_t *l3, uint32_t l3_len, uint64_t ts_us, uint64_t flow_packets,
+                       struct ow_ndpi_last *last)
 {
     bool enough = (l4_proto == 6 && flow_packets > MAX_TCP_DISSECTED_PKTS) ||
                   (l4_proto == 17 && flow_packets > MAX_UDP_DISSECTED_PKTS);
@@ -120,6 +121,9 @@ bool ow_ndpi_flow_feed(struct ow_ndpi_module *m, struct ndpi_flow_struct *f, uin
         l3_len = 65535;
     ndpi_protocol p = ndpi_detection_process_packet(m->mod, f, l3, (unsigned short)l3_len,
                                                     ts_us / 1000);
+    last->master = p.master_protocol;
+    last->app = p.app_protocol;
+    last->category = p.category;
     if (!enough && p.app_protocol == NDPI_PROTOCOL_UNKNOWN)
         return false;
     if (!enough && ndpi_extra_dissection_possible(m->mod, f))
@@ -176,11 +180,10 @@ static void copy_metadata(struct ow_ndpi_module *m, struct ndpi_flow_struct *f, 
 }
 
 void ow_ndpi_flow_finish(struct ow_ndpi_module *m, struct ndpi_flow_struct *f, bool completed,
-                         struct ow_flow_record *rec)
+                         const struct ow_ndpi_last *last, struct ow_flow_record *rec)
 {
-    ndpi_protocol p = { .master_protocol = f->detected_protocol_stack[1],
-                        .app_protocol = f->detected_protocol_stack[0],
-                        .category = f->category };
+    ndpi_protocol p = { .master_protocol = last->master, .app_protocol = last->app,
+                        .category = (ndpi_protocol_category_t)last->category };
     /* As ndpiReader: a flow still being dissected when it ends is given up too. */
     if (!completed || p.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
         u_int8_t guessed = 0;

@@ -24,6 +24,14 @@ struct ow_ndpi_config {
 struct ow_ndpi_module;
 struct ndpi_flow_struct;
 
+/* The protocol nDPI returned for the flow's latest packet. nDPI 4.2 adjusts this return
+ * value (from its caches: Teams, ...) without writing it back into the flow, and ndpiReader
+ * reports it, so the flow keeps it. */
+struct ow_ndpi_last {
+    uint16_t master, app;
+    uint32_t category;
+};
+
 /* Creates a module. Not thread-safe: create all modules from one thread. NULL on failure
  * with a one-line reason in err (e.g. an unreadable protos file). */
 struct ow_ndpi_module *ow_ndpi_module_new(const struct ow_ndpi_config *cfg,
@@ -37,13 +45,14 @@ struct ndpi_flow_struct *ow_ndpi_flow_new(void);
  * directions including this one. Returns true when detection is complete: then call
  * ow_ndpi_flow_finish. */
 bool ow_ndpi_flow_feed(struct ow_ndpi_module *m, struct ndpi_flow_struct *f, uint8_t l4_proto,
-                       const uint8_t *l3, uint32_t l3_len, uint64_t ts_us, uint64_t flow_packets);
+                       const uint8_t *l3, uint32_t l3_len, uint64_t ts_us, uint64_t flow_packets,
+                       struct ow_ndpi_last *last);
 
 /* Gives up if detection did not complete or found nothing (with port/IP guessing, as
  * ndpiReader), copies protocol, category, confidence, risks and metadata into rec, then
  * frees f. completed = the last ow_ndpi_flow_feed returned true. */
 void ow_ndpi_flow_finish(struct ow_ndpi_module *m, struct ndpi_flow_struct *f, bool completed,
-                         struct ow_flow_record *rec);
+                         const struct ow_ndpi_last *last, struct ow_flow_record *rec);
 
 /* Frees f without reading it (flow discarded). */
 void ow_ndpi_flow_discard(struct ndpi_flow_struct *f);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "classifiers/ndpi_flow.h"
 #include "sensor/flow_record.h"
 #include "sensor/packet.h"
 
@@ -45,6 +46,7 @@ struct ow_flow {
     bool evidence_done;               /* nothing more to keep for this flow */
 
     struct ndpi_flow_struct *ndpi;    /* NULL once decided */
+    struct ow_ndpi_last ndpi_last;    /* what nDPI returned for the latest packet */
     struct ow_li_stream *li;          /* NULL once decided */
     struct ow_flow_record rec;
 };

@@ -151,7 +151,7 @@ static void maybe_classified(struct ow_worker *w, struct ow_flow *f)
  * so put the banners back on the sides that sent them. (HASSH it assigns correctly.) */
 static void ndpi_done(struct ow_worker *w, struct ow_flow *f, bool completed)
 {
-    ow_ndpi_flow_finish(w->ndpi, f->ndpi, completed, &f->rec);
+    ow_ndpi_flow_finish(w->ndpi, f->ndpi, completed, &f->ndpi_last, &f->rec);
     f->ndpi = NULL;
     f->ndpi_completed = true;
     if (f->ssh_server_spoke_first) {
@@ -408,7 +408,7 @@ static void handle_packet(struct ow_worker *w, const struct ow_msg_packet *m)
             if (pkt->l4_proto == 6)
                 note_ssh_banner(f, frame + pkt->payload_off, pkt->payload_len, toserver);
             if (ow_ndpi_flow_feed(w->ndpi, f->ndpi, pkt->l4_proto, frame + pkt->l3_off,
-                                  pkt->l3_len, pkt->ts_us, f->packets))
+                                  pkt->l3_len, pkt->ts_us, f->packets, &f->ndpi_last))
                 ndpi_done(w, f, true);
         }
         if (f->li) {
