@@ -10,6 +10,13 @@
 
 #define FRAG_SLOTS 4096
 
+/* Each counter has one writer (this reader thread) and readers that only sample it, so a
+ * relaxed load and store is enough: no locked read-modify-write on the packet path. */
+static inline void bump(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
+}
+
 int ow_dispatch_init(struct ow_dispatcher *d, struct ow_worker *workers, size_t nworkers,
                      size_t reader_index, bool live)
 {
@@ -64,7 +71,7 @@ void ow_dispatch_check_gap(struct ow_dispatcher *d, uint64_t now_us)
 {
     uint64_t since = d->stats.last_ts_us ? d->stats.last_ts_us : d->started_us;
     if (d->gap_threshold_us && since && now_us > since + d->gap_threshold_us)
-        atomic_fetch_add_explicit(&d->stats.gaps, 1, memory_order_relaxed);
+        bump(&d->stats.gaps, 1);
 }
 
 void ow_dispatch_end(struct ow_dispatcher *d)
@@ -98,10 +105,10 @@ void ow_dispatch_frame(struct ow_dispatcher *d, int dlt, uint64_t ts_us, uint32_
                        uint32_t wirelen, const uint8_t *frame)
 {
     struct ow_reader_stats *s = &d->stats;
-    atomic_fetch_add_explicit(&s->packets, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&s->bytes, wirelen, memory_order_relaxed);
+    bump(&s->packets, 1);
+    bump(&s->bytes, wirelen);
     if (d->gap_threshold_us && s->last_ts_us && ts_us > s->last_ts_us + d->gap_threshold_us)
-        atomic_fetch_add_explicit(&s->gaps, 1, memory_order_relaxed);
+        bump(&s->gaps, 1);
     if (!s->first_ts_us || ts_us < s->first_ts_us)
         s->first_ts_us = ts_us;
     if (ts_us > s->last_ts_us)
@@ -125,13 +132,13 @@ void ow_dispatch_frame(struct ow_dispatcher *d, int dlt, uint64_t ts_us, uint32_
     if (st != OW_DECODE_OK) {
         _Atomic uint64_t *c = st == OW_DECODE_NOT_IP ? &s->not_ip
                             : st == OW_DECODE_UNSUPPORTED ? &s->unsupported : &s->malformed;
-        atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+        bump(c, 1);
         return;
     }
     if (pkt.frag == OW_FRAG_FIRST) {
         ow_frag_note_first(d->frags, &pkt);
     } else if (pkt.frag == OW_FRAG_LATER && !ow_frag_resolve_later(d->frags, &pkt)) {
-        atomic_fetch_add_explicit(&s->orphan_fragments, 1, memory_order_relaxed);
+        bump(&s->orphan_fragments, 1);
         return;
     }
 
@@ -143,12 +150,14 @@ void ow_dispatch_frame(struct ow_dispatcher *d, int dlt, uint64_t ts_us, uint32_
     size_t len = sizeof(struct ow_msg_packet) + caplen;
     struct ow_msg_packet *m = reserve(d, &w->in[d->reader_index], len);
     if (!m) {
-        atomic_fetch_add_explicit(&s->internal_drops, 1, memory_order_relaxed);
+        bump(&s->internal_drops, 1);
         return;
     }
     m->type = OW_MSG_PACKET;
     m->dlt = dlt;
     m->key_hash = h;
+    m->key = key;
+    m->from_a = from_a;
     m->pkt = pkt;
     memcpy(m + 1, frame, caplen);
     ow_ring_commit(&w->in[d->reader_index]);

@@ -20,6 +20,8 @@ struct ow_msg_packet {
     uint32_t type;
     int32_t  dlt;
     uint64_t key_hash;
+    struct ow_flow_key key;      /* computed once, by the reader */
+    uint8_t  from_a;             /* the sender is the key's endpoint a */
     struct ow_packet pkt;
     /* caplen bytes of the frame follow */
 };

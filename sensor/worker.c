@@ -363,12 +363,10 @@ static void handle_packet(struct ow_worker *w, const struct ow_msg_packet *m)
 {
     const struct ow_packet *pkt = &m->pkt;
     const uint8_t *frame = (const uint8_t *)(m + 1);
-    struct ow_flow_key key;
-    bool from_a;
-    ow_flow_key_from_packet(pkt, &key, &from_a);
+    const struct ow_flow_key *key = &m->key;
+    bool from_a = m->from_a;
 
-    atomic_fetch_add_explicit(&w->packets, 1, memory_order_relaxed);
-    struct ow_flow *f = ow_flow_table_find(&w->table, &key, m->key_hash);
+    struct ow_flow *f = ow_flow_table_find(&w->table, key, m->key_hash);
     if (f && is_expired(f, pkt->ts_us)) {
         end_flow(w, f, f->tclass == OW_TC_TCP_CLOSED ? OW_END_TCP_CLOSED : OW_END_IDLE);
         f = NULL;
@@ -379,7 +377,7 @@ static void handle_packet(struct ow_worker *w, const struct ow_msg_packet *m)
         end_flow(w, f, OW_END_TCP_CLOSED);
         f = NULL;
     }
-    if (!f && !(f = new_flow(w, m, from_a, &key)))
+    if (!f && !(f = new_flow(w, m, from_a, key)))
         return;
     if (pkt->ts_us >= f->rec.first_ts_us + (uint64_t)OW_ACTIVE_TIMEOUT_S * 1000000u)
         cut_slice(w, f, pkt->ts_us);

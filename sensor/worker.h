@@ -35,7 +35,6 @@ struct ow_worker {
     bool evidence_budget_hit;   /* some evidence was cut by the run's cap */
 
     /* Read by other threads only after join, or approximately for the health page. */
-    _Atomic uint64_t packets;
     _Atomic uint64_t flows_started;
     _Atomic uint64_t flows_evicted;
     _Atomic uint64_t active_flows;
