@@ -44,7 +44,7 @@ static const char *config_file(const char *dir, const char *name, char *buf, siz
 enum {
     OPT_POLICY = 1000, OPT_DB, OPT_THREADS, OPT_JSONL, OPT_NDPI_CONFIG, OPT_MAX_FLOWS,
     OPT_NO_PROGRESS, OPT_LISTEN, OPT_NO_PROMISC, OPT_BUFFER_MB, OPT_SNAPLEN, OPT_GAP, OPT_EVIDENCE_MB,
-    OPT_TOKEN_FILE,
+    OPT_TOKEN_FILE, OPT_EVIDENCE_PACKETS, OPT_EVIDENCE_KB,
 };
 
 static const char replay_help[] =
@@ -61,6 +61,9 @@ static const char replay_help[] =
     "                      ja3_fingerprints.csv, sha1_fingerprints.csv from DIR if present\n"
     "  --max-flows N       flows kept in memory at once (default 1000000)\n"
     "  --evidence-mb N     packets of anomalous flows kept as evidence per run (default 1024)\n"
+    "  --evidence-packets N, --evidence-kb N\n"
+    "                      evidence kept per anomalous flow, from its first packet on\n"
+    "                      (default 1000 packets and 2048 KiB, whichever comes first)\n"
     "  --no-progress       no progress line on stderr\n";
 
 static const char capture_help[] =
@@ -71,8 +74,8 @@ static const char capture_help[] =
     "records the kernel's and omwitness's own drop counters with the run.\n"
     "\n"
     "  -i, --interface IFACE  interface to capture on (repeatable)\n"
-    "  --policy, --db, --threads, --jsonl, --ndpi-config, --max-flows, --evidence-mb:\n"
-    "                      as for replay\n"
+    "  --policy, --db, --threads, --jsonl, --ndpi-config, --max-flows, --evidence-mb,\n"
+    "  --evidence-packets, --evidence-kb: as for replay\n"
     "  --no-promisc        do not put the interfaces in promiscuous mode\n"
     "  --buffer-mb N       kernel capture buffer per interface in MiB (default 64)\n"
     "  --snaplen N         bytes captured per packet (default 262144)\n"
@@ -101,6 +104,8 @@ static int run_command(int argc, char **argv, bool live)
         { "gap-seconds", required_argument, NULL, OPT_GAP },
         { "evidence-mb", required_argument, NULL, OPT_EVIDENCE_MB },
         { "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+        { "evidence-packets", required_argument, NULL, OPT_EVIDENCE_PACKETS },
+        { "evidence-kb", required_argument, NULL, OPT_EVIDENCE_KB },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -155,6 +160,16 @@ static int run_command(int argc, char **argv, bool live)
             if (parse_count(optarg, 1, 1048576, &v))
                 return ow_usage_error(cmd, "--evidence-mb takes a number from 1 to 1048576, not '%s'", optarg);
             o.evidence_mb = (uint64_t)v;
+            break;
+        case OPT_EVIDENCE_PACKETS:
+            if (parse_count(optarg, 1, 1000000, &v))
+                return ow_usage_error(cmd, "--evidence-packets takes a number from 1 to 1000000, not '%s'", optarg);
+            o.evidence_packets = (uint32_t)v;
+            break;
+        case OPT_EVIDENCE_KB:
+            if (parse_count(optarg, 1, 65536, &v))
+                return ow_usage_error(cmd, "--evidence-kb takes a number from 1 to 65536, not '%s'", optarg);
+            o.evidence_kb = (uint32_t)v;
             break;
         case OPT_TOKEN_FILE:
             if (!live)

@@ -123,6 +123,8 @@ static int engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t
     struct ow_worker_config wc = {
         .max_flows = (o->max_flows ? o->max_flows : 1000000) / (size_t)e->nworkers,
         .evidence_budget = (o->evidence_mb ? o->evidence_mb : 1024) * (1ull << 20) / (uint64_t)e->nworkers,
+        .evidence_flow_packets = o->evidence_packets,
+        .evidence_flow_bytes = o->evidence_kb * 1024u,
     };
     for (int i = 0; i < e->nworkers; i++) {
         if (ow_worker_init(&e->workers[i], i, nreaders, IN_RING_BYTES, &wc, e->ndpi[i],

@@ -16,6 +16,8 @@ struct ow_engine_opts {
     int threads;
     size_t max_flows;             /* whole engine; split across workers */
     uint64_t evidence_mb;         /* evidence packets kept per run (MiB); 0 = default 1024 */
+    uint32_t evidence_packets;    /* per anomalous flow; 0 = default 1000 */
+    uint32_t evidence_kb;         /* per anomalous flow (KiB); 0 = default 2048 */
     struct ow_ndpi_config ndpi;
     bool progress;                /* progress on stderr (only when it is a terminal) */
     /* capture only */

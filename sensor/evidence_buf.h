@@ -11,7 +11,7 @@
 /* Before the verdict: what every flow may hold. */
 #define OW_EVIDENCE_PREVERDICT_PKTS 32u
 #define OW_EVIDENCE_PREVERDICT_BYTES (64u << 10)
-/* After an anomaly verdict: the per-flow cap. */
+/* After an anomaly verdict: the per-flow cap by default (--evidence-packets, --evidence-kb). */
 #define OW_EVIDENCE_FLOW_PKTS 1000u
 #define OW_EVIDENCE_FLOW_BYTES (2u << 20)
 

@@ -33,6 +33,8 @@ int ow_worker_init(struct ow_worker *w, int index, size_t n_in, size_t in_ring_b
     w->policy = policy;
     w->n_in = n_in;
     w->evidence_budget = cfg->evidence_budget;
+    w->evidence_flow_packets = cfg->evidence_flow_packets ? cfg->evidence_flow_packets : OW_EVIDENCE_FLOW_PKTS;
+    w->evidence_flow_bytes = cfg->evidence_flow_bytes ? cfg->evidence_flow_bytes : OW_EVIDENCE_FLOW_BYTES;
     w->in = calloc(n_in, sizeof *w->in);
     w->in_ended = calloc(n_in, sizeof *w->in_ended);
     if (!w->in || !w->in_ended)
@@ -123,8 +125,14 @@ static void keep_evidence(struct ow_worker *w, struct ow_flow *f, const struct o
     if (!f->evidence || f->evidence_done)
         return;
     bool anomaly = f->classified && f->rec.verdict.status == OW_VERDICT_ANOMALY;
-    uint32_t max_pkts = anomaly ? OW_EVIDENCE_FLOW_PKTS : OW_EVIDENCE_PREVERDICT_PKTS;
-    uint32_t max_bytes = anomaly ? OW_EVIDENCE_FLOW_BYTES : OW_EVIDENCE_PREVERDICT_BYTES;
+    /* Before the verdict every flow keeps a little; never more than an anomaly may keep. */
+    uint32_t max_pkts = w->evidence_flow_packets, max_bytes = w->evidence_flow_bytes;
+    if (!anomaly) {
+        if (max_pkts > OW_EVIDENCE_PREVERDICT_PKTS)
+            max_pkts = OW_EVIDENCE_PREVERDICT_PKTS;
+        if (max_bytes > OW_EVIDENCE_PREVERDICT_BYTES)
+            max_bytes = OW_EVIDENCE_PREVERDICT_BYTES;
+    }
     uint32_t before = f->evidence->len;
     if (w->evidence_used + 16u + m->pkt.caplen > w->evidence_budget) {
         f->evidence->truncated = true;

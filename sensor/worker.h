@@ -19,6 +19,8 @@ struct ow_policy;
 struct ow_worker_config {
     size_t max_flows;        /* per worker */
     uint64_t evidence_budget;  /* bytes of evidence packets per worker and run; 0 = none */
+    uint32_t evidence_flow_packets;   /* per anomalous flow; 0 = OW_EVIDENCE_FLOW_PKTS */
+    uint32_t evidence_flow_bytes;     /* per anomalous flow; 0 = OW_EVIDENCE_FLOW_BYTES */
 };
 
 struct ow_worker {
@@ -32,6 +34,7 @@ struct ow_worker {
     const struct ow_policy *policy;
     struct ow_flow_table table;
     uint64_t evidence_budget, evidence_used;
+    uint32_t evidence_flow_packets, evidence_flow_bytes;
     bool evidence_budget_hit;   /* some evidence was cut by the run's cap */
 
     /* Read by other threads only after join, or approximately for the health page. */

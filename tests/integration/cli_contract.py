@@ -26,7 +26,7 @@ def main():
         db = os.path.join(work, "t.db")
         r = owtest.run(["--help"])
         expect("--help", r.returncode == 0 and "replay" in r.stdout, r.stderr)
-        for cmd in ("replay", "capture", "flows", "alerts", "policy"):
+        for cmd in ("replay", "capture", "flows", "alerts", "policy", "serve", "report", "verify", "evidence"):
             r = owtest.run([cmd, "--help"])
             expect(f"{cmd} --help", r.returncode == 0 and "usage: omwitness" in r.stdout, r.stdout + r.stderr)
         r = owtest.run(["frobnicate"])

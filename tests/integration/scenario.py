@@ -67,6 +67,19 @@ def evidence_check(work, db, alerts, flows):
             t = subprocess.run(["tshark", "-r", out], capture_output=True, text=True)
             if t.returncode != 0 or len(t.stdout.splitlines()) != len(frames):
                 failures.append(f"alert {a['alert']['id']}: tshark cannot read the evidence: {t.stderr[:200]}")
+    # A smaller per-flow cap: the evidence still starts at the first packet and stops at the cap.
+    capped = os.path.join(work, "capped.db")
+    pcap = os.path.join(work, "night.pcap")
+    policy = os.path.join(ROOT, "examples", "sample-policy.yaml")
+    r = owtest.run(["replay", "--no-progress", "--evidence-packets", "3", "--policy", policy, "--db", capped, pcap])
+    out = os.path.join(work, "capped.pcap")
+    r2 = owtest.run(["evidence", "--alert", "1", "--db", capped, "-o", out])
+    if r.returncode != 0 or r2.returncode != 0:
+        failures.append(f"--evidence-packets 3: replay exit {r.returncode}, evidence exit {r2.returncode}: {r.stderr}{r2.stderr}")
+    else:
+        _, frames = pcap_records(out)
+        if len(frames) != 3 or frames[0][14 + 20 + 13] & 0x12 != 0x02:
+            failures.append(f"--evidence-packets 3: {len(frames)} packets, first flags {frames[0][47] if frames else None}")
     r = owtest.run(["evidence", "--alert", "999999", "--db", db, "-o", os.path.join(work, "none.pcap")])
     if r.returncode != 2 or len(r.stderr.strip().splitlines()) != 1:
         failures.append(f"evidence for an unknown alert: exit {r.returncode}, {r.stderr!r}")
