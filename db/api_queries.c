@@ -489,6 +489,24 @@ json_t *ow_api_rules(sqlite3 *db, int64_t run_id, const struct ow_api_rule_ref *
                      "policy_loaded", npolicy_rules > 0);
 }
 
+json_t *ow_api_flow_alerts(sqlite3 *db, int64_t flow_row, int64_t except_id)
+{
+    json_t *out = json_array();
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT id, kind, severity FROM alerts WHERE flow_row = ? AND id != ?"
+                           " ORDER BY id LIMIT 20", -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, flow_row);
+        sqlite3_bind_int64(q, 2, except_id);
+        while (sqlite3_step(q) == SQLITE_ROW)
+            json_array_append_new(out, json_pack("{s:I,s:o,s:o}", "id",
+                (json_int_t)sqlite3_column_int64(q, 0),
+                "kind", ow_api_text(sqlite3_column_text(q, 1), sqlite3_column_bytes(q, 1)),
+                "severity", ow_api_text(sqlite3_column_text(q, 2), sqlite3_column_bytes(q, 2))));
+    }
+    sqlite3_finalize(q);
+    return out;
+}
+
 bool ow_api_has_table(sqlite3 *db, const char *name)
 {
     sqlite3_stmt *st = NULL;

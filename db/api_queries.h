@@ -67,6 +67,10 @@ struct ow_api_rule_ref {
 json_t *ow_api_rules(struct sqlite3 *db, int64_t run_id, const struct ow_api_rule_ref *policy_rules,
                      size_t npolicy_rules, char *err, size_t errlen);
 
+/* Up to 20 alerts {id, kind, severity} raised on a flow row, leaving out alert except_id
+ * (0: none left out). */
+json_t *ow_api_flow_alerts(struct sqlite3 *db, int64_t flow_row, int64_t except_id);
+
 /* Alerts and flows per time bucket over [from, to); with !has_from/!has_to the stored span.
  * {"from_us", "to_us", "bucket_us", "flows": [n...], "alerts": {"critical": [...], ...}} */
 json_t *ow_api_timeline(struct sqlite3 *db, bool has_from, int64_t from_us, bool has_to,

@@ -139,24 +139,12 @@ static enum MHD_Result get_alert(struct ow_http *srv, struct MHD_Connection *c, 
     /* The run, the other alerts of the same flow, and whether packets were kept. */
     sqlite3 *db = ow_store_handle(st);
     int64_t run_id = 0;
-    json_t *siblings = json_array();
+    json_t *siblings = ow_api_flow_alerts(db, flow_row, id);
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(db, "SELECT run_id FROM alerts WHERE id = ?", -1, &q, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(q, 1, id);
         if (sqlite3_step(q) == SQLITE_ROW)
             run_id = sqlite3_column_int64(q, 0);
-    }
-    sqlite3_finalize(q);
-    q = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT id, kind, severity FROM alerts WHERE flow_row = ? AND id != ?"
-                           " ORDER BY id LIMIT 20", -1, &q, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(q, 1, flow_row);
-        sqlite3_bind_int64(q, 2, id);
-        while (sqlite3_step(q) == SQLITE_ROW)
-            json_array_append_new(siblings, json_pack("{s:I,s:o,s:o}", "id",
-                (json_int_t)sqlite3_column_int64(q, 0),
-                "kind", ow_api_text(sqlite3_column_text(q, 1), sqlite3_column_bytes(q, 1)),
-                "severity", ow_api_text(sqlite3_column_text(q, 2), sqlite3_column_bytes(q, 2))));
     }
     sqlite3_finalize(q);
     json_t *evidence = json_object();
@@ -337,19 +325,7 @@ static enum MHD_Result get_flow(struct ow_http *srv, struct MHD_Connection *c, i
     int rc = rec ? ow_store_get_flow(st, row, rec) : -1;
     json_t *flow = rc == 0 ? eve_object(ow_eve_flow_string(rec)) : NULL;
     free(rec);
-    json_t *alerts = json_array();
-    sqlite3_stmt *q = NULL;
-    if (rc == 0 && sqlite3_prepare_v2(ow_store_handle(st),
-            "SELECT id, kind, severity FROM alerts WHERE flow_row = ? ORDER BY id LIMIT 20",
-            -1, &q, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(q, 1, row);
-        while (sqlite3_step(q) == SQLITE_ROW)
-            json_array_append_new(alerts, json_pack("{s:I,s:o,s:o}", "id",
-                (json_int_t)sqlite3_column_int64(q, 0),
-                "kind", ow_api_text(sqlite3_column_text(q, 1), sqlite3_column_bytes(q, 1)),
-                "severity", ow_api_text(sqlite3_column_text(q, 2), sqlite3_column_bytes(q, 2))));
-    }
-    sqlite3_finalize(q);
+    json_t *alerts = rc == 0 ? ow_api_flow_alerts(ow_store_handle(st), row, 0) : json_array();
     ow_store_close(st);
     if (rc == 1) {
         json_decref(alerts);
