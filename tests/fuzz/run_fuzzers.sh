@@ -1,5 +1,5 @@
 #!/bin/sh
-# run_fuzzers.sh — builds the decoder and LI fuzz targets with clang (libFuzzer + ASan + UBSan) and runs
+# run_fuzzers.sh — builds the decoder, policy and LI fuzz targets with clang (libFuzzer + ASan + UBSan) and runs
 # each for N seconds (first argument, default 20). Exits non-zero when a target crashes.
 # Seeds come from the shared LI streams and the generated captures' payloads when present.
 set -eu
@@ -11,7 +11,7 @@ SHARED=${OW_SHARED_DATA:-"$SRC/../shared/data"}
 if [ ! -f "$BUILD/build.ninja" ]; then
     CC=clang meson setup "$BUILD" "$SRC" -Dfuzzers=true -Db_lundef=false >/dev/null
 fi
-TARGETS="fuzz_decode fuzz_ber fuzz_x2x3 fuzz_ps_pdu fuzz_hi2_33108 fuzz_xml fuzz_li_stream"
+TARGETS="fuzz_decode fuzz_policy fuzz_ber fuzz_x2x3 fuzz_ps_pdu fuzz_hi2_33108 fuzz_xml fuzz_li_stream"
 for t in $TARGETS; do
     ninja -C "$BUILD" "tests/fuzz/$t" >/dev/null
 done
@@ -20,7 +20,10 @@ status=0
 for t in $TARGETS; do
     corpus="$BUILD/fuzz-corpus/$t"
     mkdir -p "$corpus"
-    if [ -d "$SHARED/li-streams" ]; then
+    if [ "$t" = fuzz_policy ]; then
+        cp "$SRC/examples/sample-policy.yaml" "$corpus/seed-sample-policy.yaml"
+    fi
+    if [ -d "$SHARED/li-streams" ] && [ "$t" != fuzz_policy ]; then
         for f in "$SHARED"/li-streams/*; do
             head -c 4096 "$f" > "$corpus/seed-$(basename "$f")"
         done
