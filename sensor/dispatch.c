@@ -35,28 +35,12 @@ void ow_dispatch_destroy(struct ow_dispatcher *d)
     d->frags = NULL;
 }
 
-/* Waits for room (replay) or gives up (live: the drop is counted by the caller). */
-static void *reserve(struct ow_dispatcher *d, struct ow_ring *r, size_t len)
-{
-    void *slot = ow_ring_reserve(r, len);
-    unsigned spins = 0;
-    while (!slot && !d->live) {
-        ow_ring_backoff(&spins);
-        slot = ow_ring_reserve(r, len);
-    }
-    return slot;
-}
-
 static void send_all(struct ow_dispatcher *d, const void *msg, size_t len)
 {
     for (size_t i = 0; i < d->nworkers; i++) {
         struct ow_ring *r = &d->workers[i].in[d->reader_index];
-        void *slot;
-        unsigned spins = 0;
         /* Ticks and end markers must arrive even in live mode: wait for them. */
-        while (!(slot = ow_ring_reserve(r, len)))
-            ow_ring_backoff(&spins);
-        memcpy(slot, msg, len);
+        memcpy(ow_ring_reserve_wait(r, len), msg, len);
         ow_ring_commit(r);
     }
 }
@@ -148,7 +132,9 @@ void ow_dispatch_frame(struct ow_dispatcher *d, int dlt, uint64_t ts_us, uint32_
     uint64_t h = ow_flow_key_hash(&key);
     struct ow_worker *w = &d->workers[host_pair_hash(&key) % d->nworkers];
     size_t len = sizeof(struct ow_msg_packet) + caplen;
-    struct ow_msg_packet *m = reserve(d, &w->in[d->reader_index], len);
+    /* Replay waits for room; live capture drops and counts instead of stalling the kernel. */
+    struct ow_ring *r = &w->in[d->reader_index];
+    struct ow_msg_packet *m = d->live ? ow_ring_reserve(r, len) : ow_ring_reserve_wait(r, len);
     if (!m) {
         bump(&s->internal_drops, 1);
         return;

@@ -35,7 +35,6 @@ struct ow_flow {
 
     bool client_is_a;                 /* the client is the key's endpoint a */
     bool syn_seen, synack_seen, fin_toserver, fin_toclient, rst_seen;
-    bool ndpi_completed;              /* nDPI decided; state freed */
     bool classified;                  /* nDPI and LI both final, verdict evaluated */
     bool overrun_reported;            /* a slice already carried the maintenance overrun */
     bool ssh_banner_seen;             /* the first "SSH-" banner has been seen ... */

@@ -61,6 +61,15 @@ void *ow_ring_reserve(struct ow_ring *r, size_t len)
     return r->buf + off + HDR;
 }
 
+void *ow_ring_reserve_wait(struct ow_ring *r, size_t len)
+{
+    unsigned spins = 0;
+    void *slot;
+    while (!(slot = ow_ring_reserve(r, len)))
+        ow_ring_backoff(&spins);
+    return slot;
+}
+
 void ow_ring_commit(struct ow_ring *r)
 {
     size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);

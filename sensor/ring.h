@@ -27,6 +27,10 @@ void ow_ring_destroy(struct ow_ring *r);
 void *ow_ring_reserve(struct ow_ring *r, size_t len);
 void ow_ring_commit(struct ow_ring *r);
 
+/* Producer: like ow_ring_reserve, but waits (ow_ring_backoff) until there is room. For
+ * records that must not be lost: replayed packets, ticks, end markers, finished flows. */
+void *ow_ring_reserve_wait(struct ow_ring *r, size_t len);
+
 /* Consumer: the oldest record and its length, or NULL when empty. */
 const void *ow_ring_peek(struct ow_ring *r, size_t *len);
 void ow_ring_release(struct ow_ring *r);

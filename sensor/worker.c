@@ -76,16 +76,6 @@ static uint64_t make_flow_id(uint64_t key_hash, uint64_t first_ts_us)
     return id ? id : 1;
 }
 
-static void put_out(struct ow_worker *w, const void *msg, size_t len)
-{
-    unsigned spins = 0;
-    void *slot;
-    while (!(slot = ow_ring_reserve(&w->out, len)))
-        ow_ring_backoff(&spins);    /* the writer is behind: wait, never lose a flow */
-    memcpy(slot, msg, len);
-    ow_ring_commit(&w->out);
-}
-
 static void set_app_proto(struct ow_flow_record *rec)
 {
     const char *label = ow_li_label_name(rec->li.label);
@@ -137,7 +127,6 @@ static void keep_evidence(struct ow_worker *w, struct ow_flow *f, const struct o
     if (w->evidence_used + 16u + m->pkt.caplen > w->evidence_budget) {
         f->evidence->truncated = true;
         f->evidence_done = true;
-        w->evidence_budget_hit = true;
         return;
     }
     if (!ow_evidence_add(f->evidence, m->pkt.ts_us, m->pkt.caplen, m->pkt.wirelen,
@@ -161,7 +150,6 @@ static void ndpi_done(struct ow_worker *w, struct ow_flow *f, bool completed)
 {
     ow_ndpi_flow_finish(w->ndpi, f->ndpi, completed, &f->ndpi_last, &f->rec);
     f->ndpi = NULL;
-    f->ndpi_completed = true;
     if (f->ssh_server_spoke_first) {
         struct ow_flow_record *r = &f->rec;
         char tmp[sizeof r->ssh_client];
@@ -214,12 +202,8 @@ static void emit_flow(struct ow_worker *w, struct ow_flow *f, uint8_t reason)
         f->overrun_reported = true;
     f->rec.end_reason = reason;
     community_id_of(&f->rec);
-    size_t len = sizeof(struct ow_msg_flow);
-    void *slot;
-    unsigned spins = 0;
-    while (!(slot = ow_ring_reserve(&w->out, len)))
-        ow_ring_backoff(&spins);
-    struct ow_msg_flow *m = slot;
+    /* The writer may be behind: wait, never lose a flow. */
+    struct ow_msg_flow *m = ow_ring_reserve_wait(&w->out, sizeof *m);
     m->type = OW_MSG_FLOW;
     m->rec = f->rec;
     m->evidence = NULL;
@@ -328,8 +312,6 @@ static struct ow_flow *new_flow(struct ow_worker *w, const struct ow_msg_packet 
     f->evidence_done = f->evidence == NULL;
     if (m->pkt.l4_proto == 6 || m->pkt.l4_proto == 17)
         f->li = ow_li_stream_new(m->pkt.l4_proto);
-    if (!f->ndpi)
-        f->ndpi_completed = true;
     atomic_fetch_add_explicit(&w->flows_started, 1, memory_order_relaxed);
     atomic_store_explicit(&w->active_flows, w->table.count, memory_order_relaxed);
     return f;
@@ -483,8 +465,9 @@ static void *worker_main(void *arg)
             ow_ring_backoff(&spins);
     }
     flush_all(w);
-    struct ow_msg_end done = { .type = OW_MSG_WORKER_DONE };
-    put_out(w, &done, sizeof done);
+    struct ow_msg_end *done = ow_ring_reserve_wait(&w->out, sizeof *done);
+    done->type = OW_MSG_WORKER_DONE;
+    ow_ring_commit(&w->out);
     return NULL;
 }
 

@@ -35,7 +35,6 @@ struct ow_worker {
     struct ow_flow_table table;
     uint64_t evidence_budget, evidence_used;
     uint32_t evidence_flow_packets, evidence_flow_bytes;
-    bool evidence_budget_hit;   /* some evidence was cut by the run's cap */
 
     /* Read by other threads only after join, or approximately for the health page. */
     _Atomic uint64_t flows_started;
