@@ -17,13 +17,17 @@
 #include "db/eve_json.h"
 #include "db/hash_chain.h"
 #include "db/migrations.h"
+#include "db/store_files.h"
+#include "sensor/alloc.h"
 #include "sensor/endpoint.h"
+#include "sensor/private_file.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
 struct ow_store {
     sqlite3 *db;
     int readonly;
+    int snapshot;                /* read-only handle on a store without -wal/-shm */
     int in_batch;
     sqlite3_stmt *insert_run, *update_run, *insert_flow, *insert_alert, *bump_rule;
     sqlite3_stmt *savepoint, *release, *rollback_to;
@@ -165,7 +169,7 @@ static int prepare_writer(struct ow_store *st)
 
 static struct ow_store *store_new(sqlite3 *db, int readonly)
 {
-    struct ow_store *st = calloc(1, sizeof *st);
+    struct ow_store *st = ow_calloc(1, sizeof *st);
     if (st) {
         st->db = db;
         st->readonly = readonly;
@@ -225,6 +229,15 @@ static struct ow_store *store_open_once(const char *path, char *err, size_t errl
         sqlite3_close(db);
         return NULL;
     }
+    /* The -wal and -shm outlive this handle (emptied, not deleted), so readers, which may
+     * not write the directory, never have to create them. */
+    int persist = 1;
+    sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+    if (exec_sql(db, "PRAGMA journal_size_limit = 67108864", err, errlen, path) < 0 ||
+        (!ow_store_path_special(path) && ow_store_files_make_private(path, err, errlen) < 0)) {
+        sqlite3_close(db);
+        return NULL;
+    }
 
     struct ow_store *st = store_new(db, 0);
     if (!st) {
@@ -247,6 +260,12 @@ struct ow_store *ow_store_open(const char *path, char *err, size_t errlen)
 {
     if (!path || !*path) {
         snprintf(err, errlen, "store: no file name given");
+        return NULL;
+    }
+    /* A new file is private from its first byte; an existing one only once it is known to be
+     * a store (a foreign file is left exactly as it was). */
+    if (!ow_store_path_special(path) && ow_private_create(path) < 0) {
+        snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
         return NULL;
     }
     struct timespec start, now;
@@ -281,8 +300,17 @@ struct ow_store *ow_store_open_readonly(const char *path, char *err, size_t errl
         snprintf(err, errlen, "%s: not a regular file", path);
         return NULL;
     }
+    /* Without its -wal and -shm (another program closed it last) a normal read-only handle
+     * would create them; read the file as it stands instead. */
+    char uri[8192];
+    bool snapshot = !ow_store_files_complete(path);
+    if (snapshot && ow_store_snapshot_uri(path, uri, sizeof uri) < 0) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return NULL;
+    }
     sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    int rc = sqlite3_open_v2(snapshot ? uri : path, &db,
+                             SQLITE_OPEN_READONLY | (snapshot ? SQLITE_OPEN_URI : 0), NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "%s: cannot open: %s", path,
                  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -305,8 +333,15 @@ struct ow_store *ow_store_open_readonly(const char *path, char *err, size_t errl
     if (!st) {
         snprintf(err, errlen, "%s: out of memory", path);
         sqlite3_close(db);
+        return NULL;
     }
+    st->snapshot = snapshot;
     return st;
+}
+
+int ow_store_is_snapshot(struct ow_store *st)
+{
+    return st ? st->snapshot : 0;
 }
 
 void ow_store_close(struct ow_store *st)
@@ -1224,7 +1259,7 @@ int ow_store_get_evidence(struct ow_store *st, int64_t flow_row, uint8_t **pcap,
             set_err(st, "evidence of flow row %lld does not match its SHA-256 %s",
                     (long long)flow_row, stored);
             result = 2;
-        } else if (!(*pcap = malloc(n > 0 ? (size_t)n : 1))) {
+        } else if (!(*pcap = ow_malloc(n > 0 ? (size_t)n : 1))) {
             set_err(st, "get evidence: out of memory");
             result = -1;
         } else {

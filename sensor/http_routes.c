@@ -131,10 +131,13 @@ static enum MHD_Result get_alert(struct ow_http *srv, struct MHD_Connection *c, 
         return ow_http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read alert %lld",
                                   (long long)id);
     }
+    ow_http_mask_record(c, rec);
     json_t *alert = eve_object(ow_eve_alert_string(rec, id));
     json_t *flow = NULL;
-    if (flow_row > 0 && ow_store_get_flow(st, flow_row, rec) == 0)
+    if (flow_row > 0 && ow_store_get_flow(st, flow_row, rec) == 0) {
+        ow_http_mask_record(c, rec);
         flow = eve_object(ow_eve_flow_string(rec));
+    }
     free(rec);
     /* The run, the other alerts of the same flow, and whether packets were kept. */
     sqlite3 *db = ow_store_handle(st);
@@ -189,16 +192,28 @@ static enum MHD_Result get_evidence(struct ow_http *srv, struct MHD_Connection *
         return MHD_YES;
     sqlite3 *db = ow_store_handle(st);
     int64_t flow_row = 0;
+    bool li_identities = false;
     sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT flow_row FROM alerts WHERE id = ?", -1, &q, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT a.flow_row, coalesce(f.li_liid, '') <> '' OR "
+                               "coalesce(f.li_target, '') <> '' FROM alerts a LEFT JOIN flows f "
+                               "ON f.id = a.flow_row WHERE a.id = ?", -1, &q, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(q, 1, id);
-        if (sqlite3_step(q) == SQLITE_ROW)
+        if (sqlite3_step(q) == SQLITE_ROW) {
             flow_row = sqlite3_column_int64(q, 0);
+            li_identities = sqlite3_column_int(q, 1) != 0;
+        }
     }
     sqlite3_finalize(q);
     if (flow_row <= 0) {
         ow_store_close(st);
         return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no alert %lld", (long long)id);
+    }
+    /* The packets of an LI flow carry the targets and LIIDs in the clear; they cannot be
+     * masked, so they are for an li-officer only. */
+    enum MHD_Result refused;
+    if (li_identities && !ow_http_require_role(c, OW_HTTP_ROLE_LI_OFFICER, &refused)) {
+        ow_store_close(st);
+        return refused;
     }
     if (!ow_api_has_table(db, "evidence")) {
         ow_store_close(st);
@@ -323,6 +338,8 @@ static enum MHD_Result get_flow(struct ow_http *srv, struct MHD_Connection *c, i
         return MHD_YES;
     struct ow_flow_record *rec = calloc(1, sizeof *rec);
     int rc = rec ? ow_store_get_flow(st, row, rec) : -1;
+    if (rc == 0)
+        ow_http_mask_record(c, rec);
     json_t *flow = rc == 0 ? eve_object(ow_eve_flow_string(rec)) : NULL;
     free(rec);
     json_t *alerts = rc == 0 ? ow_api_flow_alerts(ow_store_handle(st), row, 0) : json_array();
@@ -548,10 +565,24 @@ static enum MHD_Result get_report(struct ow_http *srv, struct MHD_Connection *c)
 
 static enum MHD_Result get_index(struct MHD_Connection *c)
 {
-    return ow_http_send_json(c, MHD_HTTP_OK, json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s]}",
+    return ow_http_send_json(c, MHD_HTTP_OK, json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s,s]}",
         "endpoints", "/api/summary", "/api/alerts", "/api/alerts/{id}",
         "/api/alerts/{id}/evidence.pcap", "/api/flows", "/api/flows/{row}", "/api/runs",
-        "/api/rules", "/api/timeline", "/api/health", "/api/report", "/api/events"));
+        "/api/rules", "/api/timeline", "/api/health", "/api/report", "/api/events",
+        "/api/session"));
+}
+
+/* Who the caller is, so the pages can say so and know whether LI identities are shown. */
+static enum MHD_Result get_session(struct MHD_Connection *c)
+{
+    static const char *const allowed[] = { NULL };
+    struct ow_params p = { .c = c };
+    if (ow_params_check(&p, allowed) < 0)
+        return BAD_PARAMS(&p);
+    return ow_http_send_json(c, MHD_HTTP_OK,
+        json_pack("{s:s,s:s,s:b,s:b}", "name", ow_http_request_user(c),
+                  "role", ow_http_role_name(ow_http_request_role(c)),
+                  "li_visible", ow_http_may_see_li(c), "cookie", ow_http_request_by_cookie(c)));
 }
 
 enum MHD_Result ow_http_route_api(struct ow_http *srv, struct MHD_Connection *c, const char *url)
@@ -584,5 +615,7 @@ enum MHD_Result ow_http_route_api(struct ow_http *srv, struct MHD_Connection *c,
         return get_health(srv, c);
     if (!strcmp(url, "/api/report"))
         return get_report(srv, c);
+    if (!strcmp(url, "/api/session"))
+        return get_session(c);
     return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint");
 }

@@ -3,6 +3,7 @@
 #include "sensor/worker.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "sensor/community_id.h"
 #include "sensor/evidence_buf.h"
 #include "sensor/messages.h"
+#include "sensor/alloc.h"
 
 const uint32_t ow_idle_timeout_s[OW_TC_COUNT] = {
     [OW_TC_TCP_NEW] = 60,
@@ -35,8 +37,8 @@ int ow_worker_init(struct ow_worker *w, int index, size_t n_in, size_t in_ring_b
     w->evidence_budget = cfg->evidence_budget;
     w->evidence_flow_packets = cfg->evidence_flow_packets ? cfg->evidence_flow_packets : OW_EVIDENCE_FLOW_PKTS;
     w->evidence_flow_bytes = cfg->evidence_flow_bytes ? cfg->evidence_flow_bytes : OW_EVIDENCE_FLOW_BYTES;
-    w->in = calloc(n_in, sizeof *w->in);
-    w->in_ended = calloc(n_in, sizeof *w->in_ended);
+    w->in = ow_calloc(n_in, sizeof *w->in);
+    w->in_ended = ow_calloc(n_in, sizeof *w->in_ended);
     if (!w->in || !w->in_ended)
         return -1;
     for (size_t i = 0; i < n_in; i++)
@@ -295,23 +297,55 @@ static void start_record(struct ow_flow *f, const struct ow_packet *pkt, bool fr
     rec->flow_id = make_flow_id(key_hash, pkt->ts_us);
 }
 
+/* The classifier state could not be allocated: the flow is kept and counted, but marked and
+ * never judged, since a verdict without its classification could be a false alert (or a
+ * false all-clear). */
+static void classification_failed(struct ow_worker *w, struct ow_flow *f)
+{
+    ow_ndpi_flow_discard(f->ndpi);
+    f->ndpi = NULL;
+    ow_li_stream_free(f->li);
+    f->li = NULL;
+    struct ow_verdict *v = &f->rec.verdict;
+    memset(v, 0, sizeof *v);
+    v->status = OW_VERDICT_UNEVALUATED;
+    snprintf(v->kind, sizeof v->kind, "%s", OW_CLASSIFICATION_FAILED);
+    snprintf(v->reason, sizeof v->reason, "classification failed: no memory for the "
+             "classifiers' state, so the flow was recorded without a verdict");
+    f->classified = true;
+    drop_evidence(w, f);
+    atomic_fetch_add_explicit(&w->flows_unclassified, 1, memory_order_relaxed);
+}
+
 static struct ow_flow *new_flow(struct ow_worker *w, const struct ow_msg_packet *m, bool from_a,
                                 const struct ow_flow_key *key)
 {
     struct ow_flow *f = ow_flow_table_insert(&w->table, key, m->key_hash, OW_TC_OTHER);
+    if (!f && !ow_flow_table_full(&w->table)) {
+        /* Out of memory with room in the table: evicting a flow would not help. */
+        atomic_fetch_add_explicit(&w->packets_lost, 1, memory_order_relaxed);
+        return NULL;
+    }
     if (!f) {
         evict_one(w);
         f = ow_flow_table_insert(&w->table, key, m->key_hash, OW_TC_OTHER);
-        if (!f)
+        if (!f) {
+            atomic_fetch_add_explicit(&w->packets_lost, 1, memory_order_relaxed);
             return NULL;
+        }
     }
     start_record(f, &m->pkt, from_a, m->key_hash);
     f->ndpi = ow_ndpi_flow_new();
+    bool failed = !f->ndpi;
     if (w->policy && w->evidence_budget)
         f->evidence = ow_evidence_new(m->dlt);
     f->evidence_done = f->evidence == NULL;
-    if (m->pkt.l4_proto == 6 || m->pkt.l4_proto == 17)
+    if (m->pkt.l4_proto == 6 || m->pkt.l4_proto == 17) {
         f->li = ow_li_stream_new(m->pkt.l4_proto);
+        failed = failed || !f->li;
+    }
+    if (failed)
+        classification_failed(w, f);
     atomic_fetch_add_explicit(&w->flows_started, 1, memory_order_relaxed);
     atomic_store_explicit(&w->active_flows, w->table.count, memory_order_relaxed);
     return f;
@@ -473,10 +507,21 @@ static void *worker_main(void *arg)
 
 int ow_worker_start(struct ow_worker *w)
 {
-    return pthread_create(&w->thread, NULL, worker_main, w) == 0 ? 0 : -1;
+    int rc = ow_thread_start(&w->thread, worker_main, w);
+    w->started = rc == 0;
+    return rc;
+}
+
+void ow_worker_never_started(struct ow_worker *w)
+{
+    struct ow_msg_end *done = ow_ring_reserve_wait(&w->out, sizeof *done);
+    done->type = OW_MSG_WORKER_DONE;
+    ow_ring_commit(&w->out);
 }
 
 void ow_worker_join(struct ow_worker *w)
 {
-    pthread_join(w->thread, NULL);
+    if (w->started)
+        pthread_join(w->thread, NULL);
+    w->started = false;
 }

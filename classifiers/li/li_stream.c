@@ -12,6 +12,7 @@
 #include "classifiers/li/li_x2x3.h"
 #include "classifiers/li/li_xml.h"
 #include "classifiers/li/stream_prefix.h"
+#include "sensor/alloc.h"
 
 #define IPPROTO_TCP_NUM 6
 #define IPPROTO_UDP_NUM 17
@@ -66,7 +67,7 @@ struct ow_li_stream {
 
 struct ow_li_stream *ow_li_stream_new(uint8_t l4_proto)
 {
-    struct ow_li_stream *st = calloc(1, sizeof *st + 2 * DIR_BYTES);
+    struct ow_li_stream *st = ow_calloc(1, sizeof *st + 2 * DIR_BYTES);
     if (!st)
         return NULL;
     st->l4_proto = l4_proto;
