@@ -233,7 +233,10 @@ static struct ow_store *store_open_once(const char *path, char *err, size_t errl
      * not write the directory, never have to create them. */
     int persist = 1;
     sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+    /* A first read opens the -wal and -shm now, while the directory may still be written:
+     * after a capture gives up root it may not create files there. */
     if (exec_sql(db, "PRAGMA journal_size_limit = 67108864", err, errlen, path) < 0 ||
+        exec_sql(db, "SELECT count(*) FROM sqlite_schema", err, errlen, path) < 0 ||
         (!ow_store_path_special(path) && ow_store_files_make_private(path, err, errlen) < 0)) {
         sqlite3_close(db);
         return NULL;

@@ -136,6 +136,12 @@ static int install_filter(char *err, size_t errlen)
     struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
     if (!rc)
         rc = add(ctx, SCMP_ACT_ALLOW, "tgkill", 1, &self);
+    /* Thread names (libmicrohttpd names its threads); no other prctl. */
+    static const unsigned long prctls[] = { PR_SET_NAME, PR_GET_NAME };
+    for (size_t i = 0; !rc && i < sizeof prctls / sizeof prctls[0]; i++) {
+        struct scmp_arg_cmp opt = SCMP_A0(SCMP_CMP_EQ, prctls[i]);
+        rc = add(ctx, SCMP_ACT_ALLOW, "prctl", 1, &opt);
+    }
     /* isatty() and the byte counts a socket has waiting; no other ioctl. */
     static const unsigned long ioctls[] = { TCGETS, FIONREAD, FIONBIO };
     for (size_t i = 0; !rc && i < sizeof ioctls / sizeof ioctls[0]; i++) {
