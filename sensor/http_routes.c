@@ -107,6 +107,21 @@ static json_t *eve_object(char *line)
     return o;
 }
 
+/* 1 when the flow's LI fields name a target or an LIID (its packets then carry them). */
+static int li_identities(sqlite3 *db, int64_t flow_row)
+{
+    sqlite3_stmt *q = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT li_liid <> '' OR li_target <> '' FROM flows WHERE id = ?",
+                           -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, flow_row);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            found = sqlite3_column_int(q, 0) != 0;
+    }
+    sqlite3_finalize(q);
+    return found;
+}
+
 static enum MHD_Result get_alert(struct ow_http *srv, struct MHD_Connection *c, int64_t id)
 {
     static const char *const allowed[] = { NULL };
@@ -163,7 +178,11 @@ static enum MHD_Result get_alert(struct ow_http *srv, struct MHD_Connection *c, 
         sqlite3_finalize(q);
     }
     json_object_set_new(evidence, "available", json_boolean(available));
-    if (available) {
+    if (available && !ow_http_may_see_li(c) && (li_identities(db, flow_row) != 0)) {
+        json_object_set_new(evidence, "restricted", json_true());
+        json_object_set_new(evidence, "why", json_string(
+            "the packets carry LI targets or LIIDs in the clear: an li-officer may download them"));
+    } else if (available) {
         char url[64];
         snprintf(url, sizeof url, "/api/alerts/%lld/evidence.pcap", (long long)id);
         json_object_set_new(evidence, "url", json_string(url));
@@ -192,16 +211,11 @@ static enum MHD_Result get_evidence(struct ow_http *srv, struct MHD_Connection *
         return MHD_YES;
     sqlite3 *db = ow_store_handle(st);
     int64_t flow_row = 0;
-    bool li_identities = false;
     sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT a.flow_row, coalesce(f.li_liid, '') <> '' OR "
-                               "coalesce(f.li_target, '') <> '' FROM alerts a LEFT JOIN flows f "
-                               "ON f.id = a.flow_row WHERE a.id = ?", -1, &q, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT flow_row FROM alerts WHERE id = ?", -1, &q, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(q, 1, id);
-        if (sqlite3_step(q) == SQLITE_ROW) {
+        if (sqlite3_step(q) == SQLITE_ROW)
             flow_row = sqlite3_column_int64(q, 0);
-            li_identities = sqlite3_column_int(q, 1) != 0;
-        }
     }
     sqlite3_finalize(q);
     if (flow_row <= 0) {
@@ -211,7 +225,8 @@ static enum MHD_Result get_evidence(struct ow_http *srv, struct MHD_Connection *
     /* The packets of an LI flow carry the targets and LIIDs in the clear; they cannot be
      * masked, so they are for an li-officer only. */
     enum MHD_Result refused;
-    if (li_identities && !ow_http_require_role(c, OW_HTTP_ROLE_LI_OFFICER, &refused)) {
+    if (!ow_http_may_see_li(c) && li_identities(db, flow_row) &&
+        !ow_http_require_role(c, OW_HTTP_ROLE_LI_OFFICER, &refused)) {
         ow_store_close(st);
         return refused;
     }

@@ -98,8 +98,7 @@ async function loadAlerts() {
 
 function startStream() {
   const live = document.getElementById('live');
-  const url = '/api/events' + (OW.token() ? '?token=' + encodeURIComponent(OW.token()) : '');
-  const es = new EventSource(url);
+  const es = new EventSource('/api/events');   /* the session cookie goes with it */
   es.addEventListener('open', () => { live.textContent = 'live'; live.className = 'live on'; });
   es.addEventListener('error', () => { live.textContent = 'reconnecting…'; live.className = 'live off'; });
   let refresh = null;

@@ -1,12 +1,11 @@
-/* common.js — what every page shares: the API client (with the bearer token when the server
- * asks for one), DOM building that only ever sets text, formatting, and the SVG chart.
+/* common.js — what every page shares: the API client (the session cookie /login sets does the
+ * signing in; no token is kept in the page), DOM building that only ever sets text,
+ * formatting, and the SVG chart.
  * Every string from the API is attacker-controlled (it came off the wire): it reaches the
  * page through textContent and attribute setters, never through innerHTML. */
 'use strict';
 
 const OW = {};
-
-OW.token = () => sessionStorage.getItem('ow_token') || '';
 
 /* el('td', {class: 'x', title: t}, 'text', child...) — children are nodes or text. */
 OW.el = function (tag, attrs, ...children) {
@@ -41,31 +40,57 @@ class ApiError extends Error {
 OW.ApiError = ApiError;
 
 OW.api = async function (path) {
-  const headers = { Accept: 'application/json' };
-  if (OW.token()) headers.Authorization = 'Bearer ' + OW.token();
-  const r = await fetch(path, { headers, cache: 'no-store' });
+  const r = await fetch(path, { headers: { Accept: 'application/json' }, cache: 'no-store',
+                                credentials: 'same-origin' });
   let body = null;
   try { body = await r.json(); } catch (e) { body = null; }
-  if (r.status === 401) { OW.askToken(); throw new ApiError(401, 'this server needs its bearer token'); }
+  if (r.status === 401) { OW.askToken(); throw new ApiError(401, 'sign in to see the evidence'); }
   if (!r.ok) throw new ApiError(r.status, (body && body.error) || ('HTTP ' + r.status));
   return body;
 };
 
-/* A form for the token, shown once when the API answers 401. */
+/* The sign-in form, shown once when the API answers 401. The token goes to /login in a
+ * header, never in an address; the server answers with the session cookie. */
 OW.askToken = function () {
   if (document.getElementById('token-form')) return;
   const input = OW.el('input', { type: 'password', id: 'token-input', autocomplete: 'off',
-                                 placeholder: 'bearer token', size: '40' });
+                                 placeholder: 'token', size: '40' });
+  const note = OW.el('span', { class: 'hint', id: 'token-error' });
   const form = OW.el('form', { id: 'token-form', class: 'token-form' },
-    OW.el('label', { for: 'token-input' }, 'This server asks for the bearer token printed when it started: '),
-    input, OW.el('button', { type: 'submit' }, 'Use token'));
-  form.addEventListener('submit', (ev) => {
+    OW.el('label', { for: 'token-input' }, 'Sign in with your token (or the one-time login link serve printed): '),
+    input, OW.el('button', { type: 'submit' }, 'Sign in'), ' ', note);
+  form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    sessionStorage.setItem('ow_token', input.value.trim());
-    location.reload();
+    const r = await fetch('/login', { headers: { Authorization: 'Bearer ' + input.value.trim(), Accept: 'application/json' },
+                                      cache: 'no-store', credentials: 'same-origin' });
+    input.value = '';
+    if (r.ok) location.reload();
+    else note.textContent = 'that token was not accepted';
   });
   document.querySelector('main').prepend(form);
 };
+
+/* Who is signed in, in the header, with a way out. */
+OW.showSession = async function () {
+  const header = document.querySelector('header');
+  if (!header || document.getElementById('session')) return;
+  let s;
+  try {
+    const r = await fetch('/api/session', { cache: 'no-store', credentials: 'same-origin' });
+    if (!r.ok) return;
+    s = await r.json();
+  } catch (e) { return; }
+  OW.session = s;
+  header.append(OW.el('span', { id: 'session', class: 'session' },
+    OW.el('span', { id: 'session-name' }, s.name), ' ', OW.el('span', { id: 'session-role', class: 'role' }, s.role),
+    s.cookie ? OW.el('a', { href: '/logout', id: 'logout' }, 'sign out') : null));
+};
+
+/* An LI target or LIID the caller's role may not see arrives masked. */
+OW.MASKED = '[masked]';
+OW.maybeMasked = (v) => (v === OW.MASKED
+  ? OW.el('span', { class: 'masked', title: 'LI targets and LIIDs are shown to the li-officer role only' }, 'masked (li-officer only)')
+  : v);
 
 OW.showError = function (where, err) {
   const box = typeof where === 'string' ? document.getElementById(where) : where;
@@ -191,3 +216,5 @@ document.addEventListener('DOMContentLoaded', () => {
     if (a.getAttribute('href') === page) a.classList.add('current');
   }
 });
+
+document.addEventListener('DOMContentLoaded', () => { OW.showSession(); });

@@ -1,93 +1,20 @@
 // ui.test.mjs — the web UI in a real browser: Debian's chromium driven by playwright-core
 // (never a downloaded browser). Stores are made by replaying captures with the built
-// omwitness; `serve` runs on 127.0.0.1 with a free port. Screenshots of every page go to
-// tests/browser/out/ (gitignored) so a person can look at them.
+// omwitness; `serve` runs on 127.0.0.1 with a free port; pages are signed in through /login
+// (helpers.mjs). Screenshots of every page go to tests/browser/out/ (gitignored) so a person
+// can look at them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { HERE, OMWITNESS, POLICY, SAMPLE_PCAP, newPage, noProblems, replay, serve, setup, shot,
+  storedAlerts, teardown } from './helpers.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SRC = process.env.OW_SOURCE_ROOT || path.resolve(HERE, '..', '..');
-const OUT = path.join(HERE, 'out');
-const OMWITNESS = process.env.OMWITNESS;
-const SAMPLE_PCAP = path.join(SRC, 'examples', 'sample-om-night.pcap');
-const POLICY = path.join(SRC, 'examples', 'sample-policy.yaml');
-const WEBUI = path.join(SRC, 'webui-static');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+let work;
 
-let work, browser;
-const servers = [];
-
-function replay(db, pcap) {
-  const r = spawnSync(OMWITNESS, ['replay', '--policy', POLICY, '--db', db, pcap], { encoding: 'utf8', timeout: 120000 });
-  assert.equal(r.status, 0, `replay ${pcap}: ${r.stderr}`);
-}
-
-function storedAlerts(db) {
-  const r = spawnSync(OMWITNESS, ['alerts', '--db', db, '--format', 'jsonl'], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
-}
-
-function serveCommand() {
-  return [OMWITNESS, 'serve'];
-}
-
-function serve(db, ...extra) {
-  const [cmd, ...pre] = serveCommand();
-  const proc = spawn(cmd, [...pre, '--db', db, '--listen', '127.0.0.1:0', '--webui', WEBUI, ...extra],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
-  servers.push(proc);
-  return new Promise((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error('serve did not start: ' + err)), 10000);
-    proc.stderr.on('data', (d) => {
-      err += d;
-      const m = err.match(/listening on port (\d+)/);
-      if (m) { clearTimeout(timer); resolve({ proc, base: `http://127.0.0.1:${m[1]}`, stderr: () => err }); }
-    });
-    proc.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
-}
-
-/* A page that records console errors (CSP refusals among them) and JS exceptions. */
-async function newPage() {
-  const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, acceptDownloads: true });
-  const page = await context.newPage();
-  page.problems = [];
-  page.on('console', (m) => { if (m.type() === 'error') page.problems.push(m.text()); });
-  page.on('pageerror', (e) => page.problems.push('exception: ' + e.message));
-  page.on('dialog', (d) => { page.problems.push('dialog: ' + d.message()); d.dismiss(); });
-  return page;
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(OUT, name + '.png'), fullPage: true });
-}
-
-function noProblems(page) {
-  const bad = page.problems.filter((p) => !/401|Failed to load resource/.test(p));
-  assert.deepEqual(bad, [], 'console errors / CSP refusals / exceptions');
-}
-
-before(async () => {
-  assert.ok(OMWITNESS, 'OMWITNESS must point at the built binary');
-  fs.mkdirSync(OUT, { recursive: true });
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'ow-browser-'));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  for (const p of servers) if (p.exitCode === null) p.kill('SIGINT');
-  if (work) fs.rmSync(work, { recursive: true, force: true });
-});
+before(async () => { ({ work } = await setup()); });
+after(teardown);
 
 test('alerts page shows every incident of the sample night, filters live in the URL', async () => {
   const db = path.join(work, 'sample.db');
@@ -277,18 +204,32 @@ test('flows search, rules, health and report pages', async () => {
   noProblems(page);
 });
 
-test('a server that asks for a token: the page asks for it once, then everything works', async () => {
+test('without --tokens: the one-time login link signs the page in, then everything works', async () => {
   const db = path.join(work, 'sample.db');
-  const srv = await serve(db, '--require-token');
-  const token = (srv.stderr().match(/bearer token: ([0-9a-f]{64})/) || [])[1];
-  assert.ok(token, 'the generated token is printed');
+  const srv = await serve(db, { tokens: false });
+  const file = (srv.stderr().match(/login URL in (\S+)/) || [])[1];
+  assert.ok(file, 'serve names the file holding the login link');
+  assert.doesNotMatch(srv.stderr(), /[0-9a-f]{64}/, 'no token on stderr');
+  const url = fs.readFileSync(file, 'utf8').split('\n')[1];
   const page = await newPage();
   await page.goto(srv.base + '/');
   await page.locator('#token-form').waitFor();
-  assert.equal(await page.locator('#alerts tbody tr[data-id]').count(), 0, 'no data without the token');
-  await page.locator('#token-input').fill(token);
-  await page.locator('#token-form button').click();
+  assert.equal(await page.locator('#alerts tbody tr[data-id]').count(), 0, 'no data before signing in');
+  await page.goto(url);
+  await page.waitForURL(srv.base + '/');
+  assert.doesNotMatch(page.url(), /token/, 'the address no longer holds the token');
   await page.locator('#alerts tbody tr[data-id]').first().waitFor();
   await page.locator('#live.on').waitFor({ timeout: 5000 });
-  await shot(page, 'token');
+  const cookies = await page.context().cookies(srv.base);
+  const c = cookies.find((x) => x.name === 'ow_session');
+  assert.ok(c && c.httpOnly && c.sameSite === 'Strict', 'an HttpOnly SameSite=Strict session cookie: ' + JSON.stringify(cookies));
+  assert.equal(await page.evaluate(() => document.cookie), '', 'the page script cannot read it');
+  assert.equal(await page.locator('#session-role').textContent(), 'admin');
+  assert.equal(fs.existsSync(file), false, 'the used login token file is gone');
+  await shot(page, 'signed-in');
+  // The link works once: a second browser gets the sign-in form.
+  const other = await newPage();
+  await other.goto(url);
+  assert.equal((await other.content()).includes('was used already'), true, 'a used link is refused');
+  noProblems(page);
 });
