@@ -29,6 +29,7 @@ struct ow_store {
     int readonly;
     int snapshot;                /* read-only handle on a store without -wal/-shm */
     int in_batch;
+    int batch_lost;              /* SQLite rolled the open batch back after an error */
     sqlite3_stmt *insert_run, *update_run, *insert_flow, *insert_alert, *bump_rule;
     sqlite3_stmt *savepoint, *release, *rollback_to;
     sqlite3_stmt *insert_evidence, *insert_run_rule, *set_chain_head;
@@ -439,8 +440,29 @@ struct unit {
     uint8_t head[OW_HASH_LEN];
 };
 
+/* After SQLITE_NOMEM, SQLITE_FULL or SQLITE_IOERR, SQLite may roll back the whole open
+ * transaction by itself. Writing on would then autocommit rows one by one behind a chain
+ * state that still counts the lost ones, so the batch is declared lost and nothing more is
+ * written until the writer commits (and hears of it). */
+static int batch_gone(struct ow_store *st)
+{
+    if (!st->in_batch || !sqlite3_get_autocommit(st->db))
+        return 0;
+    st->in_batch = 0;
+    st->batch_lost = 1;
+    ow_chain_forget(&st->chain);
+    set_err(st, "the open batch was rolled back by SQLite after an error (%s)",
+            sqlite3_errmsg(st->db));
+    return 1;
+}
+
 static int unit_begin(struct ow_store *st, struct unit *u, const char *what)
 {
+    if (st->batch_lost || batch_gone(st)) {
+        set_err(st, "%s: the open batch was lost after an error; nothing is written until it "
+                "is committed", what);
+        return -1;
+    }
     u->own = !st->in_batch;
     if (u->own) {
         if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -469,6 +491,8 @@ static int unit_end(struct ow_store *st, struct unit *u, int ok, const char *wha
     }
     if (ok && step_done(st, st->release, what) == 0)
         return 0;
+    char why[sizeof st->errmsg];
+    memcpy(why, st->errmsg, sizeof why);
     sqlite3_step(st->rollback_to);
     sqlite3_reset(st->rollback_to);
     sqlite3_step(st->release);
@@ -476,6 +500,8 @@ static int unit_end(struct ow_store *st, struct unit *u, int ok, const char *wha
     st->chain.loaded = u->loaded;
     st->chain.seq = u->seq;
     memcpy(st->chain.head, u->head, OW_HASH_LEN);
+    if (batch_gone(st))
+        set_err(st, "%s; and SQLite rolled the whole batch back", why);
     return -1;
 }
 
@@ -568,6 +594,11 @@ int ow_store_commit_batch(struct ow_store *st)
 {
     if (!writable(st))
         return -1;
+    if (st->batch_lost) {
+        st->batch_lost = 0;
+        set_err(st, "commit batch: the batch had been rolled back after an error");
+        return -1;
+    }
     if (!st->in_batch) {
         set_err(st, "commit batch: no batch open");
         return -1;

@@ -11,6 +11,7 @@
 static atomic_bool armed;
 static atomic_long fail_at, calls, failures;
 static atomic_bool persistent_mode;
+static _Atomic(void *) last_site;
 static _Thread_local bool failed_here;
 
 void ow_fault_arm(long nth, bool persistent)
@@ -45,6 +46,16 @@ long ow_fault_failures(void)
     return atomic_load(&failures);
 }
 
+void *ow_fault_site(void)
+{
+    return atomic_load(&last_site);
+}
+
+void ow_alloc_note_failure(void)
+{
+    failed_here = true;
+}
+
 void ow_alloc_failed_reset(void)
 {
     failed_here = false;
@@ -62,34 +73,38 @@ static void *note(void *p)
     return p;
 }
 
+/* The call site is the wrapper's return address: where the fault tests say it failed. */
+#define INJECTED(site) (ow_fault_now() ? (atomic_store(&last_site, (site)), true) : false)
+#define SITE __builtin_return_address(0)
+
 void *ow_malloc(size_t n)
 {
-    return note(ow_fault_now() ? NULL : malloc(n));
+    return note(INJECTED(SITE) ? NULL : malloc(n));
 }
 
 void *ow_calloc(size_t n, size_t size)
 {
-    return note(ow_fault_now() ? NULL : calloc(n, size));
+    return note(INJECTED(SITE) ? NULL : calloc(n, size));
 }
 
 void *ow_realloc(void *p, size_t n)
 {
-    return note(ow_fault_now() ? NULL : realloc(p, n));
+    return note(INJECTED(SITE) ? NULL : realloc(p, n));
 }
 
 void *ow_aligned_alloc(size_t align, size_t n)
 {
-    return note(ow_fault_now() ? NULL : aligned_alloc(align, n));
+    return note(INJECTED(SITE) ? NULL : aligned_alloc(align, n));
 }
 
 char *ow_strdup(const char *s)
 {
-    return note(ow_fault_now() ? NULL : strdup(s));
+    return note(INJECTED(SITE) ? NULL : strdup(s));
 }
 
 FILE *ow_open_memstream(char **buf, size_t *len)
 {
-    if (ow_fault_now()) {
+    if (INJECTED(SITE)) {
         failed_here = true;
         errno = ENOMEM;
         return NULL;
@@ -102,14 +117,14 @@ FILE *ow_open_memstream(char **buf, size_t *len)
 
 int ow_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg)
 {
-    if (ow_fault_now())
+    if (INJECTED(SITE))
         return EAGAIN;
     return pthread_create(thread, NULL, fn, arg);
 }
 
 static void *json_alloc(size_t n)
 {
-    return ow_malloc(n);
+    return note(INJECTED(SITE) ? NULL : malloc(n));
 }
 
 void ow_alloc_install_json(void)

@@ -31,11 +31,14 @@ void ow_fault_arm(long nth, bool persistent);
 bool ow_fault_now(void);
 long ow_fault_calls(void);       /* calls seen since the last arm */
 long ow_fault_failures(void);    /* calls failed since the last arm */
+void *ow_fault_site(void);       /* the code address of the last call made to fail */
 
 /* Set when an allocation on this thread failed since ow_alloc_failed_reset: lets code that
  * builds through a library which skips what it cannot allocate (jansson) notice. */
 void ow_alloc_failed_reset(void);
 bool ow_alloc_failed(void);
+/* For an allocator installed elsewhere (the fault tests' jansson one): marks this thread. */
+void ow_alloc_note_failure(void);
 
 /* Routes jansson's allocations through ow_malloc, so a JSON document built while memory ran
  * out is noticed (ow_alloc_failed) instead of coming out with fields missing. */

@@ -17,7 +17,6 @@
 #include "classifiers/policy/policy.h"
 #include "db/store.h"
 #include "db/writer.h"
-#include "sensor/cli.h"
 #include "sensor/cli_serve.h"
 #include "sensor/dispatch.h"
 #include "sensor/http_api.h"
@@ -103,7 +102,7 @@ static int engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t
         e->ndpi[i] = ow_ndpi_module_new(&o->ndpi, err, sizeof err);
         if (!e->ndpi[i]) {
             fprintf(stderr, "omwitness: %s\n", err);
-            return 2;
+            return strcmp(err, "out of memory") ? 2 : 1;   /* a bad nDPI file is bad input */
         }
     }
     if (o->policy_path) {
@@ -202,7 +201,15 @@ static int engine_finish(struct engine *e, struct ow_dispatcher *const *readers,
         ow_worker_join(&e->workers[i]);
     if (e->writer_started)
         ow_writer_join(&e->writer);
-    clean = clean && !e->start_failed;
+    uint64_t unclassified = 0, lost = 0, evidence_lost = 0;
+    for (int i = 0; i < e->nworkers; i++) {
+        unclassified += e->workers[i].flows_unclassified;
+        lost += e->workers[i].packets_lost;
+        evidence_lost += e->workers[i].evidence_lost;
+    }
+    /* A run that lost packets, has flows it could not judge, or alerts without all their
+     * packets, is not complete evidence: the report must not read it as such. */
+    clean = clean && !e->start_failed && !unclassified && !evidence_lost && !lost;
 
     struct ow_run_stats st = { .kernel_drops = kernel_drops, .clean_end = clean ? 1 : 0 };
     for (size_t r = 0; r < nreaders; r++) {
@@ -218,12 +225,9 @@ static int engine_finish(struct engine *e, struct ow_dispatcher *const *readers,
         if (s->last_ts_us > st.last_ts_us)
             st.last_ts_us = s->last_ts_us;
     }
-    uint64_t unclassified = 0, lost = 0;
     for (int i = 0; i < e->nworkers; i++) {
         st.flows += e->workers[i].flows_started;
         st.flows_evicted += e->workers[i].flows_evicted;
-        unclassified += e->workers[i].flows_unclassified;
-        lost += e->workers[i].packets_lost;
     }
     /* Packets no flow could be made for are lost inside omwitness, as ring overflows are. */
     st.internal_drops += lost;
@@ -234,6 +238,10 @@ static int engine_finish(struct engine *e, struct ow_dispatcher *const *readers,
     if (lost)
         fprintf(stderr, "omwitness: %" PRIu64 " packet%s lost: no memory for a new flow\n", lost,
                 lost == 1 ? "" : "s");
+    if (evidence_lost)
+        fprintf(stderr, "omwitness: the evidence of %" PRIu64 " alert%s is incomplete: no memory "
+                "for its packets (stored as truncated)\n", evidence_lost,
+                evidence_lost == 1 ? "" : "s");
     if (e->writer.failed) {
         fprintf(stderr, "omwitness: %s: %s\n", e->o->db_path, e->writer.err);
         return 1;
@@ -247,7 +255,7 @@ static int engine_finish(struct engine *e, struct ow_dispatcher *const *readers,
         fprintf(stderr, "omwitness: %s: %s\n", e->o->jsonl_path, e->writer.jsonl_err);
         return 1;
     }
-    if (e->start_failed || unclassified || lost)
+    if (e->start_failed || unclassified || lost || evidence_lost)
         return 1;
     if (e->o->progress && isatty(STDERR_FILENO))
         fprintf(stderr, "omwitness: %" PRIu64 " packets, %" PRIu64 " flows, %" PRIu64
@@ -266,6 +274,12 @@ static void append_item(char *buf, size_t *used, const char *item)
     *used += n;
 }
 
+static int bad_usage(const char *cmd, const char *why)
+{
+    fprintf(stderr, "omwitness %s: %s; see 'omwitness %s --help'\n", cmd, why, cmd);
+    return 2;
+}
+
 /* --group and --user name accounts; files are made for them before anything is opened. */
 static int set_file_owners(const char *cmd, const struct ow_engine_opts *o,
                            struct ow_account *user, bool *switching, gid_t *group)
@@ -274,13 +288,15 @@ static int set_file_owners(const char *cmd, const struct ow_engine_opts *o,
     *switching = false;
     *group = (gid_t)-1;
     if (o->group && ow_sandbox_find_group(o->group, group, err, sizeof err) < 0)
-        return ow_usage_error(cmd, "%s", err);
+        return bad_usage(cmd, err);
     if (o->user) {
         if (ow_sandbox_find_user(o->user, user, err, sizeof err) < 0)
-            return ow_usage_error("capture", "%s", err);
-        if (!ow_sandbox_running_as_root())
-            return ow_usage_error("capture", "--user %s needs root; started as a user, leave it "
-                                  "out", o->user);
+            return bad_usage("capture", err);
+        if (!ow_sandbox_running_as_root()) {
+            snprintf(err, sizeof err, "--user %s needs root; started as a user, leave it out",
+                     o->user);
+            return bad_usage("capture", err);
+        }
         *switching = true;
         ow_private_files_configure(*group, user->uid, *group != (gid_t)-1 ? *group : user->gid);
     } else {
@@ -601,7 +617,7 @@ int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int n
     bool switching;
     gid_t group;
     if (nifaces < 1 || nifaces > 64)
-        return ow_usage_error("capture", "give 1 to 64 interfaces");
+        return bad_usage("capture", "give 1 to 64 interfaces");
     int orc = set_file_owners("capture", o, &user, &switching, &group);
     if (orc)
         return orc;

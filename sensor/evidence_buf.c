@@ -70,6 +70,7 @@ bool ow_evidence_add(struct ow_evidence_buf *b, uint64_t ts_us, uint32_t caplen,
         uint8_t *d = ow_realloc(b->data, (size_t)cap);
         if (!d) {
             b->truncated = true;
+            b->oom = true;
             return false;
         }
         b->data = d;

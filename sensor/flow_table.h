@@ -43,6 +43,7 @@ struct ow_flow {
 
     struct ow_evidence_buf *evidence; /* packets kept for a possible alert, or NULL */
     bool evidence_done;               /* nothing more to keep for this flow */
+    bool evidence_oom;                /* packets were left out for want of memory */
 
     struct ndpi_flow_struct *ndpi;    /* NULL once decided */
     struct ow_ndpi_last ndpi_last;    /* what nDPI returned for the latest packet */

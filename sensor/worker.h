@@ -16,6 +16,8 @@
 struct ow_ndpi_module;
 struct ow_policy;
 
+#define OW_LOST_KEYS 64
+
 struct ow_worker_config {
     size_t max_flows;        /* per worker */
     uint64_t evidence_budget;  /* bytes of evidence packets per worker and run; 0 = none */
@@ -38,10 +40,19 @@ struct ow_worker {
 
     bool started;            /* its thread runs (ow_worker_start succeeded) */
 
+    /* Flows whose packet was lost because no memory was left for them: when such a flow
+     * shows up again it is missing its start, so it is stored unjudged, never with a verdict
+     * built on a partial view (a missed SYN turns client and server round). Fixed size, so
+     * remembering needs no memory. */
+    struct ow_flow_key lost_keys[OW_LOST_KEYS];
+    uint64_t lost_hashes[OW_LOST_KEYS];   /* 0: free slot */
+    unsigned lost_next;
+
     /* Read by other threads only after join, or approximately for the health page. */
     _Atomic uint64_t flows_started;
     _Atomic uint64_t flows_unclassified;   /* classifier state could not be allocated */
     _Atomic uint64_t packets_lost;         /* no memory for a new flow: the packet is lost */
+    _Atomic uint64_t evidence_lost;        /* alerts whose packets are incomplete (no memory) */
     _Atomic uint64_t flows_evicted;
     _Atomic uint64_t active_flows;
 };
