@@ -98,6 +98,14 @@ static int add(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned 
     return seccomp_rule_add_array(ctx, action, nr, nargs, args);
 }
 
+/* A condition on argument arg (libseccomp's SCMP_An macros leave datum_b to the compiler,
+ * which clang warns about). For SCMP_CMP_MASKED_EQ a is the mask and b the value. */
+static struct scmp_arg_cmp compare(unsigned arg, enum scmp_compare op, scmp_datum_t a,
+                                   scmp_datum_t b)
+{
+    return (struct scmp_arg_cmp){ .arg = arg, .op = op, .datum_a = a, .datum_b = b };
+}
+
 static void on_sigsys(int sig, siginfo_t *si, void *uc)
 {
     (void)sig;
@@ -127,25 +135,25 @@ static int install_filter(char *err, size_t errlen)
     /* New threads only: a clone without CLONE_THREAD would be a new process. glibc tries
      * clone3 first, whose flags live in memory a filter cannot read: ENOSYS sends it back
      * to clone. */
-    struct scmp_arg_cmp thread_only = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
+    struct scmp_arg_cmp thread_only = compare(0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
     if (!rc)
         rc = add(ctx, SCMP_ACT_ALLOW, "clone", 1, &thread_only);
     if (!rc)
         rc = add(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL);
     /* Signals to this process only (abort, raise). */
-    struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
+    struct scmp_arg_cmp self = compare(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);
     if (!rc)
         rc = add(ctx, SCMP_ACT_ALLOW, "tgkill", 1, &self);
     /* Thread names (libmicrohttpd names its threads); no other prctl. */
     static const unsigned long prctls[] = { PR_SET_NAME, PR_GET_NAME };
     for (size_t i = 0; !rc && i < sizeof prctls / sizeof prctls[0]; i++) {
-        struct scmp_arg_cmp opt = SCMP_A0(SCMP_CMP_EQ, prctls[i]);
+        struct scmp_arg_cmp opt = compare(0, SCMP_CMP_EQ, prctls[i], 0);
         rc = add(ctx, SCMP_ACT_ALLOW, "prctl", 1, &opt);
     }
     /* isatty() and the byte counts a socket has waiting; no other ioctl. */
     static const unsigned long ioctls[] = { TCGETS, FIONREAD, FIONBIO };
     for (size_t i = 0; !rc && i < sizeof ioctls / sizeof ioctls[0]; i++) {
-        struct scmp_arg_cmp req = SCMP_A1(SCMP_CMP_EQ, ioctls[i]);
+        struct scmp_arg_cmp req = compare(1, SCMP_CMP_EQ, ioctls[i], 0);
         rc = add(ctx, SCMP_ACT_ALLOW, "ioctl", 1, &req);
     }
     if (!rc)
