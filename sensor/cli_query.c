@@ -127,6 +127,15 @@ int ow_cmd_alerts(int argc, char **argv)
         fflush(stdout);
         struct timespec ts = { 0, 500000000 };
         nanosleep(&ts, NULL);
+        if (ow_store_is_snapshot(st)) {     /* it would see no new alert: take a new one */
+            struct ow_store *again = open_store(db);
+            if (!again) {
+                ow_store_close(st);
+                return 1;
+            }
+            ow_store_close(st);
+            st = again;
+        }
         n = ow_store_print_alerts(st, stdout, fmt, (uint64_t)since, &last_id);
     }
     ow_store_close(st);
