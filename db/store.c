@@ -191,7 +191,9 @@ static struct ow_store *store_open_once(const char *path, char *err, size_t errl
 {
     sqlite3 *db = NULL;
     *retry = 0;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    /* NOFOLLOW: a symlink planted at the store's name is refused, not written through. */
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                             SQLITE_OPEN_NOFOLLOW, NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "%s: cannot open: %s", path,
                  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -266,6 +268,12 @@ struct ow_store *ow_store_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "store: no file name given");
         return NULL;
     }
+    struct stat lsb;
+    if (!ow_store_path_special(path) && lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode)) {
+        snprintf(err, errlen, "%s: a symbolic link; a store is not opened through one (give "
+                 "the file itself)", path);
+        return NULL;
+    }
     /* A new file is private from its first byte; an existing one only once it is known to be
      * a store (a foreign file is left exactly as it was). */
     if (!ow_store_path_special(path) && ow_private_create(path) < 0) {
@@ -296,8 +304,13 @@ struct ow_store *ow_store_open_readonly(const char *path, char *err, size_t errl
         snprintf(err, errlen, "store: no file name given");
         return NULL;
     }
-    if (stat(path, &sb) < 0) {
+    if (lstat(path, &sb) < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (S_ISLNK(sb.st_mode)) {
+        snprintf(err, errlen, "%s: a symbolic link; a store is not opened through one (give "
+                 "the file itself)", path);
         return NULL;
     }
     if (!S_ISREG(sb.st_mode)) {
@@ -314,7 +327,8 @@ struct ow_store *ow_store_open_readonly(const char *path, char *err, size_t errl
     }
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(snapshot ? uri : path, &db,
-                             SQLITE_OPEN_READONLY | (snapshot ? SQLITE_OPEN_URI : 0), NULL);
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW |
+                             (snapshot ? SQLITE_OPEN_URI : 0), NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "%s: cannot open: %s", path,
                  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));

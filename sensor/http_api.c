@@ -481,6 +481,11 @@ static int write_login_file(struct ow_http *srv, const char *token, char *err, s
         snprintf(path, sizeof path, "%s/omwitness-login-XXXXXX",
                  tmp && tmp[0] == '/' ? tmp : "/tmp");
         fd = mkstemp(path);    /* 0600, created exclusively */
+        if (fd >= 0 && ow_private_adopt(fd, true) < 0) {   /* the --user's, to remove it */
+            close(fd);
+            unlink(path);
+            fd = -1;
+        }
     }
     if (fd < 0) {
         snprintf(err, errlen, "cannot write the login token file %s: %s", path, strerror(errno));

@@ -72,6 +72,11 @@ int ow_secret_open(const char *path, int extra)
     return open_private(path, extra, true);
 }
 
+int ow_private_adopt(int fd, bool secret)
+{
+    return fix_fd(fd, secret, true);
+}
+
 FILE *ow_private_fopen(const char *path, const char *mode)
 {
     bool append = mode[0] == 'a';

@@ -27,6 +27,10 @@ FILE *ow_private_fopen(const char *path, const char *mode);
 /* Secret files (private keys): always 0600 and never the reader group's. */
 int ow_secret_open(const char *path, int extra);
 
+/* Gives a file opened by other means (mkstemp) the private mode and owner (secret: 0600
+ * always). 0, or -1 with errno. */
+int ow_private_adopt(int fd, bool secret);
+
 /* Creates path empty and private when it does not exist (O_EXCL). 1 when it was created, 0
  * when it existed, -1 with errno. */
 int ow_private_create(const char *path);

@@ -78,6 +78,12 @@ def private_outputs(work):
         r = omw(*args)
         check(r.returncode == 2 and "cannot write" in r.stderr and open(target).read() == "keep me",
               f"{args[0]}: a symlink at the output is refused ({r.returncode} {r.stderr.strip()})")
+    link = os.path.join(work, "link4.db")
+    os.symlink(db, link)
+    for args in (["replay", "--db", link, "--no-progress", SAMPLE], ["alerts", "--db", link]):
+        r = omw(*args)
+        check(r.returncode != 0 and "symbolic link" in r.stderr, f"{args[0]}: a store reached through a "
+              f"symlink is refused ({r.returncode} {r.stderr.strip()})")
     return db, jsonl, pcap
 
 
