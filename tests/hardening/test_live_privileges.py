@@ -3,7 +3,10 @@ the capture runs, every one of its threads (workers, writer, source, HTTP server
 connection threads included) shows a non-zero uid and gid, no capabilities, no_new_privs and
 seccomp filter mode in /proc/PID/task/*/status; the capture still stores the flows of the
 sample night sent over a veth and serves the UI and API; its files belong to the user and are
-private; the store verifies. Needs root (skips with one line otherwise)."""
+private; the store verifies. Then as the service unit starts it: already the user, with
+CAP_NET_RAW and CAP_NET_ADMIN as ambient capabilities (setpriv), which it drops the same way.
+And started as root without --user it warns once. Needs root (skips with one line
+otherwise)."""
 import json
 import os
 import pwd
@@ -58,6 +61,60 @@ def http_get(nsx, port, path, role="admin"):
            f"http://127.0.0.1:{port}{path}", check=False)
     body, _, code = r.stdout.rpartition("\n")
     return int(code or 0), body
+
+
+def as_the_unit_starts_it(nsx, omw, pw, work, env):
+    """systemd's User= and AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN, done by setpriv."""
+    if not shutil.which("setpriv"):
+        print("note: no setpriv: the service unit's way of starting is not tried")
+        return
+    state = os.path.join(work, "state")
+    os.mkdir(state, 0o750)
+    os.chown(state, pw.pw_uid, pw.pw_gid)
+    db = os.path.join(state, "unit.db")
+    prefix = ["setpriv", "--reuid", str(pw.pw_uid), "--regid", str(pw.pw_gid), "--clear-groups",
+              "--inh-caps", "+net_raw,+net_admin", "--ambient-caps", "+net_raw,+net_admin", "--"]
+    proc = subprocess.Popen(nsx + prefix + [omw, "capture", "-i", "owB", "--threads", "1", "--db", db,
+                                            "--policy", POLICY, "--no-progress"],
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline and not os.path.exists(db + "-wal"):
+            time.sleep(0.1)
+        time.sleep(0.5)
+        sh(*nsx, "tcpreplay", "-q", "-i", "owA", "--mbps", "20", SAMPLE)
+        status = thread_status(proc.pid)
+        for tid, s in status.items():
+            print(f"  unit-style task {tid} {s.get('Name', ['?'])[0]:<12} Uid: {' '.join(s['Uid'])}  CapEff: "
+                  f"{s['CapEff'][0]}  CapAmb: {s.get('CapAmb', ['?'])[0]}  NoNewPrivs: {s['NoNewPrivs'][0]}  "
+                  f"Seccomp: {s['Seccomp'][0]}")
+        check(status and all(s["CapEff"] == ["0000000000000000"] and s.get("CapAmb") == ["0000000000000000"]
+                             and s["CapPrm"] == ["0000000000000000"] and s["NoNewPrivs"] == ["1"]
+                             and s["Seccomp"] == ["2"] and int(s["Uid"][0]) == pw.pw_uid
+                             for s in status.values()),
+              f"started as the unit does ({len(status)} threads): the ambient capabilities are dropped too")
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        err = proc.communicate(timeout=30)[1]
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
+            packets = c.execute("SELECT packets FROM runs").fetchone()[0]
+        check(proc.returncode == 0 and packets >= 421, f"it captured {packets} packets and exited "
+              f"{proc.returncode} {err.strip()}")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def root_warns(nsx, omw, work, env):
+    db = os.path.join(work, "root.db")
+    proc = subprocess.Popen(nsx + [omw, "capture", "-i", "owB", "--threads", "1", "--db", db, "--no-progress"],
+                            stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    err = proc.communicate(timeout=30)[1]
+    check(proc.returncode == 0 and err.count("running as root") == 1,
+          f"as root without --user: one warning ({err.strip()!r})")
 
 
 def main():
@@ -174,6 +231,8 @@ def main():
                                             "tokens"], f"no other file: {sorted(os.listdir(work))}")
         r = subprocess.run([omw, "verify", "--db", db], capture_output=True, text=True, env=env)
         check(r.returncode == 0, f"the store verifies: {r.stdout.strip()} {r.stderr.strip()}")
+        as_the_unit_starts_it(nsx, omw, pw, work, env)
+        root_warns(nsx, omw, work, env)
     finally:
         if proc and proc.poll() is None:
             proc.kill()
