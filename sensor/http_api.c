@@ -339,13 +339,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     struct ow_http *srv = cls;
     (void)version;
     (void)upload_data;
+    /* The request deadline stops once the whole request is in: with the headers for GET and
+     * HEAD, at the last call (no more upload data) for a method with a body. */
+    bool body = strcmp(method, "GET") && strcmp(method, "HEAD");
     if (!*con_cls) {
-        /* Only GET and HEAD are served: the whole request is in once the headers are. */
         static int seen;
         *con_cls = &seen;
+        if (!body)
+            ow_http_conn_request_received(srv, c);
+    } else if (body && *upload_data_size == 0) {
         ow_http_conn_request_received(srv, c);
     }
-    if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+    if (body) {
         *upload_data_size = 0;
         return ow_http_send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
                                   "only GET and HEAD are served");

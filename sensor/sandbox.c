@@ -59,8 +59,8 @@ bool ow_sandbox_running_as_root(void)
  * handles, libmicrohttpd and GnuTLS on the listening socket, and glibc underneath them.
  * Anything else kills the process. The reasons are in docs/hardening.md. */
 static const char *const allowed[] = {
-    /* memory */
-    "brk", "mmap", "munmap", "mremap", "mprotect", "madvise",
+    /* memory (mlock: libgcrypt's secure memory for private keys) */
+    "brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "mlock", "mlock2", "munlock",
     /* threads and their synchronisation */
     "futex", "set_robust_list", "get_robust_list", "rseq", "sched_yield", "sched_getaffinity",
     "gettid", "getpid", "exit", "exit_group", "restart_syscall",
