@@ -133,7 +133,7 @@ def main():
             print(f"{domain}: {calls} fallible calls in the fault-free run; {len(results)} injection points "
                   f"run, {fired} fired: {reported} reported and exited 1, {absorbed} absorbed with the "
                   f"store exactly as without the fault")
-            for m, k in sorted(messages.items(), key=lambda x: -x[1])[:8]:
+            for m, k in sorted(messages.items(), key=lambda x: -x[1])[:12]:
                 print(f"    {k:3d}x {m}")
             if where:
                 named = sites(sorted(where))
