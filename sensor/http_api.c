@@ -220,43 +220,89 @@ static bool host_is_loopback(struct MHD_Connection *c)
     return !strcasecmp(name, "localhost") || ow_http_addr_is_loopback(name);
 }
 
+static enum MHD_Result send_unauthorized(struct MHD_Connection *c)
+{
+    static char body[] = "{\"error\":\"missing or wrong bearer token\"}";
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
+    MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"omwitness\"");
+    ow_http_add_security_headers(r);
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **con_cls)
 {
     struct ow_http *srv = cls;
     (void)version;
-    (void)upload_data;
-    (void)con_cls;
-    if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+    bool post = !strcmp(method, "POST");
+    /* A POST's body arrives in later calls; its request was checked in the first. */
+    if (post && *con_cls)
+        return ow_http_post_continue(srv, c, upload_data, upload_data_size, *con_cls);
+    if (!post && strcmp(method, "GET") && strcmp(method, "HEAD")) {
         *upload_data_size = 0;
         return ow_http_send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-                                  "only GET and HEAD are served");
+                                  "only GET and HEAD are served (and POST for triage)");
     }
     if (srv->check_host && !host_is_loopback(c))
         return ow_http_send_error(c, MHD_HTTP_MISDIRECTED_REQUEST,
                                   "this server answers only to a loopback Host");
     bool api = !strcmp(url, "/api") || !strncmp(url, "/api/", 5);
-    if (!api)
+    if (!api) {
+        if (post)
+            return ow_http_send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                      "only GET and HEAD are served here");
         return ow_http_serve_static(srv, c, url);
-    bool events = !strcmp(url, "/api/events");
-    if (srv->token && !authorized(srv, c, events)) {
-        struct MHD_Response *r;
-        enum MHD_Result ret;
-        static char body[] = "{\"error\":\"missing or wrong bearer token\"}";
-        r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_PERSISTENT);
-        if (!r)
-            return MHD_NO;
-        MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
-        MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"omwitness\"");
-        ow_http_add_security_headers(r);
-        ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, r);
-        MHD_destroy_response(r);
-        return ret;
     }
+    bool events = !strcmp(url, "/api/events");
+    if (srv->token && !authorized(srv, c, events && !post))
+        return send_unauthorized(c);
+    if (post)
+        return ow_http_post_begin(srv, c, url, con_cls);
     if (events)
         return ow_http_serve_events(srv, c);
     return ow_http_route_api(srv, c, url);
+}
+
+static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode why)
+{
+    (void)cls;
+    (void)c;
+    (void)why;
+    if (con_cls && *con_cls) {
+        ow_http_post_free(*con_cls);
+        *con_cls = NULL;
+    }
+}
+
+/* libmicrohttpd's own messages: a client that leaves a page while its event stream is open,
+ * or drops a connection, is ordinary browsing and not worth a line on stderr; anything else
+ * (a failure to bind, to create a thread ...) is. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    static const char *const ordinary[] = {
+        "Closing connection (application error generating response)",
+        "Failed to send data", "Connection reset by peer", "Broken pipe",
+        "Socket has been disconnected", "Error processing request data",
+        "Failed to receive data",
+    };
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    for (size_t i = 0; i < sizeof ordinary / sizeof ordinary[0]; i++)
+        if (strstr(msg, ordinary[i]))
+            return;
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    fprintf(stderr, "omwitness serve: http: %s\n", msg);
 }
 
 static int hex_value(char ch)
@@ -365,6 +411,8 @@ struct ow_http *ow_http_start(const struct ow_http_config *cfg, char *err, size_
                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
                                    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+                                   MHD_OPTION_NOTIFY_COMPLETED, request_done, srv,
+                                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
                                    MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, errlen, "cannot listen on %s (address in use or not available)", listen);
@@ -388,4 +436,17 @@ void ow_http_stop(struct ow_http *srv)
     atomic_store(&srv->stopping, true);
     MHD_stop_daemon(srv->daemon);
     free_server(srv);
+}
+
+enum MHD_Result ow_http_bad_params(struct ow_params *p)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s", p->err[0] ? p->err : "bad parameters");
+    for (char *q = msg; *q; q++)
+        if ((unsigned char)*q < 0x20 || (unsigned char)*q >= 0x7f)
+            *q = '?';
+    json_t *body = json_pack("{s:s}", "error", msg);
+    if (body && p->param[0])
+        json_object_set_new(body, "param", json_string(p->param));
+    return ow_http_send_json(p->c, MHD_HTTP_BAD_REQUEST, body);
 }

@@ -57,10 +57,21 @@ enum MHD_Result ow_http_route_api(struct ow_http *srv, struct MHD_Connection *c,
 /* GET /api/events: Server-Sent Events, one per new alert (http_events.c). */
 enum MHD_Result ow_http_serve_events(struct ow_http *srv, struct MHD_Connection *c);
 
+/* POST /api/alerts/{id}/triage (http_triage.c): begin checks the request and keeps its
+ * state in *con_cls; continue takes the body and answers when it is complete; free is
+ * called when the request ends. */
+enum MHD_Result ow_http_post_begin(struct ow_http *srv, struct MHD_Connection *c, const char *url,
+                                   void **con_cls);
+enum MHD_Result ow_http_post_continue(struct ow_http *srv, struct MHD_Connection *c,
+                                      const char *upload_data, size_t *upload_data_size,
+                                      void *con_cls);
+void ow_http_post_free(void *con_cls);
+
 /* Query parameters (http_params.c). Each returns 0, or -1 with a message for a 400 in err. */
 struct ow_params {
     struct MHD_Connection *c;
     char err[256];
+    char param[48];              /* the parameter that failed, for the 400's "param" */
 };
 /* Fails on any parameter not in the NULL-terminated allowed list, and on repeated ones. */
 int ow_params_check(struct ow_params *p, const char *const *allowed);
@@ -77,5 +88,14 @@ int ow_params_name(struct ow_params *p, const char *name, size_t maxlen, const c
  * (0 when absent), or -1. */
 int ow_params_list(struct ow_params *p, const char *name, const char *const *choices,
                    const char **out, int max);
+/* One word of choices; *out its index (def when absent). */
+int ow_params_choice(struct ow_params *p, const char *name, const char *const *choices, int def,
+                     int *out);
+/* An IPv4 or IPv6 address, normalised into buf (as the store writes it); *out NULL when
+ * absent. */
+int ow_params_ip(struct ow_params *p, const char *name, char *buf, size_t buflen,
+                 const char **out);
+/* A 400 naming the parameter: {"error": ..., "param": ...}. */
+enum MHD_Result ow_http_bad_params(struct ow_params *p);
 
 #endif
