@@ -189,7 +189,7 @@ static struct ow_store *store_open_once(const char *path, char *err, size_t errl
     *retry = 0;
     int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%s: cannot open: %s", path,
+        snprintf(err, errlen, "cannot open %s: %s", path,
                  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         *retry = transient(rc);
         sqlite3_close(db);
@@ -275,7 +275,7 @@ struct ow_store *ow_store_open_readonly(const char *path, char *err, size_t errl
         return NULL;
     }
     if (stat(path, &sb) < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return NULL;
     }
     if (!S_ISREG(sb.st_mode)) {
@@ -285,7 +285,7 @@ struct ow_store *ow_store_open_readonly(const char *path, char *err, size_t errl
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
     if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%s: cannot open: %s", path,
+        snprintf(err, errlen, "cannot open %s: %s", path,
                  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         sqlite3_close(db);
         return NULL;

@@ -302,7 +302,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    fprintf(stderr, "omwitness serve: http: %s\n", msg);
+    fprintf(stderr, "omwitness: http: %s\n", msg);
 }
 
 static int hex_value(char ch)
@@ -406,13 +406,13 @@ struct ow_http *ow_http_start(const struct ow_http_config *cfg, char *err, size_
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, srv,
+                                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
                                    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
                                    MHD_OPTION_NOTIFY_COMPLETED, request_done, srv,
-                                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
                                    MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, errlen, "cannot listen on %s (address in use or not available)", listen);

@@ -11,7 +11,7 @@ int ow_read_token_file(const char *path, char *token, size_t tokenlen, char *err
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
     char line[512];

@@ -81,15 +81,26 @@ class Server:
         return self.proc.returncode
 
 
-def request(port, path, headers=None, method="GET", host="127.0.0.1"):
+# How the tests authenticate, in one place: the headers every request carries unless it sets
+# its own (a test of the token rule passes its own Authorization, or None to send none).
+AUTH_HEADERS = {}
+
+
+def request(port, path, headers=None, method="GET", host="127.0.0.1", body=None):
     """(status, headers dict with lower-case names, body bytes)."""
     c = http.client.HTTPConnection(host, port, timeout=10)
     c.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
     hdrs = {"Host": f"127.0.0.1:{port}"}
+    hdrs.update(AUTH_HEADERS)
     hdrs.update(headers or {})
+    if body is not None:
+        hdrs["Content-Length"] = str(len(body))
     for k, v in hdrs.items():
-        c.putheader(k, v)
+        if v is not None:
+            c.putheader(k, v)
     c.endheaders()
+    if body is not None:
+        c.send(body)
     r = c.getresponse()
     body = r.read()
     h = {k.lower(): v for k, v in r.getheaders()}
@@ -104,6 +115,20 @@ def get_json(port, path, headers=None):
     except ValueError:
         data = None
     return status, h, data
+
+
+def post_json(port, path, obj, headers=None, raw=None):
+    """POSTs obj as JSON (or raw bytes) the way the web UI does: same-origin, JSON type."""
+    hdrs = {"Content-Type": "application/json", "Origin": f"http://127.0.0.1:{port}",
+            "Sec-Fetch-Site": "same-origin"}
+    hdrs.update(headers or {})
+    body = raw if raw is not None else json.dumps(obj).encode()
+    status, h, data = request(port, path, hdrs, method="POST", body=body)
+    try:
+        parsed = json.loads(data) if data else None
+    except ValueError:
+        parsed = None
+    return status, h, parsed
 
 
 class Results:
