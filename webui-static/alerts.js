@@ -62,9 +62,16 @@ function matches(a, f) {
   return true;
 }
 
+/* A reason reads "<the flow>: <why>"; the other columns show the flow, so one line shows
+ * the why, and a click opens the whole sentence. */
 function reasonCell(text) {
-  const td = OW.el('td', { class: 'reason', title: text }, text);
-  td.addEventListener('click', () => td.classList.toggle('open'));
+  const cut = text.indexOf(': ');
+  const why = cut > 0 && cut + 2 < text.length ? text.slice(cut + 2) : text;
+  const td = OW.el('td', { class: 'reason', title: text }, why);
+  td.addEventListener('click', () => {
+    const open = td.classList.toggle('open');
+    td.textContent = open ? text : why;
+  });
   return td;
 }
 
@@ -104,9 +111,14 @@ function markRead(tr) {
   showUnread();
 }
 
-/* A new row is seen once it has been on screen for a second and a half while the tab is
- * visible; until then it stays marked. */
+/* A new row is seen once a person has been at the page (moved the pointer, scrolled, typed)
+ * while the row was on screen for two seconds; a wall display nobody looks at keeps it
+ * marked. */
 const visibleSince = new Map();
+let lastActivity = 0;
+for (const ev of ['pointermove', 'pointerdown', 'keydown', 'wheel', 'scroll', 'focus']) {
+  window.addEventListener(ev, () => { lastActivity = Date.now(); }, { passive: true });
+}
 const seenObserver = new IntersectionObserver((entries) => {
   for (const e of entries) {
     if (e.isIntersecting) visibleSince.set(e.target, Date.now());
@@ -116,7 +128,7 @@ const seenObserver = new IntersectionObserver((entries) => {
 setInterval(() => {
   if (document.visibilityState !== 'visible') return;
   for (const [tr, since] of visibleSince) {
-    if (Date.now() - since >= 1500) { visibleSince.delete(tr); markRead(tr); }
+    if (Date.now() - since >= 2000 && lastActivity > since) { visibleSince.delete(tr); markRead(tr); }
   }
 }, 500);
 

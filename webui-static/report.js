@@ -52,7 +52,7 @@ function render(r, query) {
 
   box.append(OW.el('h2', {}, 'What was watched'), table(['Run', 'Kind', 'Sensor', 'Source', 'SHA-256', 'Packets', 'First – last packet', 'Chain head'],
     (r.runs || []).map((x) => [String(x.id), x.kind, x.sensor || '', OW.el('span', { class: 'mono path' }, x.source), OW.el('code', { class: 'hash' }, x.source_sha256 || ''), OW.num(x.packets),
-      `${OW.shortIso(x.first_packet)} – ${OW.shortIso(x.last_packet)}`, OW.el('code', { class: 'hash' }, x.chain_head || '')])));
+      OW.el('span', {}, OW.el('span', { class: 'nowrap' }, OW.shortIso(x.first_packet)), ' – ', OW.el('span', { class: 'nowrap' }, OW.shortIso(x.last_packet))), OW.el('code', { class: 'hash' }, x.chain_head || '')])));
 
   const f = r.flows || {};
   box.append(OW.el('h2', {}, 'Flows by verdict'), table(['Verdict', 'Flows'],
