@@ -290,9 +290,9 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     (void)cls;
     static const char *const ordinary[] = {
         "Closing connection (application error generating response)",
-        "Failed to send data", "Connection reset by peer", "Broken pipe",
-        "Socket has been disconnected", "Error processing request data",
-        "Failed to receive data",
+        "Failed to send", "Failed to receive", "Connection reset by peer", "Broken pipe",
+        "closed by remote peer", "is no longer available", "Socket has been disconnected",
+        "Error processing request data",
     };
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
