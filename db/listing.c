@@ -312,7 +312,7 @@ long ow_list_alerts(struct ow_store *st, FILE *out, const struct ow_alert_query 
                        .head = { "ID", "TIME", "SEVERITY", "KIND", "CLIENT", "SERVER", "APP",
                                  "RULE", "TRIAGE", "REASON" },
                        .right = { true } };
-    static const size_t typical[10] = { 5, 20, 8, 26, 21, 21, 12, 16, 12, 0 };
+    static const size_t typical[10] = { 5, 20, 8, 19, 17, 17, 10, 15, 6, 0 };
     struct ow_flow_record *rec = calloc(1, sizeof *rec);
     struct ow_triage_state *tri = calloc(1, sizeof *tri);
     struct ow_run_context run = { 0 };

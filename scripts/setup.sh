@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential meson ninja-build pkg-config python3
   libpcap-dev libndpi-dev libndpi-bin libsqlite3-dev libcmocka-dev libyaml-dev
   libmicrohttpd-dev libgcrypt20-dev libjansson-dev
-  sqlite3 tshark tcpreplay iproute2 clang libclang-rt-14-dev poppler-utils
+  sqlite3 tshark tcpreplay iproute2 clang libclang-rt-14-dev poppler-utils python3-jsonschema
 )
 # Browser tests (web UI): Debian's chromium and node/npm for playwright-core.
 if [[ "${OW_SETUP_BROWSER:-1}" == 1 ]]; then
