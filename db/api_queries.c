@@ -9,88 +9,9 @@
 #include <string.h>
 
 #include "db/eve_json.h"
+#include "db/query_filter.h"
+#include "db/triage.h"
 #include "sensor/endpoint.h"
-
-/* --- a WHERE clause with its bound values ----------------------------------------------- */
-
-#define MAX_BINDS 32
-
-struct where {
-    char sql[1024];
-    size_t len;
-    int n;
-    struct {
-        bool is_text;
-        int64_t i;
-        const char *s;
-    } v[MAX_BINDS];
-    bool overflow;
-};
-
-static void w_add(struct where *w, const char *fragment)
-{
-    size_t n = strlen(fragment);
-    if (w->len + n + 6 >= sizeof w->sql) {
-        w->overflow = true;
-        return;
-    }
-    memcpy(w->sql + w->len, w->len ? " AND " : " WHERE ", w->len ? 5 : 7);
-    w->len += w->len ? 5 : 7;
-    memcpy(w->sql + w->len, fragment, n);
-    w->len += n;
-    w->sql[w->len] = '\0';
-}
-
-static void w_int(struct where *w, int64_t i)
-{
-    if (w->n == MAX_BINDS) {
-        w->overflow = true;
-        return;
-    }
-    w->v[w->n].is_text = false;
-    w->v[w->n++].i = i;
-}
-
-static void w_text(struct where *w, const char *s)
-{
-    if (w->n == MAX_BINDS) {
-        w->overflow = true;
-        return;
-    }
-    w->v[w->n].is_text = true;
-    w->v[w->n++].s = s;
-}
-
-/* "col IN (?,?,?)" for a list of names. */
-static void w_in(struct where *w, const char *col, const char *const *names, int count)
-{
-    if (count <= 0)
-        return;
-    char frag[256];
-    int len = snprintf(frag, sizeof frag, "%s IN (", col);
-    for (int i = 0; i < count && len > 0 && (size_t)len < sizeof frag - 4; i++) {
-        len += snprintf(frag + len, sizeof frag - (size_t)len, i ? ",?" : "?");
-        w_text(w, names[i]);
-    }
-    if (len < 0 || (size_t)len >= sizeof frag - 2) {
-        w->overflow = true;
-        return;
-    }
-    snprintf(frag + len, sizeof frag - (size_t)len, ")");
-    w_add(w, frag);
-}
-
-static int bind_where(sqlite3_stmt *st, const struct where *w, int first)
-{
-    for (int i = 0; i < w->n; i++) {
-        int rc = w->v[i].is_text
-                     ? sqlite3_bind_text(st, first + i, w->v[i].s, -1, SQLITE_TRANSIENT)
-                     : sqlite3_bind_int64(st, first + i, w->v[i].i);
-        if (rc != SQLITE_OK)
-            return rc;
-    }
-    return SQLITE_OK;
-}
 
 static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
@@ -181,14 +102,14 @@ static json_t *fail(json_t *partial, sqlite3 *db, sqlite3_stmt *st, char *err, s
     return NULL;
 }
 
-static int64_t count_rows(sqlite3 *db, const char *sql, const struct where *w, char *err,
+static int64_t count_rows(sqlite3 *db, const char *sql, const struct ow_where *w, char *err,
                           size_t errlen)
 {
     sqlite3_stmt *st = prepare(db, sql, err, errlen);
     if (!st)
         return -1;
     int64_t n = -1;
-    if (bind_where(st, w, 1) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    if (ow_where_bind(st, w, 1) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int64(st, 0);
     else
         snprintf(err, errlen, "store query failed: %s", sqlite3_errmsg(db));
@@ -198,7 +119,7 @@ static int64_t count_rows(sqlite3 *db, const char *sql, const struct where *w, c
 
 /* Runs "SELECT <cols> FROM <from> <where> ORDER BY <order> LIMIT ? OFFSET ?" and the
  * matching count; returns {"total","offset","limit", key: [rows]}. */
-static json_t *paged(sqlite3 *db, const char *cols, const char *from, const struct where *w,
+static json_t *paged(sqlite3 *db, const char *cols, const char *from, const struct ow_where *w,
                      const char *order, int64_t limit, int64_t offset, const char *key,
                      json_t *(*row)(sqlite3_stmt *), char *err, size_t errlen)
 {
@@ -221,7 +142,7 @@ static json_t *paged(sqlite3 *db, const char *cols, const char *from, const stru
     if (!st)
         return NULL;
     json_t *list = json_array();
-    if (bind_where(st, w, 1) != SQLITE_OK ||
+    if (ow_where_bind(st, w, 1) != SQLITE_OK ||
         sqlite3_bind_int64(st, w->n + 1, limit) != SQLITE_OK ||
         sqlite3_bind_int64(st, w->n + 2, offset) != SQLITE_OK)
         return fail(list, db, st, err, errlen);
@@ -240,7 +161,18 @@ static json_t *paged(sqlite3 *db, const char *cols, const char *from, const stru
 static const char alert_cols[] =
     "a.id, a.run_id, a.flow_row, a.ts, a.kind, a.severity, a.rule, a.reason, a.asset_src,"
     " a.asset_dest, f.client_ip, f.client_port, f.server_ip, f.server_port, f.l4_proto,"
-    " f.app_proto, f.community_id";
+    " f.app_proto, f.community_id, coalesce(t.status, 'open'), t.note, t.actor, t.at";
+
+static json_t *proto_name_json(int64_t proto)
+{
+    const char *pname = proto >= 0 && proto <= 255 ? ow_l4_proto_name((uint8_t)proto) : NULL;
+    char pbuf[8];
+    if (!pname) {
+        snprintf(pbuf, sizeof pbuf, "%d", (int)(proto & 0xff));
+        pname = pbuf;
+    }
+    return json_string(pname);
+}
 
 static json_t *alert_row(sqlite3_stmt *st)
 {
@@ -260,51 +192,128 @@ static json_t *alert_row(sqlite3_stmt *st)
     json_object_set_new(o, "src_port", col_int(st, 11));
     json_object_set_new(o, "dest_ip", col_text(st, 12));
     json_object_set_new(o, "dest_port", col_int(st, 13));
-    int64_t proto = sqlite3_column_int64(st, 14);
-    const char *pname = proto >= 0 && proto <= 255 ? ow_l4_proto_name((uint8_t)proto) : NULL;
-    char pbuf[8];
-    if (!pname) {
-        snprintf(pbuf, sizeof pbuf, "%d", (int)(proto & 0xff));
-        pname = pbuf;
-    }
-    json_object_set_new(o, "proto", json_string(pname));
+    json_object_set_new(o, "proto", proto_name_json(sqlite3_column_int64(st, 14)));
     json_object_set_new(o, "app_proto", col_text(st, 15));
     json_object_set_new(o, "community_id", col_text(st, 16));
+    /* The current triage: status always ('open' when never triaged), the rest when set. */
+    json_t *tri = json_object();
+    json_object_set_new(tri, "status", col_text(st, 17));
+    if (sqlite3_column_type(st, 20) != SQLITE_NULL) {
+        json_object_set_new(tri, "note", col_text(st, 18));
+        json_object_set_new(tri, "by", col_text(st, 19));
+        json_object_set_new(tri, "at", timestamp(sqlite3_column_int64(st, 20)));
+    }
+    json_object_set_new(o, "triage", tri);
     return o;
 }
 
 json_t *ow_api_alerts(sqlite3 *db, const struct ow_alert_query *q, char *err, size_t errlen)
 {
-    struct where w = { 0 };
-    w_in(&w, "a.severity", q->severities, q->nseverities);
-    w_in(&w, "a.kind", q->kinds, q->nkinds);
-    if (q->has_from) {
-        w_add(&w, "a.ts >= ?");
-        w_int(&w, q->from_us);
+    struct ow_where w = { 0 };
+    ow_alert_where(q, &w);
+    return paged(db, alert_cols, ow_alert_from_sql(ow_triage_available(db)), &w,
+                 ow_alert_order_sql(q->sort), q->limit, q->offset, "alerts", alert_row, err,
+                 errlen);
+}
+
+/* --- alert groups ------------------------------------------------------------------------ */
+
+const char *const ow_group_sort_names[] = { "-last", "last", "-count", "count", "-first",
+                                            "first", "kind", "-severity", NULL };
+
+static const char *group_order(int sort)
+{
+    static const char *const order[] = {
+        "last_ts DESC, kind, src, dest", "last_ts, kind, src, dest",
+        "n DESC, last_ts DESC, kind, src, dest", "n, last_ts DESC, kind, src, dest",
+        "first_ts DESC, kind, src, dest", "first_ts, kind, src, dest",
+        "kind, last_ts DESC, src, dest", "sev DESC, last_ts DESC, kind, src, dest",
+    };
+    return sort >= 0 && sort < (int)(sizeof order / sizeof order[0]) ? order[sort] : order[0];
+}
+
+/* Up to OW_API_GROUP_IDS ids of a comma list (group_concat), newest first as listed. */
+static json_t *id_list(const char *text)
+{
+    json_t *ids = json_array();
+    for (const char *p = text; p && *p && json_array_size(ids) < OW_API_GROUP_IDS;) {
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p)
+            break;
+        json_array_append_new(ids, json_integer(v));
+        p = *end == ',' ? end + 1 : end;
     }
-    if (q->has_to) {
-        w_add(&w, "a.ts < ?");
-        w_int(&w, q->to_us);
+    return ids;
+}
+
+json_t *ow_api_alert_groups(sqlite3 *db, const struct ow_alert_query *q, int sort, char *err,
+                            size_t errlen)
+{
+    struct ow_where w = { 0 };
+    ow_alert_where(q, &w);
+    if (w.overflow) {
+        snprintf(err, errlen, "query too complex");
+        return NULL;
     }
-    if (q->asset) {
-        w_add(&w, "(a.asset_src = ? OR a.asset_dest = ?)");
-        w_text(&w, q->asset);
-        w_text(&w, q->asset);
+    /* One group per (kind, client address, server address), as EveBox groups by signature,
+     * source and destination. The ids are concatenated in the inner query's order, newest
+     * first. */
+    char inner[3072];
+    int len = snprintf(inner, sizeof inner,
+        "SELECT kind, src, dest, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts,"
+        " max(sev) AS sev, max(asset_src), max(asset_dest), sum(tstatus = 'open'),"
+        " group_concat(id) FROM (SELECT a.id AS id, a.kind AS kind,"
+        " coalesce(f.client_ip, '') AS src, coalesce(f.server_ip, '') AS dest, a.ts AS ts,"
+        " (CASE a.severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 WHEN 'medium' THEN 1"
+        " ELSE 0 END) AS sev, a.asset_src AS asset_src, a.asset_dest AS asset_dest,"
+        " coalesce(t.status, 'open') AS tstatus FROM %s%s ORDER BY a.ts DESC, a.id DESC)"
+        " GROUP BY kind, src, dest",
+        ow_alert_from_sql(ow_triage_available(db)), w.sql);
+    if (len < 0 || (size_t)len >= sizeof inner) {
+        snprintf(err, errlen, "query too long");
+        return NULL;
     }
-    if (q->rule) {
-        w_add(&w, "a.rule = ?");
-        w_text(&w, q->rule);
+    char sql[4096];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM (%s)", inner);
+    int64_t total = count_rows(db, sql, &w, err, errlen);
+    if (total < 0)
+        return NULL;
+    snprintf(sql, sizeof sql, "SELECT * FROM (%s) ORDER BY %s LIMIT ? OFFSET ?", inner,
+             group_order(sort));
+    sqlite3_stmt *st = prepare(db, sql, err, errlen);
+    if (!st)
+        return NULL;
+    json_t *list = json_array();
+    if (ow_where_bind(st, &w, 1) != SQLITE_OK ||
+        sqlite3_bind_int64(st, w.n + 1, q->limit) != SQLITE_OK ||
+        sqlite3_bind_int64(st, w.n + 2, q->offset) != SQLITE_OK)
+        return fail(list, db, st, err, errlen);
+    static const char *const sev_name[] = { "", "medium", "high", "critical" };
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int sev = sqlite3_column_int(st, 6);
+        json_t *g = json_object();
+        json_object_set_new(g, "kind", col_text(st, 0));
+        json_object_set_new(g, "src_ip", col_text(st, 1));
+        json_object_set_new(g, "dest_ip", col_text(st, 2));
+        json_object_set_new(g, "count", col_int(st, 3));
+        json_object_set_new(g, "first_us", col_int(st, 4));
+        json_object_set_new(g, "last_us", col_int(st, 5));
+        json_object_set_new(g, "first", timestamp(sqlite3_column_int64(st, 4)));
+        json_object_set_new(g, "last", timestamp(sqlite3_column_int64(st, 5)));
+        json_object_set_new(g, "severity", json_string(sev_name[sev >= 0 && sev <= 3 ? sev : 0]));
+        json_object_set_new(g, "asset_src", col_text(st, 7));
+        json_object_set_new(g, "asset_dest", col_text(st, 8));
+        json_object_set_new(g, "open", col_int(st, 9));
+        json_object_set_new(g, "ids", id_list((const char *)sqlite3_column_text(st, 10)));
+        json_array_append_new(list, g);
     }
-    if (q->run_id) {
-        w_add(&w, "a.run_id = ?");
-        w_int(&w, q->run_id);
-    }
-    if (q->after_id) {
-        w_add(&w, "a.id > ?");
-        w_int(&w, q->after_id);
-    }
-    return paged(db, alert_cols, "alerts a LEFT JOIN flows f ON f.id = a.flow_row", &w,
-                 "a.id DESC", q->limit, q->offset, "alerts", alert_row, err, errlen);
+    if (rc != SQLITE_DONE)
+        return fail(list, db, st, err, errlen);
+    sqlite3_finalize(st);
+    return json_pack("{s:I,s:I,s:I,s:o}", "total", (json_int_t)total, "offset",
+                     (json_int_t)q->offset, "limit", (json_int_t)q->limit, "groups", list);
 }
 
 /* --- flows ----------------------------------------------------------------------------- */
@@ -314,7 +323,8 @@ static const char flow_cols[] =
     " server_ip, server_port, app_proto, ndpi_protocol, ndpi_category, pkts_toserver,"
     " pkts_toclient, bytes_toserver, bytes_toclient, verdict_status, verdict_rule,"
     " verdict_kind, verdict_severity, verdict_asset_src, verdict_asset_dest, li_interface,"
-    " tls_sni, ssh_client, ssh_server, ndpi_risk";
+    " tls_sni, ssh_client, ssh_server, ndpi_risk,"
+    " (SELECT min(al.id) FROM alerts al WHERE al.flow_row = flows.id) AS alert_id";
 
 static json_t *flow_row(sqlite3_stmt *st)
 {
@@ -342,44 +352,8 @@ static json_t *flow_row(sqlite3_stmt *st)
 
 json_t *ow_api_flows(sqlite3 *db, const struct ow_flow_query *q, char *err, size_t errlen)
 {
-    struct where w = { 0 };
-    if (q->ip) {
-        w_add(&w, "(client_ip = ? OR server_ip = ?)");
-        w_text(&w, q->ip);
-        w_text(&w, q->ip);
-    }
-    if (q->port >= 0) {
-        w_add(&w, "(client_port = ? OR server_port = ?)");
-        w_int(&w, q->port);
-        w_int(&w, q->port);
-    }
-    if (q->app) {
-        w_add(&w, "(app_proto = ? COLLATE NOCASE OR ndpi_app = ? COLLATE NOCASE"
-                  " OR ndpi_master = ? COLLATE NOCASE OR ndpi_protocol = ? COLLATE NOCASE)");
-        for (int i = 0; i < 4; i++)
-            w_text(&w, q->app);
-    }
-    w_in(&w, "verdict_status", q->verdicts, q->nverdicts);
-    if (q->community_id) {
-        w_add(&w, "community_id = ?");
-        w_text(&w, q->community_id);
-    }
-    if (q->l4_proto >= 0) {
-        w_add(&w, "l4_proto = ?");
-        w_int(&w, q->l4_proto);
-    }
-    if (q->has_from) {
-        w_add(&w, "first_ts >= ?");
-        w_int(&w, q->from_us);
-    }
-    if (q->has_to) {
-        w_add(&w, "first_ts < ?");
-        w_int(&w, q->to_us);
-    }
-    if (q->run_id) {
-        w_add(&w, "run_id = ?");
-        w_int(&w, q->run_id);
-    }
+    struct ow_where w = { 0 };
+    ow_flow_where(q, &w);
     return paged(db, flow_cols, "flows", &w, "first_ts DESC, id DESC", q->limit, q->offset,
                  "flows", flow_row, err, errlen);
 }
@@ -569,23 +543,154 @@ json_t *ow_api_summary(sqlite3 *db, char *err, size_t errlen)
     return totals;
 }
 
+/* --- assets ----------------------------------------------------------------------------- */
+
+/* The entry of asset name in the {name: object} map, made on first use. */
+static json_t *asset_entry(json_t *by_name, const char *name)
+{
+    json_t *o = json_object_get(by_name, name);
+    if (o)
+        return o;
+    o = json_pack("{s:s,s:i,s:{s:i,s:i,s:i,s:i},s:i,s:{s:i,s:i,s:i},s:i,s:[],s:n,s:n,s:n,s:n}",
+                  "name", name, "flows", 0, "flows_by_verdict", "authorized", 0, "anomaly", 0,
+                  "out_of_scope", 0, "unevaluated", 0, "alerts", 0, "alerts_by_severity",
+                  "critical", 0, "high", 0, "medium", 0, "open_alerts", 0, "addresses_seen",
+                  "first_us", "last_us", "first", "last");
+    json_object_set_new(by_name, name, o);
+    return o;
+}
+
+json_t *ow_api_assets(sqlite3 *db, const char *name, const struct ow_api_asset_ref *refs,
+                      size_t nrefs, char *err, size_t errlen)
+{
+    static const char flows_sql[] =
+        "SELECT name, count(DISTINCT id),"
+        " count(DISTINCT CASE WHEN status = 'authorized' THEN id END),"
+        " count(DISTINCT CASE WHEN status = 'anomaly' THEN id END),"
+        " count(DISTINCT CASE WHEN status = 'out_of_scope' THEN id END),"
+        " count(DISTINCT CASE WHEN status = 'unevaluated' THEN id END),"
+        " min(first_ts), max(last_ts), group_concat(DISTINCT addr)"
+        " FROM (SELECT id, verdict_asset_src AS name, verdict_status AS status, first_ts,"
+        "   last_ts, client_ip AS addr FROM flows WHERE verdict_asset_src != ''"
+        "   UNION ALL SELECT id, verdict_asset_dest, verdict_status, first_ts, last_ts,"
+        "   server_ip FROM flows WHERE verdict_asset_dest != '')"
+        " WHERE ?1 IS NULL OR name = ?1 GROUP BY name";
+    char alerts_sql[1024];
+    const char *status = ow_triage_available(db) ? OW_TRIAGE_STATUS_SQL : "'open'";
+    snprintf(alerts_sql, sizeof alerts_sql,
+        "SELECT name, count(DISTINCT id),"
+        " count(DISTINCT CASE WHEN severity = 'critical' THEN id END),"
+        " count(DISTINCT CASE WHEN severity = 'high' THEN id END),"
+        " count(DISTINCT CASE WHEN severity = 'medium' THEN id END),"
+        " count(DISTINCT CASE WHEN status = 'open' THEN id END)"
+        " FROM (SELECT a.id AS id, a.asset_src AS name, a.severity AS severity, %s AS status"
+        "   FROM alerts a WHERE a.asset_src != ''"
+        "   UNION ALL SELECT a.id, a.asset_dest, a.severity, %s FROM alerts a"
+        "   WHERE a.asset_dest != '')"
+        " WHERE ?1 IS NULL OR name = ?1 GROUP BY name", status, status);
+    json_t *by_name = json_object();
+    sqlite3_stmt *st = prepare(db, flows_sql, err, errlen);
+    if (!st)
+        return fail(by_name, db, NULL, err, errlen);
+    if (name)
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *key = col_text(st, 0);
+        json_t *o = asset_entry(by_name, json_string_value(key));
+        json_decref(key);
+        json_object_set_new(o, "flows", col_int(st, 1));
+        json_t *v = json_object_get(o, "flows_by_verdict");
+        json_object_set_new(v, "authorized", col_int(st, 2));
+        json_object_set_new(v, "anomaly", col_int(st, 3));
+        json_object_set_new(v, "out_of_scope", col_int(st, 4));
+        json_object_set_new(v, "unevaluated", col_int(st, 5));
+        json_object_set_new(o, "first_us", col_int(st, 6));
+        json_object_set_new(o, "last_us", col_int(st, 7));
+        json_object_set_new(o, "first", timestamp(sqlite3_column_int64(st, 6)));
+        json_object_set_new(o, "last", timestamp(sqlite3_column_int64(st, 7)));
+        json_t *addrs = json_object_get(o, "addresses_seen");
+        const char *list = (const char *)sqlite3_column_text(st, 8);
+        /* group_concat joins with ','; addresses never contain one. At most 64 listed. */
+        for (const char *p = list; p && *p && json_array_size(addrs) < 64;) {
+            const char *comma = strchr(p, ',');
+            size_t n = comma ? (size_t)(comma - p) : strlen(p);
+            json_array_append_new(addrs, ow_api_text((const unsigned char *)p, (int)n));
+            p = comma ? comma + 1 : p + n;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        return fail(by_name, db, st, err, errlen);
+    sqlite3_finalize(st);
+    st = prepare(db, alerts_sql, err, errlen);
+    if (!st)
+        return fail(by_name, db, NULL, err, errlen);
+    if (name)
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *key = col_text(st, 0);
+        json_t *o = asset_entry(by_name, json_string_value(key));
+        json_decref(key);
+        json_object_set_new(o, "alerts", col_int(st, 1));
+        json_t *sev = json_object_get(o, "alerts_by_severity");
+        json_object_set_new(sev, "critical", col_int(st, 2));
+        json_object_set_new(sev, "high", col_int(st, 3));
+        json_object_set_new(sev, "medium", col_int(st, 4));
+        json_object_set_new(o, "open_alerts", col_int(st, 5));
+    }
+    if (rc != SQLITE_DONE)
+        return fail(by_name, db, st, err, errlen);
+    sqlite3_finalize(st);
+    /* The policy's definition of each asset, and the assets nothing was seen for. */
+    for (size_t i = 0; i < nrefs; i++) {
+        if (name && strcmp(name, refs[i].name))
+            continue;
+        json_t *o = asset_entry(by_name, refs[i].name);
+        json_object_set_new(o, "role", json_string(refs[i].role ? refs[i].role : ""));
+        json_object_set_new(o, "vendor", json_string(refs[i].vendor ? refs[i].vendor : ""));
+        json_object_set_new(o, "addresses", json_string(refs[i].addresses ? refs[i].addresses : ""));
+        json_object_set_new(o, "in_policy", json_true());
+    }
+    /* Names in order. */
+    json_t *list = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach(by_name, k, v)
+        json_array_append(list, v);
+    json_decref(by_name);
+    size_t n = json_array_size(list);
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0; j--) {
+            json_t *x = json_array_get(list, j - 1), *y = json_array_get(list, j);
+            if (strcmp(json_string_value(json_object_get(x, "name")),
+                       json_string_value(json_object_get(y, "name"))) <= 0)
+                break;
+            json_incref(x);
+            json_array_set(list, j - 1, y);
+            json_array_set_new(list, j, x);
+        }
+    return json_pack("{s:o,s:b}", "assets", list, "policy_loaded", nrefs > 0);
+}
+
 /* --- timeline --------------------------------------------------------------------------- */
 
-static int fill_buckets(sqlite3 *db, const char *sql, int64_t from, int64_t to, int64_t width,
-                        json_t **series, const char *const *keys, int nkeys, int buckets,
-                        char *err, size_t errlen)
+/* Adds each row's count (bucket, count, key) of a filtered query into series. The query's
+ * first two parameters are the range's start and the bucket width; the WHERE clause's follow. */
+static int fill_buckets(sqlite3 *db, const char *sql, int64_t from, int64_t width,
+                        const struct ow_where *w, json_t **series, const char *const *keys,
+                        int nkeys, int buckets, char *err, size_t errlen)
 {
     sqlite3_stmt *st = prepare(db, sql, err, errlen);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, from);
-    sqlite3_bind_int64(st, 2, to);
-    sqlite3_bind_int64(st, 3, width);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    sqlite3_bind_int64(st, 2, width);
+    int rc = ow_where_bind(st, w, 3);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t b = sqlite3_column_int64(st, 0);
         int64_t n = sqlite3_column_int64(st, 1);
         const char *key = (const char *)sqlite3_column_text(st, 2);
+        rc = SQLITE_OK;
         if (b < 0 || b >= buckets)
             continue;
         for (int k = 0; k < nkeys; k++)
@@ -603,18 +708,23 @@ static int fill_buckets(sqlite3 *db, const char *sql, int64_t from, int64_t to, 
     return 0;
 }
 
-json_t *ow_api_timeline(sqlite3 *db, bool has_from, int64_t from_us, bool has_to, int64_t to_us,
-                        int buckets, char *err, size_t errlen)
+json_t *ow_api_timeline(sqlite3 *db, const struct ow_alert_query *aq,
+                        const struct ow_flow_query *fq, int buckets, char *err, size_t errlen)
 {
+    bool has_from = aq->has_from, has_to = aq->has_to;
+    int64_t from_us = aq->from_us, to_us = aq->to_us;
+    bool empty = false;
     if (!has_from || !has_to) {
-        sqlite3_stmt *st = prepare(db, "SELECT min(first_ts), max(first_ts) FROM flows", err, errlen);
+        sqlite3_stmt *st = prepare(db, "SELECT min(first_ts), max(first_ts), count(*) FROM flows",
+                                   err, errlen);
         if (!st)
             return NULL;
         if (sqlite3_step(st) == SQLITE_ROW) {
+            empty = sqlite3_column_int64(st, 2) == 0;
             if (!has_from)
-                from_us = sqlite3_column_int64(st, 0);
+                from_us = empty && has_to ? to_us - 3600000000ll : sqlite3_column_int64(st, 0);
             if (!has_to)
-                to_us = sqlite3_column_int64(st, 1) + 1;
+                to_us = empty && has_from ? from_us + 3600000000ll : sqlite3_column_int64(st, 1) + 1;
         }
         sqlite3_finalize(st);
     }
@@ -637,22 +747,39 @@ json_t *ow_api_timeline(sqlite3 *db, bool has_from, int64_t from_us, bool has_to
         for (int k = 0; k < 3; k++)
             json_array_append_new(alerts[k], json_integer(0));
     }
+    /* The filters of the lists apply to the chart: the alert filters to the alert series,
+     * the flow filters (address, asset, Community ID, run) to the flow series. */
+    struct ow_alert_query a = *aq;
+    a.has_from = a.has_to = true;
+    a.from_us = from_us;
+    a.to_us = to_us;
+    a.after_id = 0;
+    struct ow_flow_query f = *fq;
+    f.has_from = f.has_to = true;
+    f.from_us = from_us;
+    f.to_us = to_us;
+    struct ow_where aw = { 0 }, fw = { 0 };
+    ow_alert_where(&a, &aw);
+    ow_flow_where(&f, &fw);
+    char asql[3072], fsql[2048];
+    snprintf(asql, sizeof asql, "SELECT (a.ts - ?) / ?, count(*), a.severity FROM %s%s "
+             "GROUP BY 1, 3", ow_alert_from_sql(ow_triage_available(db)), aw.sql);
+    snprintf(fsql, sizeof fsql, "SELECT (first_ts - ?) / ?, count(*), '' FROM flows%s GROUP BY 1",
+             fw.sql);
     static const char *const any[] = { "" };
-    if (fill_buckets(db,
-            "SELECT (first_ts - ?1) / ?3, count(*), '' FROM flows"
-            " WHERE first_ts >= ?1 AND first_ts < ?2 GROUP BY 1",
-            from_us, to_us, width, &flows, any, 1, used, err, errlen) < 0 ||
-        fill_buckets(db,
-            "SELECT (ts - ?1) / ?3, count(*), severity FROM alerts"
-            " WHERE ts >= ?1 AND ts < ?2 GROUP BY 1, 3",
-            from_us, to_us, width, alerts, sev, 3, used, err, errlen) < 0) {
+    if (aw.overflow || fw.overflow ||
+        fill_buckets(db, fsql, from_us, width, &fw, &flows, any, 1, used, err, errlen) < 0 ||
+        fill_buckets(db, asql, from_us, width, &aw, alerts, sev, 3, used, err, errlen) < 0) {
+        if (aw.overflow || fw.overflow)
+            snprintf(err, errlen, "query too complex");
         json_decref(flows);
         for (int k = 0; k < 3; k++)
             json_decref(alerts[k]);
         return NULL;
     }
-    return json_pack("{s:I,s:I,s:I,s:o,s:o,s:{s:o,s:o,s:o}}", "from_us", (json_int_t)from_us,
-                     "to_us", (json_int_t)(from_us + width * used), "bucket_us",
-                     (json_int_t)width, "from", timestamp(from_us), "flows", flows, "alerts",
-                     "critical", alerts[0], "high", alerts[1], "medium", alerts[2]);
+    return json_pack("{s:I,s:I,s:I,s:o,s:o,s:b,s:o,s:{s:o,s:o,s:o}}", "from_us",
+                     (json_int_t)from_us, "to_us", (json_int_t)(from_us + width * used),
+                     "bucket_us", (json_int_t)width, "from", timestamp(from_us), "to",
+                     timestamp(from_us + width * used), "empty", empty, "flows", flows,
+                     "alerts", "critical", alerts[0], "high", alerts[1], "medium", alerts[2]);
 }

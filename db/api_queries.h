@@ -10,40 +10,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "db/query_filter.h"
+
 struct sqlite3;
-
-#define OW_API_MAX_CHOICES 8
-
-struct ow_alert_query {
-    const char *severities[OW_API_MAX_CHOICES];   /* medium|high|critical */
-    int nseverities;
-    const char *kinds[OW_API_MAX_CHOICES];
-    int nkinds;
-    bool has_from, has_to;
-    int64_t from_us, to_us;        /* alert ts (flow start) in [from, to) */
-    const char *asset;             /* NULL, or src or dest asset name equals it */
-    const char *rule;              /* NULL, or the alert's rule equals it */
-    int64_t run_id;                /* 0: every run */
-    int64_t after_id;              /* 0, or only ids > after_id */
-    int64_t limit, offset;
-};
 
 /* {"total": N, "offset": o, "limit": l, "alerts": [...]}, newest first. */
 json_t *ow_api_alerts(struct sqlite3 *db, const struct ow_alert_query *q, char *err, size_t errlen);
 
-struct ow_flow_query {
-    const char *ip;                /* NULL, or client or server address equals it (normalised) */
-    int64_t port;                  /* -1, or client or server port equals it */
-    const char *app;               /* NULL, or app_proto / nDPI app / master equals it (any case) */
-    const char *verdicts[OW_API_MAX_CHOICES];
-    int nverdicts;
-    const char *community_id;
-    int64_t l4_proto;              /* -1: any */
-    bool has_from, has_to;
-    int64_t from_us, to_us;        /* flow start in [from, to) */
-    int64_t run_id;
-    int64_t limit, offset;
-};
+/* Alerts grouped by (kind, client address, server address) with count, first and last time,
+ * highest severity, assets, how many are still open and up to OW_API_GROUP_IDS ids (newest
+ * first): {"total", "offset", "limit", "groups": [...]}. sort: an index of
+ * ow_group_sort_names. */
+#define OW_API_GROUP_IDS 500
+extern const char *const ow_group_sort_names[];
+json_t *ow_api_alert_groups(struct sqlite3 *db, const struct ow_alert_query *q, int sort,
+                            char *err, size_t errlen);
 
 /* {"total", "offset", "limit", "flows": [...]}, newest first. */
 json_t *ow_api_flows(struct sqlite3 *db, const struct ow_flow_query *q, char *err, size_t errlen);
@@ -67,14 +48,26 @@ struct ow_api_rule_ref {
 json_t *ow_api_rules(struct sqlite3 *db, int64_t run_id, const struct ow_api_rule_ref *policy_rules,
                      size_t npolicy_rules, char *err, size_t errlen);
 
+/* Assets: flows by verdict, alerts by severity (and still open), first and last time seen
+ * and the addresses seen, per asset name that flows or alerts carry; with policy refs, also
+ * each policy asset's role, vendor and addresses, including assets nothing was seen for.
+ * name: only that asset (NULL: all). {"assets": [...], "policy_loaded"} by name. */
+struct ow_api_asset_ref {
+    const char *name, *role, *vendor, *addresses;
+};
+json_t *ow_api_assets(struct sqlite3 *db, const char *name, const struct ow_api_asset_ref *refs,
+                      size_t nrefs, char *err, size_t errlen);
+
 /* Up to 20 alerts {id, kind, severity} raised on a flow row, leaving out alert except_id
  * (0: none left out). */
 json_t *ow_api_flow_alerts(struct sqlite3 *db, int64_t flow_row, int64_t except_id);
 
-/* Alerts and flows per time bucket over [from, to); with !has_from/!has_to the stored span.
- * {"from_us", "to_us", "bucket_us", "flows": [n...], "alerts": {"critical": [...], ...}} */
-json_t *ow_api_timeline(struct sqlite3 *db, bool has_from, int64_t from_us, bool has_to,
-                        int64_t to_us, int buckets, char *err, size_t errlen);
+/* Alerts and flows per time bucket over [aq->from, aq->to); without them the stored span.
+ * The alert series counts the alerts aq selects; the flow series the flows fq selects (its
+ * own time range is ignored). {"from_us", "to_us", "bucket_us", "empty" (a store without
+ * flows), "flows": [n...], "alerts": {"critical": [...], ...}} */
+json_t *ow_api_timeline(struct sqlite3 *db, const struct ow_alert_query *aq,
+                        const struct ow_flow_query *fq, int buckets, char *err, size_t errlen);
 
 /* Counts for the page headers: flows by verdict, alerts by severity and kind, runs, the
  * schema version and which optional tables exist. */

@@ -10,6 +10,8 @@
 
 #include <jansson.h>
 
+#include "db/eve_signatures.h"
+#include "db/triage.h"
 #include "sensor/endpoint.h"
 #include "sensor/alloc.h"
 
@@ -167,13 +169,25 @@ static void set_object_if(json_t *root, const char *key, json_t *obj)
         json_decref(obj);
 }
 
-static void add_common(json_t *root, const struct ow_flow_record *rec, const char *event_type)
+/* A context string (host, interface, site): at most 255 bytes, made valid UTF-8. */
+static void set_context_if(json_t *obj, const char *key, const char *text)
+{
+    if (text && text[0])
+        set_string(obj, key, text, 256);
+}
+
+static void add_common(json_t *root, const struct ow_flow_record *rec, const char *event_type,
+                       const struct ow_eve_context *ctx)
 {
     char buf[64];
     ow_eve_timestamp(rec->first_ts_us, buf, sizeof buf);
     json_object_set_new(root, "timestamp", json_string(buf));
     json_object_set_new(root, "event_type", json_string(event_type));
     json_object_set_new(root, "flow_id", json_u64(rec->flow_id));
+    if (ctx) {
+        set_context_if(root, "host", ctx->host);
+        set_context_if(root, "in_iface", ctx->in_iface);
+    }
     set_string_if(root, "community_id", FIELD(rec->community_id));
 
     char addr[OW_ADDR_TEXT_LEN];
@@ -197,6 +211,8 @@ static void add_common(json_t *root, const struct ow_flow_record *rec, const cha
     if (rec->vlan_id)
         json_object_set_new(root, "vlan", json_pack("[i]", (int)rec->vlan_id));
     set_string_if(root, "app_proto", FIELD(rec->app_proto));
+    if (ctx)
+        set_context_if(root, "site", ctx->site);
 }
 
 static json_t *flow_object(const struct ow_flow_record *rec)
@@ -255,41 +271,99 @@ static json_t *li_object(const struct ow_li_fields *li)
     return o;
 }
 
-/* li, ssh, tls, http, dns: present only when they hold something. */
+/* "SSH-2.0-OpenSSH_9.2p1 Debian-2" as Suricata splits it: proto_version "2.0",
+ * software_version "OpenSSH_9.2p1" (what follows a space is a comment, left out). A line
+ * that is not a banner keeps its text as the software version. */
+static json_t *ssh_side(const char *banner, size_t cap, const char *hassh, size_t hcap)
+{
+    json_t *o = json_object();
+    size_t n = strnlen(banner, cap);
+    if (n > 0) {
+        const char *sw = banner;
+        size_t swlen = n;
+        if (n > 4 && !memcmp(banner, "SSH-", 4)) {
+            const char *dash = memchr(banner + 4, '-', n - 4);
+            if (dash) {
+                json_object_set_new(o, "proto_version",
+                                    wire_string(banner + 4, (size_t)(dash - banner - 4)));
+                sw = dash + 1;
+                swlen = n - (size_t)(sw - banner);
+                const char *space = memchr(sw, ' ', swlen);
+                if (space)
+                    swlen = (size_t)(space - sw);
+            }
+        }
+        json_object_set_new(o, "software_version", wire_string(sw, swlen));
+    }
+    size_t hn = strnlen(hassh, hcap);
+    if (hn > 0) {
+        /* Suricata writes the MD5 in lowercase hex; nDPI gives it in uppercase. */
+        char lower[sizeof ((struct ow_flow_record *)0)->hassh_client];
+        size_t k = 0;
+        for (; k < hn && k + 1 < sizeof lower; k++)
+            lower[k] = (hassh[k] >= 'A' && hassh[k] <= 'F') ? (char)(hassh[k] - 'A' + 'a')
+                                                           : hassh[k];
+        lower[k] = '\0';
+        json_object_set_new(o, "hassh", json_pack("{s:o}", "hash", wire_string(lower, k)));
+    }
+    return o;
+}
+
+/* nDPI names TLS versions "TLSv1.2"; Suricata writes "TLS 1.2" (and "TLSv1", "SSLv3"). */
+static json_t *tls_version(const char *v, size_t cap)
+{
+    static const struct { const char *ndpi, *suricata; } map[] = {
+        { "TLSv1.1", "TLS 1.1" }, { "TLSv1.2", "TLS 1.2" }, { "TLSv1.3", "TLS 1.3" },
+    };
+    size_t n = strnlen(v, cap);
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strlen(map[i].ndpi) == n && !memcmp(map[i].ndpi, v, n))
+            return json_string(map[i].suricata);
+    return wire_string(v, cap);
+}
+
+static json_t *hash_object(const char *hash, size_t cap)
+{
+    return strnlen(hash, cap) ? json_pack("{s:o}", "hash", wire_string(hash, cap)) : NULL;
+}
+
+/* li (ours), and ssh, tls, http, dns in Suricata's shapes: present only when they hold
+ * something. */
 static void add_metadata(json_t *root, const struct ow_flow_record *rec)
 {
     set_object_if(root, "li", li_object(&rec->li));
 
     json_t *ssh = json_object();
-    set_string_if(ssh, "client", FIELD(rec->ssh_client));
-    set_string_if(ssh, "server", FIELD(rec->ssh_server));
-    set_string_if(ssh, "hassh", FIELD(rec->hassh_client));
-    set_string_if(ssh, "hassh_server", FIELD(rec->hassh_server));
+    set_object_if(ssh, "client", ssh_side(FIELD(rec->ssh_client), FIELD(rec->hassh_client)));
+    set_object_if(ssh, "server", ssh_side(FIELD(rec->ssh_server), FIELD(rec->hassh_server)));
     set_object_if(root, "ssh", ssh);
 
     json_t *tls = json_object();
     set_string_if(tls, "sni", FIELD(rec->tls_sni));
-    set_string_if(tls, "ja3", FIELD(rec->ja3));
-    set_string_if(tls, "ja3s", FIELD(rec->ja3s));
-    set_string_if(tls, "version", FIELD(rec->tls_version));
+    if (rec->tls_version[0])
+        json_object_set_new(tls, "version", tls_version(FIELD(rec->tls_version)));
+    set_object_if(tls, "ja3", hash_object(FIELD(rec->ja3)));
+    set_object_if(tls, "ja3s", hash_object(FIELD(rec->ja3s)));
     set_object_if(root, "tls", tls);
 
     json_t *http = json_object();
-    set_string_if(http, "host", FIELD(rec->http_host));
-    set_string_if(http, "user_agent", FIELD(rec->http_user_agent));
+    set_string_if(http, "hostname", FIELD(rec->http_host));
+    set_string_if(http, "http_user_agent", FIELD(rec->http_user_agent));
     set_object_if(root, "http", http);
 
-    json_t *dns = json_object();
-    set_string_if(dns, "query", FIELD(rec->dns_query));
-    set_object_if(root, "dns", dns);
+    /* A query as Suricata's EVE DNS version 3 writes it. */
+    if (rec->dns_query[0])
+        json_object_set_new(root, "dns", json_pack("{s:i,s:s,s:[{s:o}]}", "version", 3, "type",
+                                                   "request", "queries", "rrname",
+                                                   wire_string(FIELD(rec->dns_query))));
 }
 
-static json_t *flow_event(const struct ow_flow_record *rec)
+static json_t *flow_event(const struct ow_flow_record *rec, const struct ow_eve_context *ctx)
 {
     json_t *root = json_object();
     if (!root)
         return NULL;
-    add_common(root, rec, "flow");
+    add_common(root, rec, "flow", ctx);
     json_object_set_new(root, "flow", flow_object(rec));
     set_object_if(root, "ndpi", ndpi_object(rec));
 
@@ -303,18 +377,34 @@ static json_t *flow_event(const struct ow_flow_record *rec)
     return root;
 }
 
-static json_t *alert_event(const struct ow_flow_record *rec, int64_t alert_id)
+static json_t *alert_event(const struct ow_flow_record *rec, int64_t alert_id,
+                           const struct ow_eve_context *ctx)
 {
     json_t *root = json_object();
     if (!root)
         return NULL;
-    add_common(root, rec, "alert");
+    add_common(root, rec, "alert", ctx);
 
+    /* Suricata's keys (action, gid, signature_id, rev, signature, category, severity, rule)
+     * with their types, then ours (id, kind, severity_name, reason). */
+    char kind[sizeof rec->verdict.kind + 1];
+    snprintf(kind, sizeof kind, "%.*s", (int)strnlen(rec->verdict.kind, sizeof rec->verdict.kind),
+             rec->verdict.kind);
+    const struct ow_alert_signature *sig = ow_alert_signature(kind);
     json_t *alert = json_object();
+    json_object_set_new(alert, "action", json_string("allowed"));
+    json_object_set_new(alert, "gid", json_integer(OW_EVE_ALERT_GID));
+    json_object_set_new(alert, "signature_id", json_integer(sig->signature_id));
+    json_object_set_new(alert, "rev", json_integer(OW_EVE_ALERT_REV));
+    json_object_set_new(alert, "signature", json_string(sig->signature));
+    json_object_set_new(alert, "category", json_string(sig->category));
+    json_object_set_new(alert, "severity",
+                        json_integer(ow_eve_severity_number(rec->verdict.severity)));
+    set_string(alert, "rule", FIELD(rec->verdict.rule));
     json_object_set_new(alert, "id", json_integer(alert_id));
     set_string(alert, "kind", FIELD(rec->verdict.kind));
-    json_object_set_new(alert, "severity", json_string(ow_severity_name(rec->verdict.severity)));
-    set_string(alert, "rule", FIELD(rec->verdict.rule));
+    json_object_set_new(alert, "severity_name",
+                        json_string(ow_severity_name(rec->verdict.severity)));
     set_string(alert, "reason", FIELD(rec->verdict.reason));
     json_object_set_new(root, "alert", alert);
 
@@ -322,6 +412,10 @@ static json_t *alert_event(const struct ow_flow_record *rec, int64_t alert_id)
     set_string(assets, "src", FIELD(rec->verdict.asset_src));
     set_string(assets, "dest", FIELD(rec->verdict.asset_dest));
     json_object_set_new(root, "assets", assets);
+
+    json_t *triage = ctx ? ow_triage_state_json(ctx->triage) : NULL;
+    if (triage)
+        json_object_set_new(root, "triage", triage);
 
     json_object_set_new(root, "flow", flow_object(rec));
     set_object_if(root, "ndpi", ndpi_object(rec));
@@ -383,24 +477,47 @@ static json_t *complete(json_t *root)
     return root;
 }
 
-char *ow_eve_flow_string(const struct ow_flow_record *rec)
+char *ow_eve_flow_string_ctx(const struct ow_flow_record *rec, const struct ow_eve_context *ctx)
 {
     ow_alloc_failed_reset();
-    return dump(complete(flow_event(rec)));
+    return dump(complete(flow_event(rec, ctx)));
+}
+
+char *ow_eve_alert_string_ctx(const struct ow_flow_record *rec, int64_t alert_id,
+                              const struct ow_eve_context *ctx)
+{
+    ow_alloc_failed_reset();
+    return dump(complete(alert_event(rec, alert_id, ctx)));
+}
+
+int ow_eve_write_flow_ctx(FILE *out, const struct ow_flow_record *rec,
+                          const struct ow_eve_context *ctx)
+{
+    return write_line(out, ow_eve_flow_string_ctx(rec, ctx));
+}
+
+int ow_eve_write_alert_ctx(FILE *out, const struct ow_flow_record *rec, int64_t alert_id,
+                           const struct ow_eve_context *ctx)
+{
+    return write_line(out, ow_eve_alert_string_ctx(rec, alert_id, ctx));
+}
+
+char *ow_eve_flow_string(const struct ow_flow_record *rec)
+{
+    return ow_eve_flow_string_ctx(rec, NULL);
 }
 
 char *ow_eve_alert_string(const struct ow_flow_record *rec, int64_t alert_id)
 {
-    ow_alloc_failed_reset();
-    return dump(complete(alert_event(rec, alert_id)));
+    return ow_eve_alert_string_ctx(rec, alert_id, NULL);
 }
 
 int ow_eve_write_flow(FILE *out, const struct ow_flow_record *rec)
 {
-    return write_line(out, ow_eve_flow_string(rec));
+    return ow_eve_write_flow_ctx(out, rec, NULL);
 }
 
 int ow_eve_write_alert(FILE *out, const struct ow_flow_record *rec, int64_t alert_id)
 {
-    return write_line(out, ow_eve_alert_string(rec, alert_id));
+    return ow_eve_write_alert_ctx(out, rec, alert_id, NULL);
 }

@@ -39,6 +39,8 @@ static const struct chain_kind kinds[OW_CHAIN_KIND_COUNT] = {
         "flow_row, sha256, packets, bytes, truncated, linktype, pcap" },
     [OW_CHAIN_RUN_RULE] = { "run_rule", "run_rules",
         "run_id, rule_id, kind, interface, ticket" },
+    [OW_CHAIN_TRIAGE] = { "triage", "triage",
+        "alert_id, status, note, actor, at" },
 };
 
 /* Field tags: the storage class is hashed too, so 5 and '5' differ. */
@@ -104,6 +106,18 @@ static int prepare(struct ow_chain *c, const char *sql, sqlite3_stmt **out, int 
     return 0;
 }
 
+static int table_exists(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *s = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?",
+                           -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC) == SQLITE_OK)
+        found = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return found;
+}
+
 int ow_chain_init(struct ow_chain *c, sqlite3 *db, int persistent)
 {
     memset(c, 0, sizeof *c);
@@ -111,6 +125,8 @@ int ow_chain_init(struct ow_chain *c, sqlite3 *db, int persistent)
     pthread_once(&gcrypt_once, gcrypt_init);
     for (int k = 0; k < OW_CHAIN_KIND_COUNT; k++) {
         char sql[2048];
+        if (!table_exists(db, kinds[k].table))
+            continue;
         snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE id = ?", kinds[k].columns,
                  kinds[k].table);
         if (prepare(c, sql, &c->select_row[k], persistent) < 0)
@@ -206,6 +222,8 @@ int ow_chain_record_hash(struct ow_chain *c, int kind, int64_t seq, int64_t row_
         return -1;
     }
     sqlite3_stmt *s = c->select_row[kind];
+    if (!s)
+        return 1;   /* the store has no such table: the row cannot be there */
     sqlite3_bind_int64(s, 1, row_id);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_DONE) {

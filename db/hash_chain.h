@@ -21,6 +21,7 @@ enum ow_chain_kind {
     OW_CHAIN_ALERT,
     OW_CHAIN_EVIDENCE,
     OW_CHAIN_RUN_RULE,
+    OW_CHAIN_TRIAGE,       /* an analyst's triage record (schema 5 on) */
     OW_CHAIN_KIND_COUNT
 };
 
@@ -38,7 +39,9 @@ struct ow_chain {
     char err[256];
 };
 
-/* Prepares the statements (persistent ones for a writer). 0, or -1 with c->err set. */
+/* Prepares the statements (persistent ones for a writer). A kind whose table the store does
+ * not have (an older schema) gets no statement: its records read as missing rows. 0, or -1
+ * with c->err set. */
 int ow_chain_init(struct ow_chain *c, sqlite3 *db, int persistent);
 void ow_chain_free(struct ow_chain *c);
 

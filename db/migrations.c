@@ -173,9 +173,24 @@ static const char schema_v2[] =
     "  (SELECT coalesce(max(id), 0) FROM flows),"
     "  (SELECT coalesce(max(id), 0) FROM alerts);";
 
+/* 5: triage, an analyst's disposition of an alert. Append-only: a change of status or note is
+ * a new row (chained, kind "triage"), so the alert row never changes and the history stays
+ * whole; the current state is an alert's newest row. */
+static const char schema_v5[] =
+    "CREATE TABLE triage ("
+    "  id              INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  alert_id        INTEGER NOT NULL REFERENCES alerts(id),"
+    "  status          TEXT NOT NULL,"          /* open | acknowledged | escalated | closed */
+    "  note            TEXT NOT NULL DEFAULT '',"
+    "  actor           TEXT NOT NULL DEFAULT '',"  /* who set it */
+    "  at              INTEGER NOT NULL"        /* microseconds, wall clock */
+    ");"
+    "CREATE INDEX triage_alert ON triage(alert_id, id);";
+
 static const struct migration migrations[] = {
     { 1, "runs, flows, alerts, rule_hits", schema_v1 },
     { 2, "hash chain, evidence packets, run rules", schema_v2 },
+    { 5, "alert triage", schema_v5 },
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -4,6 +4,7 @@
 #include "db/report.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,9 @@
 
 #include "db/eve_json.h"
 #include "db/hash_chain.h"
+#include "db/run_context.h"
 #include "db/store.h"
+#include "db/triage.h"
 #include "db/verify.h"
 #include "sensor/endpoint.h"
 
@@ -184,6 +187,9 @@ static int add_runs(struct builder *b, json_t *root, struct totals *t, json_t *u
         for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
             json_object_set_new(r, counters[i].name, int_json(s, counters[i].col));
         json_object_set_new(r, "chain_head", hash_json(s, R_CHAIN_HEAD));
+        char sensor[256];
+        ow_run_sensor_name(b->db, sqlite3_column_int64(s, R_ID), sensor, sizeof sensor);
+        json_object_set_new(r, "sensor", json_string(sensor));
         json_array_append_new(runs, r);
 
         t->runs++;
@@ -388,10 +394,17 @@ static int add_anomalies(struct builder *b, json_t *root, int64_t *total_out)
              "SELECT a.id, a.flow_row, a.ts, a.kind, a.severity, a.rule, a.reason, a.asset_src, "
              "a.asset_dest, a.run_id, f.flow_id, f.community_id, f.l4_proto, f.client_ip, "
              "f.client_port, f.server_ip, f.server_port, f.app_proto, f.last_ts, e.packets, "
-             "e.bytes, e.sha256, e.truncated, f.id IS NULL, e.id IS NULL "
+             "e.bytes, e.sha256, e.truncated, f.id IS NULL, e.id IS NULL, "
+             "t.status, t.note, t.actor, t.at "
              "FROM alerts a LEFT JOIN flows f ON f.id = a.flow_row "
-             "LEFT JOIN evidence e ON e.flow_row = a.flow_row "
-             "WHERE a.ts >= ?1 AND a.ts < ?2 ORDER BY a.ts, a.id LIMIT %d", OW_REPORT_LIST_MAX);
+             "LEFT JOIN evidence e ON e.flow_row = a.flow_row %s "
+             "WHERE a.ts >= ?1 AND a.ts < ?2 ORDER BY a.ts, a.id LIMIT %d",
+             ow_triage_available(b->db)
+                 ? "LEFT JOIN triage t ON t.id = (SELECT max(t2.id) FROM triage t2 WHERE "
+                   "t2.alert_id = a.id)"
+                 : "LEFT JOIN (SELECT NULL AS status, NULL AS note, NULL AS actor, NULL AS at) t "
+                   "ON 0",
+             OW_REPORT_LIST_MAX);
     if (prepare(b, sql, &s) < 0)
         return -1;
     json_t *list = json_array(), *by_sev = json_object(), *by_kind = json_object();
@@ -423,6 +436,15 @@ static int add_anomalies(struct builder *b, json_t *root, int64_t *total_out)
                 "sha256", text_json(s, 21), "truncated", sqlite3_column_int(s, 22) != 0));
         else
             json_object_set_new(o, "evidence", json_null());
+        /* The analyst's disposition: the newest triage record, or open when none. */
+        if (sqlite3_column_type(s, 25) != SQLITE_NULL) {
+            char at[48];
+            ow_eve_timestamp((uint64_t)sqlite3_column_int64(s, 28), at, sizeof at);
+            json_object_set_new(o, "triage", json_pack("{s:o,s:o,s:o,s:s}", "status",
+                text_json(s, 25), "note", text_json(s, 26), "by", text_json(s, 27), "at", at));
+        } else {
+            json_object_set_new(o, "triage", json_pack("{s:s}", "status", "open"));
+        }
         json_array_append_new(list, o);
     }
     int rc2 = finish(b, s, rc, "anomalies");
@@ -498,7 +520,10 @@ json_t *ow_report_build(struct ow_store *st, const struct ow_report_options *o, 
     json_object_set_new(root, "report", json_string("omwitness evidence report"));
     json_object_set_new(root, "omwitness_version", json_string(OW_VERSION));
     json_object_set_new(root, "generated", time_json((int64_t)o->generated_wall_us));
-    json_t *store_path = json_string(o->store_path ? o->store_path : "");
+    /* The store as an absolute path: a report is read far from where it was made. */
+    char abs[PATH_MAX];
+    const char *shown = o->store_path && realpath(o->store_path, abs) ? abs : o->store_path;
+    json_t *store_path = json_string(shown ? shown : "");
     json_object_set_new(root, "store", json_pack("{s:o,s:i}", "path",
         store_path ? store_path : json_string("(path not valid UTF-8)"),
         "schema_version", ow_store_schema_version(st)));
@@ -661,9 +686,11 @@ static void time_field(FILE *out, const json_t *o, const char *key)
         field(out, o, key);
         return;
     }
+    fputs("<span class=\"nb\">", out);
     ow_html_escape(out, t, 10);
-    fputc(' ', out);
+    fputs("</span> <span class=\"nb\">", out);
     ow_html_escape(out, t + 11, 12);
+    fputs("</span>", out);
 }
 
 static json_int_t num(const json_t *o, const char *key)
@@ -677,38 +704,124 @@ static const char *str(const json_t *o, const char *key)
     return s ? s : "";
 }
 
+/* An identifier (kind, rule id, ticket, path, host) that may break only after '_', '-', '.',
+ * '/' or ',', never inside a word: "maintenance_<wbr>outside_<wbr>window". */
+static void ident(FILE *out, const char *text)
+{
+    if (!text || !*text) {
+        fputs("\xE2\x80\x94", out);
+        return;
+    }
+    const char *start = text;
+    for (const char *p = text; *p; p++) {
+        if (*p == '_' || *p == '-' || *p == '.' || *p == '/' || *p == ',') {
+            ow_html_escape(out, start, (size_t)(p - start + 1));
+            fputs("<wbr>", out);
+            start = p + 1;
+        }
+    }
+    ow_html_escape(out, start, strlen(start));
+}
+
+static void ident_field(FILE *out, const json_t *o, const char *key)
+{
+    ident(out, json_string_value(json_object_get(o, key)));
+}
+
+/* Free text (reasons, notes) that breaks only between words: a word holding a place a
+ * browser would break at ('-', '/', ':') is kept whole, unless it is longer than a column. */
+static void prose(FILE *out, const char *text)
+{
+    if (!text || !*text) {
+        fputs("\xE2\x80\x94", out);
+        return;
+    }
+    const char *p = text;
+    while (*p) {
+        size_t gap = strspn(p, " ");
+        ow_html_escape(out, p, gap);
+        p += gap;
+        size_t word = strcspn(p, " ");
+        if (!word)
+            break;
+        int breaks = 0;
+        for (size_t i = 0; i < word; i++)
+            breaks |= p[i] == '-' || p[i] == '/' || p[i] == ':';
+        if (breaks && word <= 28) {
+            fputs("<span class=\"nb\">", out);
+            ow_html_escape(out, p, word);
+            fputs("</span>", out);
+        } else {
+            ow_html_escape(out, p, word);
+        }
+        p += word;
+    }
+}
+
+static void prose_field(FILE *out, const json_t *o, const char *key)
+{
+    prose(out, json_string_value(json_object_get(o, key)));
+}
+
+/* A hash in groups of 8 hex digits that may break between groups (and copies whole). */
+static void hash_text(FILE *out, const char *hex)
+{
+    if (!hex || !*hex) {
+        fputs("\xE2\x80\x94", out);
+        return;
+    }
+    fputs("<span class=\"hash\">", out);
+    size_t n = strlen(hex);
+    for (size_t i = 0; i < n; i += 8) {
+        if (i)
+            fputs("<wbr>", out);
+        ow_html_escape(out, hex + i, n - i < 8 ? n - i : 8);
+    }
+    fputs("</span>", out);
+}
+
+static void hash_field(FILE *out, const json_t *o, const char *key)
+{
+    hash_text(out, json_string_value(json_object_get(o, key)));
+}
+
 static void endpoint_cell(FILE *out, const json_t *ep)
 {
     const char *ip = str(ep, "ip");
     int v6 = strchr(ip, ':') != NULL;
+    fputs("<span class=\"nb mono\">", out);
     fputs(v6 ? "[" : "", out);
     esc(out, ip);
-    fprintf(out, "%s:%" JSON_INTEGER_FORMAT, v6 ? "]" : "", num(ep, "port"));
+    fprintf(out, "%s:%" JSON_INTEGER_FORMAT "</span>", v6 ? "]" : "", num(ep, "port"));
 }
 
 /* client -> server, assets, proto / app */
 static void flow_cell(FILE *out, const json_t *x)
 {
-    fputs("<span class=\"mono\">", out);
     if (json_object_get(x, "client"))
         endpoint_cell(out, json_object_get(x, "client"));
     fputs(" \xE2\x86\x92 ", out);
     if (json_object_get(x, "server"))
         endpoint_cell(out, json_object_get(x, "server"));
-    fputs("</span><br>", out);
+    fputs("<br>", out);
     if (*str(x, "asset_src") || *str(x, "asset_dest")) {
-        field(out, x, "asset_src");
+        ident_field(out, x, "asset_src");
         fputs(" \xE2\x86\x92 ", out);
-        field(out, x, "asset_dest");
+        ident_field(out, x, "asset_dest");
         fputs("<br>", out);
     }
     field(out, x, "proto");
     fputs(" / ", out);
-    field(out, x, "app_proto");
+    ident_field(out, x, "app_proto");
 }
 
+/* Printed on A4 with a page number on every page; rows never split; values break only
+ * between words (identifiers after their separators, hashes between groups of 8). */
 static const char css[] =
-    "@page{size:A4;margin:16mm 14mm 18mm 14mm}"
+    "@page{size:A4;margin:16mm 14mm 20mm 14mm;"
+    "@bottom-left{content:\"omwitness evidence report\";font-size:7.5pt;color:#555}"
+    "@bottom-right{content:\"page \" counter(page) \" of \" counter(pages);font-size:7.5pt;"
+    "color:#555}}"
     "*{box-sizing:border-box}"
     "body{font-family:'DejaVu Sans','Liberation Sans',Arial,sans-serif;font-size:9.5pt;"
     "color:#111;line-height:1.35;margin:0 auto;max-width:190mm}"
@@ -716,7 +829,9 @@ static const char css[] =
     "h2{font-size:12pt;margin:7mm 0 2mm;border-bottom:1px solid #888;padding-bottom:1mm;"
     "break-after:avoid;page-break-after:avoid}"
     "p{margin:1.5mm 0}"
+    "p.lead{break-after:avoid;page-break-after:avoid}"
     ".meta{color:#333}"
+    ".meta td,.meta th{border:0;padding:0.4mm 3mm 0.4mm 0;font-size:9pt}"
     ".verdict{border:2px solid;padding:3mm 4mm;margin:4mm 0;break-inside:avoid}"
     ".verdict .label{font-size:13pt;font-weight:bold;letter-spacing:.02em}"
     ".ok{border-color:#1b6e20;background:#eef7ee}"
@@ -729,13 +844,15 @@ static const char css[] =
     "th{background:#eee}"
     "td.n{text-align:right;white-space:nowrap}"
     "table.fixed{table-layout:fixed}"
-    "td{overflow-wrap:anywhere}"
-    ".hash{font-family:'DejaVu Sans Mono','Liberation Mono',monospace;font-size:7.5pt;"
-    "word-break:break-all}"
-    ".mono{font-family:'DejaVu Sans Mono','Liberation Mono',monospace;font-size:8pt;"
-    "word-break:break-all}"
+    "td{overflow-wrap:break-word}"
+    ".nb{white-space:nowrap}"
+    ".hash{font-family:'DejaVu Sans Mono','Liberation Mono',monospace;font-size:7.5pt}"
+    ".mono{font-family:'DejaVu Sans Mono','Liberation Mono',monospace;font-size:8pt}"
     ".sev-critical{color:#a31515;font-weight:bold}.sev-high{color:#a31515}"
     ".none{color:#555;font-style:italic}"
+    ".disp{font-weight:bold}.disp-open{color:#a31515}"
+    ".signoff{break-inside:avoid;page-break-inside:avoid;margin-top:6mm}"
+    ".signoff td{height:12mm;vertical-align:bottom}"
     "footer{margin-top:8mm;font-size:8pt;color:#444;border-top:1px solid #888;padding-top:2mm}";
 
 static const char *conclusion_text(const char *c, const char **cls)
@@ -760,10 +877,10 @@ static void html_runs(FILE *out, const json_t *r)
         fputs("<p class=\"none\">No run of omwitness covers this period.</p>\n", out);
         return;
     }
-    fputs("<table class=\"fixed\"><colgroup><col style=\"width:5%\"><col style=\"width:9%\">"
-          "<col style=\"width:32%\"><col style=\"width:14%\"><col style=\"width:14%\">"
-          "<col style=\"width:26%\"></colgroup>"
-          "<thead><tr><th>Run</th><th>Kind</th><th>Interfaces / files and SHA-256</th>"
+    fputs("<table class=\"fixed\"><colgroup><col style=\"width:5%\"><col style=\"width:11%\">"
+          "<col style=\"width:34%\"><col style=\"width:13%\"><col style=\"width:13%\">"
+          "<col style=\"width:24%\"></colgroup>"
+          "<thead><tr><th>Run</th><th>Kind, sensor</th><th>Interfaces / files and SHA-256</th>"
           "<th>First packet</th><th>Last packet</th><th>Site, version, policy SHA-256</th>"
           "</tr></thead><tbody>\n", out);
     size_t i;
@@ -771,21 +888,23 @@ static void html_runs(FILE *out, const json_t *r)
     json_array_foreach(runs, i, run) {
         fprintf(out, "<tr><td class=\"n\">%" JSON_INTEGER_FORMAT "</td><td>", num(run, "id"));
         field(out, run, "kind");
+        fputs("<br>", out);
+        ident_field(out, run, "sensor");
         fputs("</td><td><span class=\"mono\">", out);
-        field(out, run, "source");
-        fputs("</span><br><span class=\"hash\">", out);
-        field(out, run, "source_sha256");
-        fputs("</span></td><td>", out);
+        ident_field(out, run, "source");
+        fputs("</span><br>", out);
+        hash_field(out, run, "source_sha256");
+        fputs("</td><td>", out);
         time_field(out, run, "first_packet");
         fputs("</td><td>", out);
         time_field(out, run, "last_packet");
         fputs("</td><td>", out);
-        field(out, run, "site");
+        ident_field(out, run, "site");
         fputs(", omwitness ", out);
         field(out, run, "version");
-        fputs("<br><span class=\"hash\">", out);
-        field(out, run, "policy_sha256");
-        fputs("</span></td></tr>\n", out);
+        fputs("<br>", out);
+        hash_field(out, run, "policy_sha256");
+        fputs("</td></tr>\n", out);
     }
     fputs("</tbody></table>\n", out);
 }
@@ -849,7 +968,7 @@ static void html_flows(FILE *out, const json_t *r)
     const json_t *v;
     json_object_foreach((json_t *)by, k, v) {
         fputs("<tr><td>", out);
-        esc(out, k);
+        ident(out, k);
         fprintf(out, "</td><td class=\"n\">%" JSON_INTEGER_FORMAT "</td></tr>\n",
                 json_integer_value(v));
     }
@@ -862,7 +981,7 @@ static void html_flows(FILE *out, const json_t *r)
         size_t i;
         json_array_foreach(hits, i, v) {
             fputs("<tr><td class=\"mono\">", out);
-            field(out, v, "rule");
+            ident_field(out, v, "rule");
             fputs("</td><td>", out);
             field(out, v, "kind");
             fprintf(out, "</td><td class=\"n\">%" JSON_INTEGER_FORMAT "</td></tr>\n",
@@ -882,8 +1001,8 @@ static void html_sessions(FILE *out, const json_t *r)
         fputs("<p class=\"none\">None in this period.</p>\n", out);
         return;
     }
-    fputs("<table class=\"fixed\"><colgroup><col style=\"width:17%\"><col style=\"width:37%\">"
-          "<col style=\"width:16%\"><col style=\"width:12%\"><col style=\"width:18%\">"
+    fputs("<table class=\"fixed\"><colgroup><col style=\"width:15%\"><col style=\"width:38%\">"
+          "<col style=\"width:16%\"><col style=\"width:15%\"><col style=\"width:16%\">"
           "</colgroup><thead><tr><th>Start / end</th><th>Flow</th><th>Rule</th><th>Kind</th>"
           "<th>Ticket / interface</th></tr></thead><tbody>\n", out);
     size_t i;
@@ -896,13 +1015,13 @@ static void html_sessions(FILE *out, const json_t *r)
         fputs("</td><td>", out);
         flow_cell(out, s);
         fputs("</td><td class=\"mono\">", out);
-        field(out, s, "rule");
+        ident_field(out, s, "rule");
         fputs("</td><td>", out);
         field(out, s, "rule_kind");
         if (json_is_true(json_object_get(s, "overrun")))
             fputs("<br><b>overran its window</b>", out);
         fputs("</td><td>", out);
-        field(out, s, !strcmp(str(s, "rule_kind"), "li") ? "interface" : "ticket");
+        ident_field(out, s, !strcmp(str(s, "rule_kind"), "li") ? "interface" : "ticket");
         fputs("</td></tr>\n", out);
     }
     fputs("</tbody></table>\n", out);
@@ -910,6 +1029,31 @@ static void html_sessions(FILE *out, const json_t *r)
         fprintf(out, "<p>%" JSON_INTEGER_FORMAT " more sessions are counted but not listed; "
                 "the JSON report and <code>omwitness flows</code> have them.</p>\n",
                 num(a, "not_listed"));
+}
+
+/* The analyst's disposition of an alert: status, note, who and when. */
+static void disposition_cell(FILE *out, const json_t *x)
+{
+    const json_t *t = json_object_get(x, "triage");
+    const char *status = str(t, "status");
+    fprintf(out, "<span class=\"disp%s\">", !*status || !strcmp(status, "open") ? " disp-open" : "");
+    esc(out, *status ? status : "open");
+    fputs("</span>", out);
+    if (*str(t, "note")) {
+        fputs("<br>", out);
+        prose_field(out, t, "note");
+    }
+    if (*str(t, "by")) {
+        fputs("<br><i>", out);
+        field(out, t, "by");
+        const char *at = str(t, "at");
+        if (strlen(at) >= 10) {
+            fputs(", <span class=\"nb\">", out);
+            ow_html_escape(out, at, 10);
+            fputs("</span>", out);
+        }
+        fputs("</i>", out);
+    }
 }
 
 static void html_anomalies(FILE *out, const json_t *r)
@@ -920,35 +1064,35 @@ static void html_anomalies(FILE *out, const json_t *r)
         fputs("<p class=\"none\">No alert was raised in this period.</p>\n", out);
         return;
     }
-    fputs("<table class=\"fixed\"><colgroup><col style=\"width:6%\"><col style=\"width:12%\">"
-          "<col style=\"width:18%\"><col style=\"width:28%\"><col style=\"width:24%\">"
-          "<col style=\"width:12%\"></colgroup><thead><tr><th>Alert</th><th>Time</th>"
-          "<th>Severity / kind</th><th>Flow</th><th>Reason</th><th>Evidence</th></tr></thead>"
-          "<tbody>\n", out);
+    fputs("<table class=\"fixed\"><colgroup><col style=\"width:13%\"><col style=\"width:14%\">"
+          "<col style=\"width:23%\"><col style=\"width:24%\"><col style=\"width:16%\">"
+          "<col style=\"width:10%\"></colgroup><thead><tr><th>Alert, time</th>"
+          "<th>Severity, kind</th><th>Flow</th><th>Reason</th><th>Disposition</th>"
+          "<th>Packets</th></tr></thead><tbody>\n", out);
     size_t i;
     const json_t *x;
+    int with_evidence = 0;
     json_array_foreach(list, i, x) {
-        fprintf(out, "<tr><td class=\"n\">%" JSON_INTEGER_FORMAT "</td><td>",
-                num(x, "alert_id"));
+        fprintf(out, "<tr><td><b>%" JSON_INTEGER_FORMAT "</b><br>", num(x, "alert_id"));
         time_field(out, x, "time");
         fputs("</td><td><span class=\"sev-", out);
         esc(out, str(x, "severity"));
         fputs("\">", out);
         field(out, x, "severity");
         fputs("</span><br>", out);
-        field(out, x, "kind");
+        ident_field(out, x, "kind");
         fputs("</td><td>", out);
         flow_cell(out, x);
         fputs("</td><td>", out);
-        field(out, x, "reason");
+        prose_field(out, x, "reason");
         fputs("</td><td>", out);
+        disposition_cell(out, x);
+        fputs("</td><td class=\"n\">", out);
         const json_t *e = json_object_get(x, "evidence");
         if (json_is_object(e)) {
-            fprintf(out, "%" JSON_INTEGER_FORMAT " packets%s<br><span class=\"hash\">",
-                    num(e, "packets"),
-                    json_is_true(json_object_get(e, "truncated")) ? " (capped)" : "");
-            field(out, e, "sha256");
-            fputs("</span>", out);
+            with_evidence++;
+            fprintf(out, "%" JSON_INTEGER_FORMAT "%s", num(e, "packets"),
+                    json_is_true(json_object_get(e, "truncated")) ? "<br>(capped)" : "");
         } else {
             fputs("<span class=\"none\">none</span>", out);
         }
@@ -958,6 +1102,26 @@ static void html_anomalies(FILE *out, const json_t *r)
     if (num(a, "not_listed"))
         fprintf(out, "<p>%" JSON_INTEGER_FORMAT " more alerts are counted but not listed; "
                 "<code>omwitness alerts</code> has them.</p>\n", num(a, "not_listed"));
+    if (!with_evidence)
+        return;
+    /* The packets kept for each alert, by hash: what `omwitness evidence` writes out. */
+    fputs("<p class=\"lead\">Packets kept as evidence (<code class=\"nb\">omwitness evidence --alert ID</code> "
+          "writes them out; their SHA-256 is checked on the way):</p>\n"
+          "<table class=\"fixed\"><colgroup><col style=\"width:10%\"><col style=\"width:12%\">"
+          "<col style=\"width:12%\"><col style=\"width:66%\"></colgroup><thead><tr><th>Alert</th>"
+          "<th>Packets</th><th>Bytes</th><th>SHA-256 of the pcap</th></tr></thead><tbody>\n", out);
+    json_array_foreach(list, i, x) {
+        const json_t *e = json_object_get(x, "evidence");
+        if (!json_is_object(e))
+            continue;
+        fprintf(out, "<tr><td class=\"n\">%" JSON_INTEGER_FORMAT "</td><td class=\"n\">%"
+                JSON_INTEGER_FORMAT "%s</td><td class=\"n\">%" JSON_INTEGER_FORMAT "</td><td>",
+                num(x, "alert_id"), num(e, "packets"),
+                json_is_true(json_object_get(e, "truncated")) ? " (capped)" : "", num(e, "bytes"));
+        hash_field(out, e, "sha256");
+        fputs("</td></tr>\n", out);
+    }
+    fputs("</tbody></table>\n", out);
 }
 
 static void html_integrity(FILE *out, const json_t *r)
@@ -969,9 +1133,9 @@ static void html_integrity(FILE *out, const json_t *r)
     const json_t *p;
     json_array_foreach(json_object_get(r, "policies"), i, p) {
         fputs("<tr><td>", out);
-        field(out, p, "site");
-        fputs("</td><td class=\"hash\">", out);
-        field(out, p, "sha256");
+        ident_field(out, p, "site");
+        fputs("</td><td>", out);
+        hash_field(out, p, "sha256");
         fputs("</td></tr>\n", out);
     }
     fputs("</tbody></table>\n", out);
@@ -983,20 +1147,52 @@ static void html_integrity(FILE *out, const json_t *r)
         field(out, in, "problem");
         fputs("</p>\n", out);
     }
-    fputs("<table><tbody><tr><th>Chain head</th><td class=\"hash\">", out);
-    field(out, in, "chain_head");
+    fputs("<table><tbody><tr><th>Chain head</th><td>", out);
+    hash_field(out, in, "chain_head");
     fprintf(out, "</td></tr><tr><th>Records</th><td>%" JSON_INTEGER_FORMAT "</td></tr>",
             num(in, "head_seq"));
     const json_t *run;
     json_array_foreach(json_object_get(r, "runs"), i, run) {
-        fprintf(out, "<tr><th>Run %" JSON_INTEGER_FORMAT " head</th><td class=\"hash\">",
-                num(run, "id"));
-        field(out, run, "chain_head");
+        fprintf(out, "<tr><th>Run %" JSON_INTEGER_FORMAT " head</th><td>", num(run, "id"));
+        hash_field(out, run, "chain_head");
         fputs("</td></tr>", out);
     }
     fputs("</tbody></table>\n<p>Anyone holding the store can check it against this report: "
-          "<code>omwitness verify --db STORE --head CHAIN-HEAD</code> recomputes every record and "
+          "<code class=\"nb\">omwitness verify --db STORE --head CHAIN-HEAD</code> recomputes every record and "
           "confirms the head above is part of the chain.</p>\n", out);
+}
+
+/* Where the people who reviewed the report sign it. */
+static void html_signoff(FILE *out)
+{
+    fputs("<div class=\"signoff\"><h2>7. Review and sign-off</h2>\n"
+          "<p>Reviewed against the evidence store named above; the anomalies' dispositions are "
+          "the analysts' triage records, chained in the store.</p>\n"
+          "<table class=\"fixed\"><colgroup><col style=\"width:27%\"><col style=\"width:23%\">"
+          "<col style=\"width:18%\"><col style=\"width:32%\"></colgroup><thead><tr><th>Name</th>"
+          "<th>Role</th><th>Date</th><th>Signature</th></tr></thead><tbody>\n"
+          "<tr><td></td><td></td><td></td><td></td></tr>\n"
+          "<tr><td></td><td></td><td></td><td></td></tr>\n"
+          "</tbody></table></div>\n", out);
+}
+
+/* The distinct sensors of the report's runs, comma-separated. */
+static void sensors_text(FILE *out, const json_t *r)
+{
+    const json_t *runs = json_object_get(r, "runs"), *run;
+    size_t i, shown = 0;
+    json_array_foreach(runs, i, run) {
+        const char *name = str(run, "sensor");
+        int dup = 0;
+        for (size_t k = 0; k < i; k++)
+            dup |= !strcmp(name, str(json_array_get(runs, k), "sensor"));
+        if (dup || !*name)
+            continue;
+        fputs(shown++ ? ", " : "", out);
+        ident(out, name);
+    }
+    if (!shown)
+        fputs("\xE2\x80\x94", out);
 }
 
 int ow_report_write_html(const json_t *r, FILE *out)
@@ -1009,7 +1205,7 @@ int ow_report_write_html(const json_t *r, FILE *out)
     fputs(css, out);
     fputs("</style></head><body>\n<h1>Evidence report: access to the management network</h1>\n",
           out);
-    fputs("<p class=\"meta\">Period: ", out);
+    fputs("<table class=\"meta\"><tbody><tr><th>Period</th><td>", out);
     if (json_is_string(json_object_get(period, "from")))
         field(out, period, "from");
     else
@@ -1019,18 +1215,20 @@ int ow_report_write_html(const json_t *r, FILE *out)
         field(out, period, "to");
     else
         fputs("end of the evidence", out);
-    fputs(" (packet time, UTC). Generated ", out);
+    fputs(" (packet time, UTC)</td></tr>\n<tr><th>Sensor</th><td>", out);
+    sensors_text(out, r);
+    fputs("</td></tr>\n<tr><th>Store</th><td class=\"mono\">", out);
+    ident_field(out, json_object_get(r, "store"), "path");
+    fputs("</td></tr>\n<tr><th>Generated</th><td>", out);
     field(out, r, "generated");
     fputs(" by omwitness ", out);
     field(out, r, "omwitness_version");
-    fputs(" from store <span class=\"mono\">", out);
-    field(out, json_object_get(r, "store"), "path");
-    fputs("</span>.</p>\n", out);
+    fputs("</td></tr></tbody></table>\n", out);
 
     fprintf(out, "<div class=\"verdict %s\"><div class=\"label\">", cls);
     esc(out, label);
     fputs("</div><p>Conclusion code: <span class=\"mono\">", out);
-    field(out, r, "conclusion");
+    ident_field(out, r, "conclusion");
     fputs("</span></p><ul>\n", out);
     size_t i;
     const json_t *reason;
@@ -1050,6 +1248,7 @@ int ow_report_write_html(const json_t *r, FILE *out)
     html_sessions(out, r);
     html_anomalies(out, r);
     html_integrity(out, r);
+    html_signoff(out);
     fputs("<footer>omwitness classifies every flow on the monitored links with nDPI and its own "
           "lawful-interception classifiers and compares it with the operator's allowlist. Times "
           "are packet times in UTC. Strings seen on the network are shown escaped.</footer>\n"

@@ -16,6 +16,7 @@
 
 #include "db/eve_json.h"
 #include "db/hash_chain.h"
+#include "db/listing.h"
 #include "db/migrations.h"
 #include "db/store_files.h"
 #include "sensor/alloc.h"
@@ -195,7 +196,7 @@ static struct ow_store *store_open_once(const char *path, char *err, size_t errl
     int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                              SQLITE_OPEN_NOFOLLOW, NULL);
     if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%s: cannot open: %s", path,
+        snprintf(err, errlen, "cannot open %s: %s", path,
                  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         *retry = transient(rc);
         sqlite3_close(db);
@@ -270,8 +271,8 @@ struct ow_store *ow_store_open(const char *path, char *err, size_t errlen)
     }
     struct stat lsb;
     if (!ow_store_path_special(path) && lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode)) {
-        snprintf(err, errlen, "%s: a symbolic link; a store is not opened through one (give "
-                 "the file itself)", path);
+        snprintf(err, errlen, "cannot open %s: a symbolic link; a store is not opened through "
+                 "one (give the file itself)", path);
         return NULL;
     }
     /* A new file is private from its first byte; an existing one only once it is known to be
@@ -305,12 +306,12 @@ struct ow_store *ow_store_open_readonly(const char *path, char *err, size_t errl
         return NULL;
     }
     if (lstat(path, &sb) < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return NULL;
     }
     if (S_ISLNK(sb.st_mode)) {
-        snprintf(err, errlen, "%s: a symbolic link; a store is not opened through one (give "
-                 "the file itself)", path);
+        snprintf(err, errlen, "cannot open %s: a symbolic link; a store is not opened through "
+                 "one (give the file itself)", path);
         return NULL;
     }
     if (!S_ISREG(sb.st_mode)) {
@@ -330,7 +331,7 @@ struct ow_store *ow_store_open_readonly(const char *path, char *err, size_t errl
                              SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW |
                              (snapshot ? SQLITE_OPEN_URI : 0), NULL);
     if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%s: cannot open: %s", path,
+        snprintf(err, errlen, "cannot open %s: %s", path,
                  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         sqlite3_close(db);
         return NULL;
@@ -1088,97 +1089,14 @@ int ow_store_get_alert(struct ow_store *st, int64_t alert_id, struct ow_flow_rec
     return result;
 }
 
-/* ---- printing ------------------------------------------------------------------------ */
-
-/* Text for a terminal: valid UTF-8 with every control character (C0, DEL, C1) and every
- * bidirectional override or isolate (which can reorder what an analyst reads) shown as '?';
- * invalid bytes become U+FFFD first. Cut at width characters. */
-static bool term_unsafe_cp(uint32_t cp)
-{
-    return cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0x200e || cp == 0x200f ||
-           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-static const char *term_safe(const char *src, size_t width, char *dst, size_t dstlen)
-{
-    char valid[1024];
-    size_t n = ow_utf8_sanitize(valid, sizeof valid, src, strlen(src));
-    size_t o = 0, chars = 0;
-    for (size_t i = 0; i < n && chars < width;) {
-        unsigned char c = (unsigned char)valid[i];
-        size_t len = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-        if (i + len > n)
-            break;
-        uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
-        for (size_t k = 1; k < len; k++)
-            cp = (cp << 6) | ((unsigned char)valid[i + k] & 0x3f);
-        if (term_unsafe_cp(cp)) {
-            if (o + 2 > dstlen)
-                break;
-            dst[o++] = '?';
-        } else {
-            if (o + len + 1 > dstlen)
-                break;
-            memcpy(dst + o, valid + i, len);
-            o += len;
-        }
-        i += len;
-        chars++;
-    }
-    dst[o] = '\0';
-    return dst;
-}
-
-static void table_time(uint64_t ts_us, char *buf, size_t buflen)
-{
-    char full[64];
-    ow_eve_timestamp(ts_us, full, sizeof full);
-    /* "2026-02-10T05:30:00.000000+0000" -> "2026-02-10 05:30:00" */
-    snprintf(buf, buflen, "%.10s %.8s", full, full + 11);
-}
-
-static void endpoint_text(const struct ow_endpoint *ep, char *buf, size_t buflen)
-{
-    char addr[OW_ADDR_TEXT_LEN];
-    ow_addr_to_text(ep, addr, sizeof addr);
-    if (ep->family == OW_AF_INET6)
-        snprintf(buf, buflen, "[%s]:%u", addr, (unsigned)ep->port);
-    else
-        snprintf(buf, buflen, "%s:%u", addr, (unsigned)ep->port);
-}
-
-static const char *proto_text(uint8_t l4, char *buf, size_t buflen)
-{
-    const char *name = ow_l4_proto_name(l4);
-    if (name)
-        return name;
-    snprintf(buf, buflen, "%u", (unsigned)l4);
-    return buf;
-}
-
-static int print_flow_row(FILE *out, const struct ow_flow_record *r)
-{
-    char when[32], client[64], server[64], proto[8], app[24], verdict[64], v[64];
-    table_time(r->first_ts_us, when, sizeof when);
-    endpoint_text(&r->client, client, sizeof client);
-    endpoint_text(&r->server, server, sizeof server);
-    snprintf(v, sizeof v, "%s%s%.*s", ow_verdict_status_name(r->verdict.status),
-             r->verdict.kind[0] || r->verdict.rule[0] ? ":" : "",
-             (int)sizeof r->verdict.kind,
-             r->verdict.kind[0] ? r->verdict.kind : r->verdict.rule);
-    return fprintf(out, "%-19s  %-9s  %-41s  %-41s  %-16s  %-32s  %10llu  %12llu\n",
-                   when, proto_text(r->l4_proto, proto, sizeof proto), client, server,
-                   term_safe(r->app_proto, 16, app, sizeof app),
-                   term_safe(v, 32, verdict, sizeof verdict),
-                   (unsigned long long)(r->pkts_toserver + r->pkts_toclient),
-                   (unsigned long long)(r->bytes_toserver + r->bytes_toclient)) < 0 ? -1 : 0;
-}
+/* ---- printing (db/listing.c does the work) -------------------------------------------- */
 
 long ow_store_print_flows(struct ow_store *st, FILE *out, enum ow_output_format fmt,
                           const char *verdict_filter)
 {
     if (!st || !out)
         return -1;
+    struct ow_flow_query q = { .port = -1, .l4_proto = -1 };
     if (verdict_filter && *verdict_filter) {
         uint8_t status = name_index(verdict_filter, ow_verdict_status_name,
                                     OW_VERDICT_OUT_OF_SCOPE + 1, 0xff);
@@ -1187,51 +1105,12 @@ long ow_store_print_flows(struct ow_store *st, FILE *out, enum ow_output_format 
                         "unevaluated)", verdict_filter);
             return -1;
         }
-    } else {
-        verdict_filter = NULL;
+        q.verdicts[0] = verdict_filter;
+        q.nverdicts = 1;
     }
-    sqlite3_stmt *s = NULL;
-    if (prepare_query(st, "SELECT",
-                      "FROM flows f WHERE (?1 IS NULL OR f.verdict_status = ?1) "
-                      "ORDER BY f.first_ts, f.flow_id, f.id", &s) < 0)
-        return -1;
-    if (verdict_filter)
-        sqlite3_bind_text(s, 1, verdict_filter, -1, SQLITE_STATIC);
-
-    if (fmt == OW_FMT_TABLE)
-        fprintf(out, "%-19s  %-9s  %-41s  %-41s  %-16s  %-32s  %10s  %12s\n", "START", "PROTO",
-                "CLIENT", "SERVER", "APP", "VERDICT", "PKTS", "BYTES");
-    long n = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct ow_flow_record rec;
-        row_to_record(s, 0, &rec);
-        int w = fmt == OW_FMT_JSONL ? ow_eve_write_flow(out, &rec) : print_flow_row(out, &rec);
-        if (w < 0) {
-            set_err(st, "print flows: write failed");
-            sqlite3_finalize(s);
-            return -1;
-        }
-        n++;
-    }
-    if (rc != SQLITE_DONE)
-        n = db_err(st, "print flows");
-    sqlite3_finalize(s);
+    struct ow_list_style style = { .fmt = fmt, .header = true };
+    long n = ow_list_flows(st, out, &q, &style, st->errmsg, sizeof st->errmsg);
     return n;
-}
-
-static int print_alert_row(FILE *out, int64_t id, const struct ow_flow_record *r)
-{
-    char when[32], client[64], server[64], app[24], kind[40], rule[40], reason[400];
-    table_time(r->first_ts_us, when, sizeof when);
-    endpoint_text(&r->client, client, sizeof client);
-    endpoint_text(&r->server, server, sizeof server);
-    return fprintf(out, "%8lld  %-19s  %-8s  %-26s  %-41s  %-41s  %-16s  %-20s  %s\n",
-                   (long long)id, when, ow_severity_name(r->verdict.severity),
-                   term_safe(r->verdict.kind, 26, kind, sizeof kind), client, server,
-                   term_safe(r->app_proto, 16, app, sizeof app),
-                   term_safe(r->verdict.rule, 20, rule, sizeof rule),
-                   term_safe(r->verdict.reason, 384, reason, sizeof reason)) < 0 ? -1 : 0;
 }
 
 long ow_store_print_alerts(struct ow_store *st, FILE *out, enum ow_output_format fmt,
@@ -1240,41 +1119,15 @@ long ow_store_print_alerts(struct ow_store *st, FILE *out, enum ow_output_format
     if (!st || !out)
         return -1;
     int64_t after = last_id_inout ? *last_id_inout : 0;
-    sqlite3_stmt *s = NULL;
-    if (alert_query(st, "WHERE a.id > ? AND a.ts >= ? ORDER BY a.id", &s) < 0)
-        return -1;
-    sqlite3_bind_int64(s, 1, after);
-    sqlite3_bind_int64(s, 2, clamp_i64(since_us));
-
-    /* The table header goes out once, with the first alert: --follow polls again and again. */
-    int want_header = fmt == OW_FMT_TABLE && after == 0;
-    long n = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct ow_flow_record rec;
-        int64_t id = sqlite3_column_int64(s, AC_ID);
-        if (want_header) {
-            fprintf(out, "%8s  %-19s  %-8s  %-26s  %-41s  %-41s  %-16s  %-20s  %s\n", "ID",
-                    "TIME", "SEVERITY", "KIND", "CLIENT", "SERVER", "APP", "RULE", "REASON");
-            want_header = 0;
-        }
-        alert_row_to_record(s, &rec);
-        int w = fmt == OW_FMT_JSONL ? ow_eve_write_alert(out, &rec, id)
-                                    : print_alert_row(out, id, &rec);
-        if (w < 0) {
-            set_err(st, "print alerts: write failed");
-            sqlite3_finalize(s);
-            return -1;
-        }
-        if (id > after)
-            after = id;
-        n++;
-    }
-    if (rc != SQLITE_DONE)
-        n = db_err(st, "print alerts");
-    sqlite3_finalize(s);
-    if (last_id_inout)
-        *last_id_inout = after;
+    struct ow_alert_query q = { .after_id = after, .has_from = since_us > 0,
+                                .from_us = clamp_i64(since_us) };
+    /* The table header goes out once, on the first call: polling calls again and again. */
+    struct ow_list_style style = { .fmt = fmt, .header = after == 0, .fixed_widths = true };
+    int64_t top = after;
+    long n = ow_list_alerts(st, out, &q, OW_SORT_ID, &style, &top, st->errmsg,
+                            sizeof st->errmsg);
+    if (n >= 0 && last_id_inout)
+        *last_id_inout = top;
     return n;
 }
 

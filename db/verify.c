@@ -174,11 +174,14 @@ static int first_id(struct verifier *v, const char *sql, int64_t p1, const char 
 static int check_coverage(struct verifier *v)
 {
     static const int covered[] = { OW_CHAIN_RUN, OW_CHAIN_FLOW, OW_CHAIN_ALERT,
-                                   OW_CHAIN_EVIDENCE, OW_CHAIN_RUN_RULE };
+                                   OW_CHAIN_EVIDENCE, OW_CHAIN_RUN_RULE, OW_CHAIN_TRIAGE };
     for (size_t i = 0; i < sizeof covered / sizeof covered[0]; i++) {
         int kind = covered[i];
         const char *table = ow_chain_kind_table(kind);
         char sql[256];
+        /* Tables of later schemas (triage from 5 on) are checked where the store has them. */
+        if (kind == OW_CHAIN_TRIAGE && !v->chain.select_row[kind])
+            continue;
         snprintf(sql, sizeof sql,
                  "SELECT t.id FROM %s t WHERE t.id > ?1 AND NOT EXISTS (SELECT 1 FROM chain c "
                  "WHERE c.kind = ?2 AND c.row_id = t.id) ORDER BY t.id LIMIT 1", table);

@@ -71,17 +71,19 @@ static void write_flow(struct ow_writer *w, const struct ow_msg_flow *m, bool *b
     uint64_t alerts = (ids.alert_id > 0) + (ids.overrun_alert_id > 0);
     atomic_fetch_add_explicit(&w->alerts_written, alerts, memory_order_relaxed);
     if (w->pending && !w->jsonl_failed) {
-        int bad = 0;
+        /* The same context a reader of the store prints these lines with. */
+        int bad = ow_run_context_load(ow_store_handle(w->store), w->run_id, &w->run_context);
+        struct ow_eve_context eve = ow_run_context_eve(&w->run_context, NULL);
         if (ids.alert_id > 0)
-            bad |= ow_eve_write_alert(w->pending, rec, ids.alert_id);
+            bad |= ow_eve_write_alert_ctx(w->pending, rec, ids.alert_id, &eve);
         if (ids.overrun_alert_id > 0) {
             struct ow_flow_record view;
             ow_store_overrun_view(rec, &view);
-            bad |= ow_eve_write_alert(w->pending, &view, ids.overrun_alert_id);
+            bad |= ow_eve_write_alert_ctx(w->pending, &view, ids.overrun_alert_id, &eve);
         }
-        bad |= ow_eve_write_flow(w->pending, rec);
+        bad |= ow_eve_write_flow_ctx(w->pending, rec, &eve);
         if (bad)
-            jsonl_fail(w, "an event could not be rendered (out of memory)");
+            jsonl_fail(w, "an event could not be rendered (out of memory, or its run unreadable)");
     }
 }
 

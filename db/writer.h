@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "db/run_context.h"
+
 struct ow_store;
 struct ow_worker;
 
@@ -23,6 +25,7 @@ struct ow_writer {
     FILE *pending;                 /* writer-private: the open batch's JSON lines */
     char *pending_buf;
     size_t pending_len;
+    struct ow_run_context run_context;   /* writer-private: host, interface, site of EVE lines */
     _Atomic uint64_t flows_written;
     _Atomic uint64_t alerts_written;
     _Atomic uint64_t evidence_refused;   /* evidence images the store rejected */

@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential meson ninja-build pkg-config python3
   libpcap-dev libndpi-dev libndpi-bin libsqlite3-dev libcmocka-dev libyaml-dev
   libmicrohttpd-dev libgcrypt20-dev libjansson-dev libgnutls28-dev libcap-ng-dev libseccomp-dev
-  sqlite3 tshark tcpreplay iproute2 clang libclang-rt-14-dev poppler-utils
+  sqlite3 tshark tcpreplay iproute2 clang libclang-rt-14-dev poppler-utils python3-jsonschema
   gnutls-bin openssl curl binutils util-linux
 )
 # Browser tests (web UI): Debian's chromium and node/npm for playwright-core.

@@ -7,6 +7,7 @@ int ow_cmd_replay(int argc, char **argv);
 int ow_cmd_capture(int argc, char **argv);
 int ow_cmd_flows(int argc, char **argv);
 int ow_cmd_alerts(int argc, char **argv);
+int ow_cmd_triage(int argc, char **argv);
 int ow_cmd_policy(int argc, char **argv);
 
 /* Prints "omwitness: <msg>" and a hint to stderr; returns 2 (bad usage). */

@@ -2,6 +2,7 @@
 #include "sensor/engine.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -333,7 +334,7 @@ static void open_error(const char *path, const char *errbuf)
     size_t n = strlen(path);
     if (strncmp(errbuf, path, n) == 0 && strncmp(errbuf + n, ": ", 2) == 0)
         errbuf += n + 2;
-    fprintf(stderr, "omwitness: %s: %s\n", path, errbuf);
+    fprintf(stderr, "omwitness: cannot open %s: %s\n", path, errbuf);
 }
 
 static int replay_file(struct ow_dispatcher *d, const char *path, struct progress *prog)
@@ -386,7 +387,7 @@ int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfi
             return 2;
         }
         pcap_close(pc);
-        sources_len += strlen(files[i]) + 1;
+        sources_len += PATH_MAX + 1;
     }
     struct ow_account user;
     bool switching;
@@ -406,13 +407,15 @@ int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfi
     for (int i = 0; i < nfiles; i++) {
         char hex[OW_SHA256_HEX_LEN];
         if (ow_sha256_file(files[i], hex) != 0) {
-            fprintf(stderr, "omwitness: %s: cannot read: %s\n", files[i], strerror(errno));
+            fprintf(stderr, "omwitness: cannot read %s: %s\n", files[i], strerror(errno));
             free(hashes);
             free(sources);
             return 2;
         }
         append_item(hashes, &hashes_used, hex);
-        append_item(sources, &sources_used, files[i]);
+        /* The run records where the file was, absolute, so a report read elsewhere names it. */
+        char abs[PATH_MAX];
+        append_item(sources, &sources_used, realpath(files[i], abs) ? abs : files[i]);
     }
 
     struct engine e;

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "sensor/alloc.h"
-#include "sensor/flow_record.h"
 #include "sensor/private_file.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8642"
@@ -224,18 +223,37 @@ bool ow_http_may_see_li(struct MHD_Connection *c)
     return ow_http_request_role(c) >= OW_HTTP_ROLE_LI_OFFICER;
 }
 
-void ow_http_mask_record(struct MHD_Connection *c, struct ow_flow_record *rec)
+void ow_http_mask_eve_li(json_t *eve)
 {
-    if (!ow_http_may_see_li(c))
-        ow_http_mask_li(rec);
+    json_t *li = json_is_object(eve) ? json_object_get(eve, "li") : NULL;
+    if (!json_is_object(li))
+        return;
+    static const char *const keys[] = { "liid", "target" };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const char *v = json_string_value(json_object_get(li, keys[i]));
+        if (v && *v)
+            json_object_set_new(li, keys[i], json_string(OW_HTTP_MASKED));
+    }
 }
 
-void ow_http_mask_li(struct ow_flow_record *rec)
+void ow_http_mask_eve(struct MHD_Connection *c, json_t *eve)
 {
-    if (rec->li.liid[0])
-        snprintf(rec->li.liid, sizeof rec->li.liid, "%s", OW_HTTP_MASKED);
-    if (rec->li.target[0])
-        snprintf(rec->li.target, sizeof rec->li.target, "%s", OW_HTTP_MASKED);
+    if (!ow_http_may_see_li(c))
+        ow_http_mask_eve_li(eve);
+}
+
+char *ow_http_mask_eve_line(char *line)
+{
+    if (!line || !strstr(line, "\"li\":"))
+        return line;
+    json_t *eve = json_loads(line, 0, NULL);
+    free(line);
+    if (!eve)
+        return NULL;
+    ow_http_mask_eve_li(eve);
+    char *out = json_dumps(eve, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+    json_decref(eve);
+    return out;
 }
 
 static enum MHD_Result send_unauthorized(struct MHD_Connection *c)
@@ -338,35 +356,51 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 {
     struct ow_http *srv = cls;
     (void)version;
-    (void)upload_data;
-    /* The request deadline stops once the whole request is in: with the headers for GET and
-     * HEAD, at the last call (no more upload data) for a method with a body. */
-    bool body = strcmp(method, "GET") && strcmp(method, "HEAD");
-    if (!*con_cls) {
-        static int seen;
-        *con_cls = &seen;
-        if (!body)
+    bool post = !strcmp(method, "POST");
+    /* A POST's body arrives in later calls; its request was checked in the first. The
+     * request deadline (http_conn.c) stops once the whole request is in: with the headers
+     * for GET and HEAD, when the body is complete for a POST. */
+    if (post && *con_cls) {
+        if (*upload_data_size == 0)
             ow_http_conn_request_received(srv, c);
-    } else if (body && *upload_data_size == 0) {
-        ow_http_conn_request_received(srv, c);
+        return ow_http_post_continue(srv, c, upload_data, upload_data_size, *con_cls);
     }
-    if (body) {
+    if (!post)
+        ow_http_conn_request_received(srv, c);
+    if (!post && strcmp(method, "GET") && strcmp(method, "HEAD")) {
         *upload_data_size = 0;
         return ow_http_send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-                                  "only GET and HEAD are served");
+                                  "only GET and HEAD are served (and POST for triage)");
     }
+    bool api = !strcmp(url, "/api") || !strncmp(url, "/api/", 5);
+    if (!api && post)
+        return ow_http_send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                  "only GET and HEAD are served here");
     if (!strcmp(url, "/login"))
         return handle_login(srv, c);
     if (!strcmp(url, "/logout"))
         return handle_logout(srv, c);
-    bool api = !strcmp(url, "/api") || !strncmp(url, "/api/", 5);
     if (!api)
         return ow_http_serve_static(srv, c, url);
     if (!authenticate(srv, c))
         return send_unauthorized(c);
+    if (post)
+        return ow_http_post_begin(srv, c, url, con_cls);
     if (!strcmp(url, "/api/events"))
         return ow_http_serve_events(srv, c);
     return ow_http_route_api(srv, c, url);
+}
+
+/* The end of every request: the connection waits for its next one (the request deadline
+ * starts again), and a POST's state goes. */
+static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode why)
+{
+    ow_http_conn_completed(cls, c, con_cls, why);
+    if (con_cls && *con_cls) {
+        ow_http_post_free(*con_cls);
+        *con_cls = NULL;
+    }
 }
 
 static int hex_value(char ch)
@@ -430,16 +464,27 @@ static void free_server(struct ow_http *srv)
     free(srv);
 }
 
-/* libmicrohttpd's own messages (a client that speaks plain HTTP to the TLS port, say): a
- * client can cause them at will, so only the first few are passed on. */
+/* libmicrohttpd's own messages. A client that leaves a page while its event stream is open,
+ * or drops a connection, is ordinary browsing and not worth a line; anything else (a failure
+ * to create a thread, a client speaking plain HTTP to the TLS port ...) is, but a client can
+ * cause those at will, so only the first few are passed on. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     struct ow_http *srv = cls;
+    static const char *const ordinary[] = {
+        "Closing connection (application error generating response)",
+        "Failed to send", "Failed to receive", "Connection reset by peer", "Broken pipe",
+        "closed by remote peer", "is no longer available", "Socket has been disconnected",
+        "Error processing request data",
+    };
+    char msg[256];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    for (size_t i = 0; i < sizeof ordinary / sizeof ordinary[0]; i++)
+        if (strstr(msg, ordinary[i]))
+            return;
     unsigned n = atomic_fetch_add(&srv->log_lines, 1);
     if (n > 20)
         return;
-    char msg[256];
-    vsnprintf(msg, sizeof msg, fmt, ap);
     size_t len = strlen(msg);
     while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
         msg[--len] = '\0';
@@ -623,7 +668,7 @@ int ow_http_run(struct ow_http *srv, char *err, size_t errlen)
             MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
             MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
             MHD_OPTION_NOTIFY_CONNECTION, ow_http_conn_notify, srv,
-            MHD_OPTION_NOTIFY_COMPLETED, ow_http_conn_completed, srv,
+            MHD_OPTION_NOTIFY_COMPLETED, request_done, srv,
             MHD_OPTION_CONNECTION_LIMIT, (unsigned)OW_HTTP_MAX_CONNECTIONS,
             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)OW_HTTP_MAX_PER_CLIENT,
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)OW_HTTP_IDLE_TIMEOUT_S,
@@ -638,7 +683,7 @@ int ow_http_run(struct ow_http *srv, char *err, size_t errlen)
             MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
             MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
             MHD_OPTION_NOTIFY_CONNECTION, ow_http_conn_notify, srv,
-            MHD_OPTION_NOTIFY_COMPLETED, ow_http_conn_completed, srv,
+            MHD_OPTION_NOTIFY_COMPLETED, request_done, srv,
             MHD_OPTION_CONNECTION_LIMIT, (unsigned)OW_HTTP_MAX_CONNECTIONS,
             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)OW_HTTP_MAX_PER_CLIENT,
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)OW_HTTP_IDLE_TIMEOUT_S,
@@ -693,4 +738,17 @@ void ow_http_stop(struct ow_http *srv)
         MHD_stop_daemon(srv->daemon);
     ow_http_conn_stop(srv);
     free_server(srv);
+}
+
+enum MHD_Result ow_http_bad_params(struct ow_params *p)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s", p->err[0] ? p->err : "bad parameters");
+    for (char *q = msg; *q; q++)
+        if ((unsigned char)*q < 0x20 || (unsigned char)*q >= 0x7f)
+            *q = '?';
+    json_t *body = json_pack("{s:s}", "error", msg);
+    if (body && p->param[0])
+        json_object_set_new(body, "param", json_string(p->param));
+    return ow_http_send_json(p->c, MHD_HTTP_BAD_REQUEST, body);
 }

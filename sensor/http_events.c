@@ -12,7 +12,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "db/alert_view.h"
 #include "db/eve_json.h"
+#include "db/run_context.h"
 #include "db/store.h"
 
 #define POLL_MS 300
@@ -24,7 +26,7 @@ struct stream {
     int fd;                      /* the client's socket, to notice it hang up; -1 unknown */
     struct ow_store *st;
     sqlite3_stmt *poll;
-    struct ow_flow_record rec;
+    struct ow_run_context run;   /* the last alert's run, reused while it does not change */
     int64_t last_id;
     bool li_visible;             /* the caller's role may see LI targets and LIIDs */
     char *buf;
@@ -61,11 +63,12 @@ static int append(struct stream *s, const char *text, size_t n)
  * SSE data field as they are. */
 static int queue_alert(struct stream *s, int64_t id)
 {
-    if (ow_store_get_alert(s->st, id, &s->rec, NULL) != 0)
-        return 0;   /* gone or unreadable: nothing to tell */
+    int status = 0;
+    char *line = ow_alert_eve_line(s->st, id, &s->run, &status, NULL, NULL);
+    if (status == 1)
+        return 0;   /* gone: nothing to tell */
     if (!s->li_visible)
-        ow_http_mask_li(&s->rec);
-    char *line = ow_eve_alert_string(&s->rec, id);
+        line = ow_http_mask_eve_line(line);
     if (!line)
         return -1;
     char head[64];
@@ -171,8 +174,9 @@ static ssize_t read_events(void *cls, uint64_t offset, char *out, size_t max)
                 return MHD_CONTENT_READER_END_WITH_ERROR;
             continue;
         }
+        /* Leaving the page is the ordinary end of a stream, not an error. */
         if (client_gone(s))
-            return MHD_CONTENT_READER_END_WITH_ERROR;
+            return MHD_CONTENT_READER_END_OF_STREAM;
     }
 }
 

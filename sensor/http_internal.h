@@ -75,12 +75,13 @@ bool ow_http_request_same_origin(struct MHD_Connection *c);
  * needed into *ret and returns false. */
 bool ow_http_require_role(struct MHD_Connection *c, enum ow_http_role need, enum MHD_Result *ret);
 /* LI targets and LIIDs identify people under interception: below li-officer they are
- * replaced by OW_HTTP_MASKED in a record before it is rendered. */
+ * replaced by OW_HTTP_MASKED in every EVE object or line before it is sent. */
 #define OW_HTTP_MASKED "[masked]"
-struct ow_flow_record;
-void ow_http_mask_record(struct MHD_Connection *c, struct ow_flow_record *rec);
-void ow_http_mask_li(struct ow_flow_record *rec);    /* whoever asks */
 bool ow_http_may_see_li(struct MHD_Connection *c);
+void ow_http_mask_eve(struct MHD_Connection *c, json_t *eve);   /* by the caller's role */
+void ow_http_mask_eve_li(json_t *eve);                           /* whoever asks */
+/* An EVE line with its LI identities masked (takes line; NULL when out of memory). */
+char *ow_http_mask_eve_line(char *line);
 
 /* Connection tracking (http_conn.c), wired into libmicrohttpd by http_api.c. */
 void ow_http_conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
@@ -117,10 +118,21 @@ enum MHD_Result ow_http_route_api(struct ow_http *srv, struct MHD_Connection *c,
 /* GET /api/events: Server-Sent Events, one per new alert (http_events.c). */
 enum MHD_Result ow_http_serve_events(struct ow_http *srv, struct MHD_Connection *c);
 
+/* POST /api/alerts/{id}/triage (http_triage.c): begin checks the request and keeps its
+ * state in *con_cls; continue takes the body and answers when it is complete; free is
+ * called when the request ends. */
+enum MHD_Result ow_http_post_begin(struct ow_http *srv, struct MHD_Connection *c, const char *url,
+                                   void **con_cls);
+enum MHD_Result ow_http_post_continue(struct ow_http *srv, struct MHD_Connection *c,
+                                      const char *upload_data, size_t *upload_data_size,
+                                      void *con_cls);
+void ow_http_post_free(void *con_cls);
+
 /* Query parameters (http_params.c). Each returns 0, or -1 with a message for a 400 in err. */
 struct ow_params {
     struct MHD_Connection *c;
     char err[256];
+    char param[48];              /* the parameter that failed, for the 400's "param" */
 };
 /* Fails on any parameter not in the NULL-terminated allowed list, and on repeated ones. */
 int ow_params_check(struct ow_params *p, const char *const *allowed);
@@ -137,5 +149,14 @@ int ow_params_name(struct ow_params *p, const char *name, size_t maxlen, const c
  * (0 when absent), or -1. */
 int ow_params_list(struct ow_params *p, const char *name, const char *const *choices,
                    const char **out, int max);
+/* One word of choices; *out its index (def when absent). */
+int ow_params_choice(struct ow_params *p, const char *name, const char *const *choices, int def,
+                     int *out);
+/* An IPv4 or IPv6 address, normalised into buf (as the store writes it); *out NULL when
+ * absent. */
+int ow_params_ip(struct ow_params *p, const char *name, char *buf, size_t buflen,
+                 const char **out);
+/* A 400 naming the parameter: {"error": ..., "param": ...}. */
+enum MHD_Result ow_http_bad_params(struct ow_params *p);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/query_filter.h"
 #include "sensor/timefmt.h"
 
 struct check_ctx {
@@ -42,6 +43,7 @@ static enum MHD_Result check_one(void *cls, enum MHD_ValueKind kind, const char 
     if (!strcmp(key, "token"))   /* the event stream's credential, checked before */
         known = true;
     if (!known) {
+        snprintf(x->p->param, sizeof x->p->param, "%s", shown);
         snprintf(x->p->err, sizeof x->p->err, "unknown parameter '%s'", shown);
         x->failed = true;
         return MHD_NO;
@@ -65,6 +67,7 @@ int ow_params_check(struct ow_params *p, const char *const *allowed)
 {
     struct check_ctx x = { .p = p, .allowed = allowed };
     p->err[0] = '\0';
+    p->param[0] = '\0';
     MHD_get_connection_values(p->c, MHD_GET_ARGUMENT_KIND, check_one, &x);
     return x.failed ? -1 : 0;
 }
@@ -87,6 +90,7 @@ int ow_params_int(struct ow_params *p, const char *name, int64_t min, int64_t ma
     long long n = strtoll(v, &end, 10);
     bool digits = (v[0] >= '0' && v[0] <= '9') || (v[0] == '-' && v[1] >= '0' && v[1] <= '9');
     if (!digits || *end || errno || n < min || n > max) {
+        snprintf(p->param, sizeof p->param, "%s", name);
         snprintf(p->err, sizeof p->err, "%s must be an integer from %lld to %lld", name,
                  (long long)min, (long long)max);
         return -1;
@@ -102,6 +106,7 @@ int ow_params_time(struct ow_params *p, const char *name, int64_t *out, bool *pr
     if (!v)
         return 0;
     if (strlen(v) > 64 || ow_rfc3339_parse(v, out) < 0) {
+        snprintf(p->param, sizeof p->param, "%s", name);
         snprintf(p->err, sizeof p->err,
                  "%s must be an RFC 3339 time such as 2026-02-10T01:00:00Z", name);
         return -1;
@@ -118,11 +123,13 @@ int ow_params_name(struct ow_params *p, const char *name, size_t maxlen, const c
         return 0;
     size_t n = strlen(v);
     if (n > maxlen) {
+        snprintf(p->param, sizeof p->param, "%s", name);
         snprintf(p->err, sizeof p->err, "%s is longer than %zu characters", name, maxlen);
         return -1;
     }
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] >= 0x7f) {
+            snprintf(p->param, sizeof p->param, "%s", name);
             snprintf(p->err, sizeof p->err, "%s must be printable ASCII", name);
             return -1;
         }
@@ -136,40 +143,44 @@ int ow_params_list(struct ow_params *p, const char *name, const char *const *cho
     const char *v = ow_params_get(p, name);
     if (!v)
         return 0;
-    int count = 0;
-    const char *s = v;
-    for (;;) {
-        const char *comma = strchr(s, ',');
-        size_t len = comma ? (size_t)(comma - s) : strlen(s);
-        const char *match = NULL;
-        for (const char *const *c = choices; *c; c++)
-            if (strlen(*c) == len && !strncmp(*c, s, len))
-                match = *c;
-        if (!match) {
-            char shown[48];
-            size_t n = len < sizeof shown - 1 ? len : sizeof shown - 1;
-            memcpy(shown, s, n);
-            shown[n] = '\0';
-            printable(shown, sizeof shown, shown);
-            int w = snprintf(p->err, sizeof p->err, "%s: '%s' is not one of", name, shown);
-            for (const char *const *c = choices; *c && w > 0 && (size_t)w < sizeof p->err; c++)
-                w += snprintf(p->err + w, sizeof p->err - (size_t)w, " %s", *c);
-            return -1;
+    int n = ow_parse_choices(v, choices, out, max, name, p->err, sizeof p->err);
+    if (n < 0)
+        snprintf(p->param, sizeof p->param, "%s", name);
+    return n;
+}
+
+int ow_params_choice(struct ow_params *p, const char *name, const char *const *choices, int def,
+                     int *out)
+{
+    const char *v = ow_params_get(p, name);
+    *out = def;
+    if (!v)
+        return 0;
+    for (int i = 0; choices[i]; i++)
+        if (!strcmp(choices[i], v)) {
+            *out = i;
+            return 0;
         }
-        bool dup = false;
-        for (int i = 0; i < count; i++)
-            if (out[i] == match)
-                dup = true;
-        if (!dup) {
-            if (count == max) {
-                snprintf(p->err, sizeof p->err, "%s lists too many values", name);
-                return -1;
-            }
-            out[count++] = match;
-        }
-        if (!comma)
-            break;
-        s = comma + 1;
+    const char *one[1];
+    ow_parse_choices(v, choices, one, 1, name, p->err, sizeof p->err);
+    snprintf(p->param, sizeof p->param, "%s", name);
+    return -1;
+}
+
+int ow_params_ip(struct ow_params *p, const char *name, char *buf, size_t buflen,
+                 const char **out)
+{
+    const char *v = NULL;
+    *out = NULL;
+    if (ow_params_name(p, name, 64, &v) < 0)
+        return -1;
+    if (!v)
+        return 0;
+    if (ow_normalise_ip(v, buf, buflen) < 0) {
+        snprintf(p->param, sizeof p->param, "%s", name);
+        snprintf(p->err, sizeof p->err, "%s must be an IPv4 or IPv6 address", name);
+        return -1;
     }
-    return count;
+    *out = buf;
+    return 0;
 }

@@ -11,18 +11,13 @@
 #include <time.h>
 
 #include "classifiers/policy/policy.h"
+#include "db/alert_view.h"
 #include "db/api_queries.h"
 #include "db/eve_json.h"
 #include "db/report.h"
 #include "db/store.h"
+#include "db/triage.h"
 
-static const char *const severities[] = { "medium", "high", "critical", NULL };
-static const char *const kinds[] = {
-    "li_unauthorized", "maintenance_outside_window", "vendor_unauthorized", "protocol_mismatch",
-    "egress_external", "unlisted_flow", "maintenance_overrun", NULL,
-};
-static const char *const verdicts[] = { "authorized", "anomaly", "out_of_scope", "unevaluated",
-                                        NULL };
 
 static uint64_t wall_us(void)
 {
@@ -50,7 +45,7 @@ static enum MHD_Result answer(struct MHD_Connection *c, struct ow_store *st, jso
     return ow_http_send_json(c, MHD_HTTP_OK, body);
 }
 
-#define BAD_PARAMS(p) ow_http_send_error((p)->c, MHD_HTTP_BAD_REQUEST, "%s", (p)->err)
+#define BAD_PARAMS(p) ow_http_bad_params(p)
 
 /* A path component "/api/alerts/<id>" as a positive id; -1 when it is not one. */
 static int64_t parse_id(const char *s, const char **rest)
@@ -68,32 +63,86 @@ static int64_t parse_id(const char *s, const char **rest)
     return v;
 }
 
+/* An asset filter holding an address is a mistake the page should say so, not answer with
+ * nothing: assets are names, addresses go to ip. */
+static int check_asset_name(struct ow_params *p, const char *asset)
+{
+    char buf[64];
+    if (asset && ow_normalise_ip(asset, buf, sizeof buf) == 0) {
+        snprintf(p->param, sizeof p->param, "asset");
+        snprintf(p->err, sizeof p->err, "asset takes an asset name; '%.64s' is an address "
+                 "(filter addresses with ip)", asset);
+        return -1;
+    }
+    return 0;
+}
+
+/* The filters every alert view takes (list, groups, chart). ipbuf holds the normalised ip. */
+static int parse_alert_filters(struct ow_params *p, struct ow_alert_query *q, char *ipbuf,
+                               size_t iplen)
+{
+    if ((q->nseverities = ow_params_list(p, "severity", ow_severity_names, q->severities,
+                                         OW_API_MAX_CHOICES)) < 0 ||
+        (q->nkinds = ow_params_list(p, "kind", ow_alert_kind_names, q->kinds, OW_API_MAX_CHOICES)) < 0 ||
+        (q->ntriage = ow_params_list(p, "triage", ow_triage_statuses, q->triage,
+                                     OW_API_MAX_CHOICES)) < 0 ||
+        ow_params_time(p, "from", &q->from_us, &q->has_from) < 0 ||
+        ow_params_time(p, "to", &q->to_us, &q->has_to) < 0 ||
+        ow_params_name(p, "asset", 64, &q->asset) < 0 || check_asset_name(p, q->asset) < 0 ||
+        ow_params_name(p, "rule", 64, &q->rule) < 0 ||
+        ow_params_ip(p, "ip", ipbuf, iplen, &q->ip) < 0 ||
+        ow_params_name(p, "community_id", 64, &q->community_id) < 0 ||
+        ow_params_int(p, "run", 1, INT64_MAX, 0, &q->run_id) < 0)
+        return -1;
+    if (q->has_from && q->has_to && q->to_us <= q->from_us) {
+        snprintf(p->param, sizeof p->param, "to");
+        snprintf(p->err, sizeof p->err, "to must be later than from");
+        return -1;
+    }
+    return 0;
+}
+
 static enum MHD_Result get_alerts(struct ow_http *srv, struct MHD_Connection *c)
 {
-    static const char *const allowed[] = { "severity", "kind", "from", "to", "asset", "rule",
-                                           "run", "after_id", "limit", "offset", NULL };
+    static const char *const allowed[] = { "severity", "kind", "triage", "from", "to", "asset",
+                                           "rule", "ip", "community_id", "run", "after_id",
+                                           "sort", "limit", "offset", NULL };
     struct ow_params p = { .c = c };
     struct ow_alert_query q = { 0 };
-    if (ow_params_check(&p, allowed) < 0 ||
-        (q.nseverities = ow_params_list(&p, "severity", severities, q.severities,
-                                        OW_API_MAX_CHOICES)) < 0 ||
-        (q.nkinds = ow_params_list(&p, "kind", kinds, q.kinds, OW_API_MAX_CHOICES)) < 0 ||
-        ow_params_time(&p, "from", &q.from_us, &q.has_from) < 0 ||
-        ow_params_time(&p, "to", &q.to_us, &q.has_to) < 0 ||
-        ow_params_name(&p, "asset", 64, &q.asset) < 0 ||
-        ow_params_name(&p, "rule", 64, &q.rule) < 0 ||
-        ow_params_int(&p, "run", 1, INT64_MAX, 0, &q.run_id) < 0 ||
+    char ipbuf[64];
+    if (ow_params_check(&p, allowed) < 0 || parse_alert_filters(&p, &q, ipbuf, sizeof ipbuf) < 0 ||
         ow_params_int(&p, "after_id", 0, INT64_MAX, 0, &q.after_id) < 0 ||
+        ow_params_choice(&p, "sort", ow_alert_sort_names, OW_SORT_TIME_DESC, &q.sort) < 0 ||
         ow_params_int(&p, "limit", 1, OW_HTTP_MAX_LIMIT, 100, &q.limit) < 0 ||
         ow_params_int(&p, "offset", 0, OW_HTTP_MAX_OFFSET, 0, &q.offset) < 0)
         return BAD_PARAMS(&p);
-    if (q.has_from && q.has_to && q.to_us <= q.from_us)
-        return ow_http_send_error(c, MHD_HTTP_BAD_REQUEST, "to must be later than from");
     struct ow_store *st = open_store(srv, c);
     if (!st)
         return MHD_YES;
     char err[256];
     json_t *body = ow_api_alerts(ow_store_handle(st), &q, err, sizeof err);
+    return answer(c, st, body, err);
+}
+
+static enum MHD_Result get_alert_groups(struct ow_http *srv, struct MHD_Connection *c)
+{
+    static const char *const allowed[] = { "severity", "kind", "triage", "from", "to", "asset",
+                                           "rule", "ip", "community_id", "run", "sort", "limit",
+                                           "offset", NULL };
+    struct ow_params p = { .c = c };
+    struct ow_alert_query q = { 0 };
+    char ipbuf[64];
+    int sort = 0;
+    if (ow_params_check(&p, allowed) < 0 || parse_alert_filters(&p, &q, ipbuf, sizeof ipbuf) < 0 ||
+        ow_params_choice(&p, "sort", ow_group_sort_names, 0, &sort) < 0 ||
+        ow_params_int(&p, "limit", 1, OW_HTTP_MAX_LIMIT, 100, &q.limit) < 0 ||
+        ow_params_int(&p, "offset", 0, OW_HTTP_MAX_OFFSET, 0, &q.offset) < 0)
+        return BAD_PARAMS(&p);
+    struct ow_store *st = open_store(srv, c);
+    if (!st)
+        return MHD_YES;
+    char err[256];
+    json_t *body = ow_api_alert_groups(ow_store_handle(st), &q, sort, err, sizeof err);
     return answer(c, st, body, err);
 }
 
@@ -122,6 +171,39 @@ static int li_identities(sqlite3 *db, int64_t flow_row)
     return found;
 }
 
+/* The rule an alert was held against: its definition from the policy serve was given, or
+ * what the store recorded of it (kind, ticket) and why there is no more. NULL: no rule. */
+static json_t *held_rule(struct ow_http *srv, sqlite3 *db, int64_t run_id, const char *rule)
+{
+    if (!rule || !*rule)
+        return NULL;
+    int idx = srv->policy ? ow_policy_rule_index(srv->policy, rule) : -1;
+    struct ow_rule_text t;
+    if (idx >= 0 && ow_policy_rule_describe(srv->policy, (size_t)idx, &t) == 0)
+        return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "id", rule,
+                         "kind", t.kind, "from", t.from, "to", t.to, "service", t.service,
+                         "app", t.app, "window", t.window, "ticket", t.ticket, "vendor",
+                         t.vendor, "interface", t.interface, "from_policy", 1);
+    json_t *o = json_pack("{s:s,s:b}", "id", rule, "from_policy", 0);
+    sqlite3_stmt *q = NULL;
+    if (ow_api_has_table(db, "run_rules") &&
+        sqlite3_prepare_v2(db, "SELECT kind, interface, ticket FROM run_rules WHERE run_id = ? "
+                               "AND rule_id = ?", -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, run_id);
+        sqlite3_bind_text(q, 2, rule, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            json_object_set_new(o, "kind", ow_api_text(sqlite3_column_text(q, 0), sqlite3_column_bytes(q, 0)));
+            json_object_set_new(o, "interface", ow_api_text(sqlite3_column_text(q, 1), sqlite3_column_bytes(q, 1)));
+            json_object_set_new(o, "ticket", ow_api_text(sqlite3_column_text(q, 2), sqlite3_column_bytes(q, 2)));
+        }
+    }
+    sqlite3_finalize(q);
+    json_object_set_new(o, "unavailable", json_string(srv->policy
+        ? "the policy serve was given has no rule of this name (the run used another policy)"
+        : "start serve with --policy FILE (the policy of the run) to see the rule's definition"));
+    return o;
+}
+
 static enum MHD_Result get_alert(struct ow_http *srv, struct MHD_Connection *c, int64_t id)
 {
     static const char *const allowed[] = { NULL };
@@ -131,45 +213,31 @@ static enum MHD_Result get_alert(struct ow_http *srv, struct MHD_Connection *c, 
     struct ow_store *st = open_store(srv, c);
     if (!st)
         return MHD_YES;
-    struct ow_flow_record *rec = calloc(1, sizeof *rec);
-    if (!rec) {
-        ow_store_close(st);
-        return ow_http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-    }
-    int64_t flow_row = 0;
-    int rc = ow_store_get_alert(st, id, rec, &flow_row);
+    int64_t flow_row = 0, run_id = 0;
+    int rc = 0;
+    json_t *alert = eve_object(ow_alert_eve_line(st, id, NULL, &rc, &flow_row, &run_id));
     if (rc != 0) {
-        free(rec);
+        json_decref(alert);
         ow_store_close(st);
         if (rc == 1)
             return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no alert %lld", (long long)id);
         return ow_http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read alert %lld",
                                   (long long)id);
     }
-    ow_http_mask_record(c, rec);
-    json_t *alert = eve_object(ow_eve_alert_string(rec, id));
-    json_t *flow = NULL;
-    if (flow_row > 0 && ow_store_get_flow(st, flow_row, rec) == 0) {
-        ow_http_mask_record(c, rec);
-        flow = eve_object(ow_eve_flow_string(rec));
-    }
-    free(rec);
-    /* The run, the other alerts of the same flow, and whether packets were kept. */
+    int frc = 0;
+    json_t *flow = flow_row > 0 ? eve_object(ow_flow_eve_line(st, flow_row, NULL, &frc)) : NULL;
+    ow_http_mask_eve(c, alert);
+    ow_http_mask_eve(c, flow);
     sqlite3 *db = ow_store_handle(st);
-    int64_t run_id = 0;
     json_t *siblings = ow_api_flow_alerts(db, flow_row, id);
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT run_id FROM alerts WHERE id = ?", -1, &q, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(q, 1, id);
-        if (sqlite3_step(q) == SQLITE_ROW)
-            run_id = sqlite3_column_int64(q, 0);
-    }
-    sqlite3_finalize(q);
+    json_t *history = ow_triage_history_json(db, id);
+    json_t *rule = held_rule(srv, db, run_id,
+                             json_string_value(json_object_get(json_object_get(alert, "alert"), "rule")));
     json_t *evidence = json_object();
     bool has_table = ow_api_has_table(db, "evidence");
     bool available = false;
     if (has_table) {
-        q = NULL;
+        sqlite3_stmt *q = NULL;
         if (sqlite3_prepare_v2(db, "SELECT 1 FROM evidence WHERE flow_row = ?", -1, &q, NULL) ==
             SQLITE_OK) {
             sqlite3_bind_int64(q, 1, flow_row);
@@ -194,10 +262,17 @@ static enum MHD_Result get_alert(struct ow_http *srv, struct MHD_Connection *c, 
     ow_store_close(st);
     if (!alert)
         return ow_http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot render alert");
-    return ow_http_send_json(c, MHD_HTTP_OK,
-        json_pack("{s:I,s:I,s:I,s:o,s:o*,s:o,s:o}", "id", (json_int_t)id, "run_id",
-                  (json_int_t)run_id, "flow_row", (json_int_t)flow_row, "alert", alert,
-                  "flow", flow, "other_alerts", siblings, "evidence", evidence));
+    json_t *current = json_object_get(alert, "triage");
+    json_t *open_state = current ? NULL : json_pack("{s:s}", "status", "open");
+    enum MHD_Result ret = ow_http_send_json(c, MHD_HTTP_OK,
+        json_pack("{s:I,s:I,s:I,s:o,s:o*,s:o,s:o,s:o,s:O,s:o}", "id", (json_int_t)id,
+                  "run_id", (json_int_t)run_id, "flow_row", (json_int_t)flow_row, "alert", alert,
+                  "flow", flow, "other_alerts", siblings, "evidence", evidence,
+                  "triage_history", history ? history : json_array(),
+                  "triage", current ? current : open_state,
+                  "rule", rule ? rule : json_null()));
+    json_decref(open_state);
+    return ret;
 }
 
 static enum MHD_Result get_evidence(struct ow_http *srv, struct MHD_Connection *c, int64_t id)
@@ -272,17 +347,6 @@ static enum MHD_Result get_evidence(struct ow_http *srv, struct MHD_Connection *
     return ret;
 }
 
-/* An address as the store writes it: what inet_ntop gives back. */
-static int normalise_ip(const char *in, char *out, size_t outlen)
-{
-    unsigned char buf[sizeof(struct in6_addr)];
-    if (inet_pton(AF_INET, in, buf) == 1)
-        return inet_ntop(AF_INET, buf, out, (socklen_t)outlen) ? 0 : -1;
-    if (inet_pton(AF_INET6, in, buf) == 1)
-        return inet_ntop(AF_INET6, buf, out, (socklen_t)outlen) ? 0 : -1;
-    return -1;
-}
-
 static int proto_number(const char *name)
 {
     static const struct { const char *name; int num; } protos[] = {
@@ -298,15 +362,18 @@ static int proto_number(const char *name)
 static enum MHD_Result get_flows(struct ow_http *srv, struct MHD_Connection *c)
 {
     static const char *const allowed[] = { "ip", "port", "app", "verdict", "community_id",
-                                           "proto", "from", "to", "run", "limit", "offset", NULL };
+                                           "asset", "proto", "from", "to", "run", "limit",
+                                           "offset", NULL };
     struct ow_params p = { .c = c };
     struct ow_flow_query q = { .port = -1, .l4_proto = -1 };
-    const char *ip = NULL, *proto = NULL;
+    const char *proto = NULL;
+    char ipbuf[INET6_ADDRSTRLEN];
     if (ow_params_check(&p, allowed) < 0 ||
-        ow_params_name(&p, "ip", 64, &ip) < 0 ||
+        ow_params_ip(&p, "ip", ipbuf, sizeof ipbuf, &q.ip) < 0 ||
+        ow_params_name(&p, "asset", 64, &q.asset) < 0 || check_asset_name(&p, q.asset) < 0 ||
         ow_params_int(&p, "port", 0, 65535, -1, &q.port) < 0 ||
         ow_params_name(&p, "app", 64, &q.app) < 0 ||
-        (q.nverdicts = ow_params_list(&p, "verdict", verdicts, q.verdicts,
+        (q.nverdicts = ow_params_list(&p, "verdict", ow_verdict_names, q.verdicts,
                                       OW_API_MAX_CHOICES)) < 0 ||
         ow_params_name(&p, "community_id", 64, &q.community_id) < 0 ||
         ow_params_name(&p, "proto", 16, &proto) < 0 ||
@@ -316,24 +383,23 @@ static enum MHD_Result get_flows(struct ow_http *srv, struct MHD_Connection *c)
         ow_params_int(&p, "limit", 1, OW_HTTP_MAX_LIMIT, 100, &q.limit) < 0 ||
         ow_params_int(&p, "offset", 0, OW_HTTP_MAX_OFFSET, 0, &q.offset) < 0)
         return BAD_PARAMS(&p);
-    char ipbuf[INET6_ADDRSTRLEN];
-    if (ip) {
-        if (normalise_ip(ip, ipbuf, sizeof ipbuf) < 0)
-            return ow_http_send_error(c, MHD_HTTP_BAD_REQUEST,
-                                      "ip must be an IPv4 or IPv6 address");
-        q.ip = ipbuf;
-    }
     if (proto) {
         char *end;
         long n = strtol(proto, &end, 10);
         if (*end == '\0' && n >= 0 && n <= 255 && proto[0] >= '0' && proto[0] <= '9')
             q.l4_proto = n;
-        else if ((q.l4_proto = proto_number(proto)) < 0)
-            return ow_http_send_error(c, MHD_HTTP_BAD_REQUEST,
-                                      "proto must be tcp, udp, icmp, icmpv6, sctp, gre, ... or 0..255");
+        else if ((q.l4_proto = proto_number(proto)) < 0) {
+            snprintf(p.param, sizeof p.param, "proto");
+            snprintf(p.err, sizeof p.err,
+                     "proto must be tcp, udp, icmp, icmpv6, sctp, gre, ... or 0..255");
+            return BAD_PARAMS(&p);
+        }
     }
-    if (q.has_from && q.has_to && q.to_us <= q.from_us)
-        return ow_http_send_error(c, MHD_HTTP_BAD_REQUEST, "to must be later than from");
+    if (q.has_from && q.has_to && q.to_us <= q.from_us) {
+        snprintf(p.param, sizeof p.param, "to");
+        snprintf(p.err, sizeof p.err, "to must be later than from");
+        return BAD_PARAMS(&p);
+    }
     struct ow_store *st = open_store(srv, c);
     if (!st)
         return MHD_YES;
@@ -351,12 +417,9 @@ static enum MHD_Result get_flow(struct ow_http *srv, struct MHD_Connection *c, i
     struct ow_store *st = open_store(srv, c);
     if (!st)
         return MHD_YES;
-    struct ow_flow_record *rec = calloc(1, sizeof *rec);
-    int rc = rec ? ow_store_get_flow(st, row, rec) : -1;
-    if (rc == 0)
-        ow_http_mask_record(c, rec);
-    json_t *flow = rc == 0 ? eve_object(ow_eve_flow_string(rec)) : NULL;
-    free(rec);
+    int rc = 0;
+    json_t *flow = eve_object(ow_flow_eve_line(st, row, NULL, &rc));
+    ow_http_mask_eve(c, flow);
     json_t *alerts = rc == 0 ? ow_api_flow_alerts(ow_store_handle(st), row, 0) : json_array();
     ow_store_close(st);
     if (rc == 1) {
@@ -429,23 +492,61 @@ static enum MHD_Result get_rules(struct ow_http *srv, struct MHD_Connection *c)
 
 static enum MHD_Result get_timeline(struct ow_http *srv, struct MHD_Connection *c)
 {
-    static const char *const allowed[] = { "from", "to", "buckets", NULL };
+    static const char *const allowed[] = { "severity", "kind", "triage", "from", "to", "asset",
+                                           "rule", "ip", "community_id", "run", "buckets", NULL };
     struct ow_params p = { .c = c };
-    int64_t from = 0, to = 0, buckets = 0;
-    bool has_from, has_to;
-    if (ow_params_check(&p, allowed) < 0 ||
-        ow_params_time(&p, "from", &from, &has_from) < 0 ||
-        ow_params_time(&p, "to", &to, &has_to) < 0 ||
+    struct ow_alert_query q = { 0 };
+    char ipbuf[64];
+    int64_t buckets = 0;
+    if (ow_params_check(&p, allowed) < 0 || parse_alert_filters(&p, &q, ipbuf, sizeof ipbuf) < 0 ||
         ow_params_int(&p, "buckets", 1, 500, 60, &buckets) < 0)
         return BAD_PARAMS(&p);
-    if (has_from && has_to && to <= from)
-        return ow_http_send_error(c, MHD_HTTP_BAD_REQUEST, "to must be later than from");
+    struct ow_flow_query f = { .ip = q.ip, .port = -1, .asset = q.asset,
+                               .community_id = q.community_id, .l4_proto = -1,
+                               .run_id = q.run_id };
     struct ow_store *st = open_store(srv, c);
     if (!st)
         return MHD_YES;
     char err[256];
-    json_t *body = ow_api_timeline(ow_store_handle(st), has_from, from, has_to, to, (int)buckets,
-                                   err, sizeof err);
+    json_t *body = ow_api_timeline(ow_store_handle(st), &q, &f, (int)buckets, err, sizeof err);
+    return answer(c, st, body, err);
+}
+
+static enum MHD_Result get_assets(struct ow_http *srv, struct MHD_Connection *c)
+{
+    static const char *const allowed[] = { "name", NULL };
+    struct ow_params p = { .c = c };
+    const char *name = NULL;
+    if (ow_params_check(&p, allowed) < 0 || ow_params_name(&p, "name", 64, &name) < 0)
+        return BAD_PARAMS(&p);
+    size_t n = srv->policy ? ow_policy_asset_count(srv->policy) : 0;
+    struct ow_asset_text *texts = n ? calloc(n, sizeof *texts) : NULL;
+    struct ow_api_asset_ref *refs = n ? calloc(n, sizeof *refs) : NULL;
+    if (n && (!texts || !refs)) {
+        free(texts);
+        free(refs);
+        return ow_http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        ow_policy_asset_describe(srv->policy, i, &texts[i]);
+        refs[i] = (struct ow_api_asset_ref){ texts[i].name, texts[i].role, texts[i].vendor,
+                                             texts[i].addresses };
+    }
+    struct ow_store *st = open_store(srv, c);
+    json_t *body = NULL;
+    char err[256] = "";
+    if (st)
+        body = ow_api_assets(ow_store_handle(st), name, refs, n, err, sizeof err);
+    free(texts);
+    free(refs);
+    if (!st)
+        return MHD_YES;
+    if (body && name && !json_array_size(json_object_get(body, "assets"))) {
+        json_decref(body);
+        ow_store_close(st);
+        return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no asset named '%.64s' in the store%s",
+                                  name, srv->policy ? " or the policy" : "");
+    }
     return answer(c, st, body, err);
 }
 
@@ -580,11 +681,11 @@ static enum MHD_Result get_report(struct ow_http *srv, struct MHD_Connection *c)
 
 static enum MHD_Result get_index(struct MHD_Connection *c)
 {
-    return ow_http_send_json(c, MHD_HTTP_OK, json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s,s]}",
-        "endpoints", "/api/summary", "/api/alerts", "/api/alerts/{id}",
-        "/api/alerts/{id}/evidence.pcap", "/api/flows", "/api/flows/{row}", "/api/runs",
-        "/api/rules", "/api/timeline", "/api/health", "/api/report", "/api/events",
-        "/api/session"));
+    return ow_http_send_json(c, MHD_HTTP_OK, json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s]}",
+        "endpoints", "/api/summary", "/api/alerts", "/api/alerts/groups", "/api/alerts/{id}",
+        "/api/alerts/{id}/evidence.pcap", "POST /api/alerts/{id}/triage", "/api/flows",
+        "/api/flows/{row}", "/api/assets", "/api/runs", "/api/rules", "/api/timeline",
+        "/api/health", "/api/report", "/api/events", "/api/session"));
 }
 
 /* Who the caller is, so the pages can say so and know whether LI identities are shown. */
@@ -608,6 +709,10 @@ enum MHD_Result ow_http_route_api(struct ow_http *srv, struct MHD_Connection *c,
         return get_index(c);
     if (!strcmp(url, "/api/alerts"))
         return get_alerts(srv, c);
+    if (!strcmp(url, "/api/alerts/groups"))
+        return get_alert_groups(srv, c);
+    if (!strcmp(url, "/api/assets"))
+        return get_assets(srv, c);
     if (!strncmp(url, "/api/alerts/", 12) && (id = parse_id(url + 12, &rest)) > 0) {
         if (!*rest)
             return get_alert(srv, c, id);

@@ -53,6 +53,44 @@ static bool plain_name(const char *name)
     return true;
 }
 
+/* A regular file under the UI directory, opened without following links; -1 if none. */
+static int open_ui_file(struct ow_http *srv, const char *name, struct stat *sb)
+{
+    int fd = openat(srv->webui_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, sb) < 0 || !S_ISREG(sb->st_mode) || sb->st_size > MAX_STATIC_BYTES) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* A page a person can read for a wrong address: the UI's 404.html, or a line of HTML. */
+static enum MHD_Result not_found(struct ow_http *srv, struct MHD_Connection *c)
+{
+    static char fallback[] =
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>omwitness: "
+        "no such page</title></head><body><h1>No such page</h1><p><a href=\"/\">Alerts</a></p>"
+        "</body></html>\n";
+    struct stat sb;
+    int fd = srv->webui_fd >= 0 ? open_ui_file(srv, "404.html", &sb) : -1;
+    struct MHD_Response *r = fd >= 0
+        ? MHD_create_response_from_fd((size_t)sb.st_size, fd)
+        : MHD_create_response_from_buffer(strlen(fallback), fallback, MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        if (fd >= 0)
+            close(fd);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
+    MHD_add_response_header(r, "Cache-Control", "no-cache");
+    ow_http_add_security_headers(r);
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_NOT_FOUND, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 enum MHD_Result ow_http_serve_static(struct ow_http *srv, struct MHD_Connection *c,
                                      const char *url)
 {
@@ -63,15 +101,11 @@ enum MHD_Result ow_http_serve_static(struct ow_http *srv, struct MHD_Connection 
     const char *name = url[1] ? url + 1 : "index.html";
     const char *type = plain_name(name) ? content_type(name) : NULL;
     if (!type)
-        return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no such page");
-    int fd = openat(srv->webui_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no such page");
+        return not_found(srv, c);
     struct stat sb;
-    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > MAX_STATIC_BYTES) {
-        close(fd);
-        return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no such page");
-    }
+    int fd = open_ui_file(srv, name, &sb);
+    if (fd < 0)
+        return not_found(srv, c);
     /* For HEAD, MHD sends the headers (with the length) and leaves the body out. */
     struct MHD_Response *r = MHD_create_response_from_fd((size_t)sb.st_size, fd);
     if (!r) {

@@ -19,8 +19,13 @@ static const char usage[] =
     "  capture  -i IFACE [-i IFACE]... [--policy FILE] [--db FILE] [--threads N] [--jsonl FILE|-]\n"
     "           [--listen ADDR:PORT] [--user NAME] [--group NAME]\n"
     "           capture live until SIGINT/SIGTERM, storing everything\n"
-    "  flows    [--db FILE] [--format table|jsonl] [--verdict STATUS]   list stored flows\n"
-    "  alerts   [--db FILE] [--format table|jsonl] [--follow] [--since RFC3339]   list alerts\n"
+    "  flows    [--db FILE] [--format table|jsonl] [--wide] [--verdict LIST] [--ip ADDR]\n"
+    "           [--app NAME] [--asset NAME] [--limit N]   list stored flows\n"
+    "  alerts   [--db FILE] [--format table|jsonl] [--wide] [--follow] [--since T] [--until T]\n"
+    "           [--severity LIST] [--kind LIST] [--ip ADDR] [--asset NAME] [--rule ID]\n"
+    "           [--triage LIST] [--limit N]   list alerts\n"
+    "  triage   --alert ID --status open|acknowledged|escalated|closed [--note TEXT] [--db FILE]\n"
+    "           record an analyst's disposition of an alert (chained)\n"
     "  policy check FILE   validate a policy file and summarise it\n"
     "  serve    [--db FILE] [--listen ADDR:PORT] [--tokens FILE] [--tls-cert F --tls-key F]\n"
     "           web UI and JSON API over a store\n"
@@ -59,6 +64,8 @@ int main(int argc, char **argv)
         return ow_cmd_flows(argc - 1, argv + 1);
     if (!strcmp(cmd, "alerts"))
         return ow_cmd_alerts(argc - 1, argv + 1);
+    if (!strcmp(cmd, "triage"))
+        return ow_cmd_triage(argc - 1, argv + 1);
     if (!strcmp(cmd, "policy"))
         return ow_cmd_policy(argc - 1, argv + 1);
     if (!strcmp(cmd, "serve"))

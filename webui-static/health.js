@@ -50,8 +50,8 @@ async function runs() {
     for (const run of r.runs) {
       const ended = run.ended_wall ? (run.clean_end ? 'cleanly' : 'not cleanly') : 'running or crashed';
       tbody.append(OW.el('tr', {}, OW.el('td', {}, String(run.id)), OW.el('td', {}, run.kind),
-        OW.el('td', { class: 'mono wrap' }, run.source), OW.el('td', {}, run.site),
-        OW.el('td', { class: 'nowrap' }, OW.time(run.first_ts), ' – ', OW.time(run.last_ts)),
+        OW.el('td', { class: 'mono path' }, run.source), OW.el('td', { class: 'nowrap' }, run.site),
+        OW.el('td', { class: 'time' }, OW.el('span', { class: 'nowrap' }, OW.iso(run.first_ts)), ' – ', OW.el('span', { class: 'nowrap' }, OW.iso(run.last_ts))),
         OW.el('td', { class: 'num' }, OW.num(run.packets)), OW.el('td', { class: 'num' }, OW.num(run.flows)),
         OW.el('td', { class: 'num' + (run.kernel_drops ? ' bad' : '') }, OW.num(run.kernel_drops)),
         OW.el('td', { class: 'num' + (run.internal_drops ? ' bad' : '') }, OW.num(run.internal_drops)),

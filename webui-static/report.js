@@ -10,8 +10,8 @@ const CONCLUSION = {
   coverage_incomplete: ['warn', 'Coverage incomplete'],
 };
 
-function table(headers, rows) {
-  const t = OW.el('table', { class: 'grid' }, OW.el('thead', {}, OW.el('tr', {}, ...headers.map((h) => OW.el('th', {}, h)))));
+function table(headers, rows, id) {
+  const t = OW.el('table', { class: 'grid auto words', id }, OW.el('thead', {}, OW.el('tr', {}, ...headers.map((h) => OW.el('th', {}, h)))));
   const tb = OW.el('tbody');
   for (const r of rows) tb.append(OW.el('tr', {}, ...r.map((c) => OW.el('td', {}, c))));
   if (!rows.length) tb.append(OW.el('tr', {}, OW.el('td', { colspan: String(headers.length), class: 'empty' }, 'none')));
@@ -40,9 +40,9 @@ function render(r, query) {
       .map(([l, n]) => OW.el('div', { class: 'counter' + (n && l !== 'runs' && l !== 'packets' ? ' c-high' : '') },
         OW.el('span', { class: 'n' }, OW.num(n || 0)), OW.el('span', { class: 'l' }, l)))));
 
-  box.append(OW.el('h2', {}, 'What was watched'), table(['Run', 'Kind', 'Source', 'SHA-256', 'Packets', 'First – last packet', 'Chain head'],
-    (r.runs || []).map((x) => [String(x.id), x.kind, x.source, OW.el('code', { class: 'hash' }, x.source_sha256 || ''), OW.num(x.packets),
-      `${OW.shortIso(x.first_packet)} – ${OW.shortIso(x.last_packet)}`, OW.el('code', { class: 'hash' }, x.chain_head || '')])));
+  box.append(OW.el('h2', {}, 'What was watched'), table(['Run', 'Kind', 'Sensor', 'Source', 'SHA-256', 'Packets', 'First – last packet', 'Chain head'],
+    (r.runs || []).map((x) => [String(x.id), x.kind, x.sensor || '', OW.el('span', { class: 'mono path' }, x.source), OW.el('code', { class: 'hash' }, x.source_sha256 || ''), OW.num(x.packets),
+      OW.el('span', {}, OW.el('span', { class: 'nowrap' }, OW.shortIso(x.first_packet)), ' – ', OW.el('span', { class: 'nowrap' }, OW.shortIso(x.last_packet))), OW.el('code', { class: 'hash' }, x.chain_head || '')])));
 
   const f = r.flows || {};
   box.append(OW.el('h2', {}, 'Flows by verdict'), table(['Verdict', 'Flows'],
@@ -51,14 +51,21 @@ function render(r, query) {
   const s = r.authorized_sessions || {};
   box.append(OW.el('h2', {}, `Authorized LI and maintenance sessions (${OW.num(s.total || 0)})`),
     table(['Start', 'Client', 'Server', 'App', 'Rule', 'Kind', 'Ticket'],
-      (s.sessions || []).map((x) => [OW.shortIso(x.start), ep(x.client) + (x.asset_src ? ' (' + x.asset_src + ')' : ''),
-        ep(x.server) + (x.asset_dest ? ' (' + x.asset_dest + ')' : ''), x.app_proto, x.rule, x.rule_kind, x.ticket || ''])));
+      (s.sessions || []).map((x) => [OW.el('span', { class: 'nowrap mono' }, OW.shortIso(x.start)),
+        OW.el('span', {}, OW.ipLink(x.client.ip, x.client.port), ' ', OW.assetLink(x.asset_src)),
+        OW.el('span', {}, OW.ipLink(x.server.ip, x.server.port), ' ', OW.assetLink(x.asset_dest)),
+        x.app_proto, OW.ruleLink(x.rule), x.rule_kind, x.ticket || ''])));
 
   const an = r.anomalies || {};
   box.append(OW.el('h2', {}, `Anomalies (${OW.num(an.total || 0)})`),
-    table(['Alert', 'Time', 'Severity', 'Kind', 'Reason'],
-      (an.alerts || []).map((x) => [OW.el('a', { href: '/alert.html?id=' + encodeURIComponent(x.alert_id) }, String(x.alert_id)),
-        OW.el('span', { class: 'nowrap' }, OW.shortIso(x.time)), OW.severityBadge(x.severity), x.kind, x.reason])));
+    table(['Alert', 'Time', 'Severity', 'Kind', 'Reason', 'Disposition'],
+      (an.alerts || []).map((x) => {
+        const t = x.triage || { status: 'open' };
+        return [OW.el('a', { href: '/alert.html?id=' + encodeURIComponent(x.alert_id) }, String(x.alert_id)),
+          OW.el('span', { class: 'nowrap mono' }, OW.shortIso(x.time)), OW.severityBadge(x.severity), x.kind, x.reason,
+          OW.el('span', { class: 'disposition' }, OW.triageBadge(t.status), t.note ? ' ' + t.note : '',
+            t.by ? OW.el('span', { class: 'sub' }, `${t.by}, ${OW.isoTime(t.at)}`) : null)];
+      }), 'anomalies'));
 
   const i = r.integrity || {};
   box.append(OW.el('h2', {}, 'Integrity'), OW.el('p', {},
@@ -67,21 +74,26 @@ function render(r, query) {
 }
 
 async function load() {
+  OW.clearFieldErrors(form);
+  OW.clear(document.getElementById('error'));
   const query = {};
-  if (form.from.value) query.from = OW.toRfc3339(form.from.value);
-  if (form.to.value) query.to = OW.toRfc3339(form.to.value);
+  if (form.from.value.trim()) query.from = OW.normaliseTime(form.from.value.trim());
+  if (form.to.value.trim()) query.to = OW.normaliseTime(form.to.value.trim());
   OW.setParams(query);
+  if (!OW.checkFields(form, { from: OW.checkTime, to: OW.checkTime })) {
+    OW.clear(document.getElementById('report'));
+    return;
+  }
   try {
     const r = await OW.api('/api/report?' + new URLSearchParams(query).toString());
-    OW.clear(document.getElementById('error'));
     render(r, query);
   } catch (e) {
     OW.clear(document.getElementById('report'));
-    OW.showError('error', e);
+    if (!(e.status === 400 && OW.fieldError(form, e.param, e.message))) OW.showError('error', e);
   }
 }
 
-form.from.value = OW.fromRfc3339(OW.params().get('from') || '');
-form.to.value = OW.fromRfc3339(OW.params().get('to') || '');
+form.from.value = OW.params().get('from') || '';
+form.to.value = OW.params().get('to') || '';
 form.addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
 load();

@@ -53,9 +53,16 @@ function calendar(container, sessions, outside, windows) {
   }
   for (let t = 0; t <= 4; t++) {
     const us = lo + ((hi - lo) * t) / 4;
-    root.append(svg('text', { x: x(us), y: H - 6, class: 'label', 'text-anchor': t === 0 ? 'start' : (t === 4 ? 'end' : 'middle') }, OW.time(us).slice(5, 16)));
+    root.append(svg('text', { x: x(us), y: H - 6, class: 'label', 'text-anchor': t === 0 ? 'start' : (t === 4 ? 'end' : 'middle') }, OW.iso(us).replace('T', ' ').replace('Z', '')));
   }
   container.append(root);
+}
+
+/* "10.99.0.7,10.99.0.8" as address links, comma-separated. */
+function ips(list) {
+  const out = [];
+  (list || '').split(',').filter(Boolean).forEach((ip, i) => { if (i) out.push(', '); out.push(OW.ipLink(ip)); });
+  return out;
 }
 
 async function load() {
@@ -70,8 +77,8 @@ async function load() {
     const bar = OW.el('span', { class: 'hbar' });
     bar.style.width = Math.round((r.hits / maxHits) * 160) + 'px';
     const alerts = r.alerts ? OW.el('a', { href: '/index.html?rule=' + encodeURIComponent(r.rule) }, OW.num(r.alerts)) : '0';
-    tbody.append(OW.el('tr', { class: r.rule === focus ? 'focus' : '' },
-      OW.el('td', { class: 'mono' }, r.rule), OW.el('td', {}, r.kind || ''),
+    tbody.append(OW.el('tr', { class: r.rule === focus ? 'focus' : '', 'data-rule': r.rule },
+      OW.el('td', { class: 'mono' }, OW.ruleLink(r.rule)), OW.el('td', {}, r.kind || ''),
       OW.el('td', { class: 'num' }, OW.num(r.hits)), OW.el('td', {}, bar), OW.el('td', { class: 'num' }, alerts)));
   }
   if (!d.rules.length) tbody.append(OW.el('tr', {}, OW.el('td', { colspan: '5', class: 'empty' }, 'No rule hits stored.')));
@@ -81,16 +88,16 @@ async function load() {
   calendar(document.getElementById('calendar'), d.maintenance, d.outside_window, d.windows || []);
   const mt = OW.clear(document.querySelector('#maintenance tbody'));
   for (const s of d.maintenance) {
-    mt.append(OW.el('tr', {}, OW.el('td', {}, s.ticket), OW.el('td', { class: 'mono' }, s.rule),
-      OW.el('td', { class: 'nowrap' }, OW.time(s.first_us)), OW.el('td', { class: 'nowrap' }, OW.time(s.last_us)),
-      OW.el('td', { class: 'num' }, OW.num(s.flows)), OW.el('td', { class: 'mono' }, s.clients || ''),
-      OW.el('td', { class: 'mono' }, s.servers || ''), OW.el('td', {}, s.overrun ? 'yes' : 'no')));
+    mt.append(OW.el('tr', {}, OW.el('td', {}, s.ticket), OW.el('td', { class: 'mono' }, OW.ruleLink(s.rule)),
+      OW.el('td', { class: 'time' }, OW.iso(s.first_us)), OW.el('td', { class: 'time' }, OW.iso(s.last_us)),
+      OW.el('td', { class: 'num' }, OW.num(s.flows)), OW.el('td', { class: 'mono' }, ...ips(s.clients)),
+      OW.el('td', { class: 'mono' }, ...ips(s.servers)), OW.el('td', {}, s.overrun ? 'yes' : 'no')));
   }
   const ot = OW.clear(document.querySelector('#outside tbody'));
   for (const o of d.outside_window) {
     ot.append(OW.el('tr', {}, OW.el('td', {}, OW.el('a', { href: '/alert.html?id=' + encodeURIComponent(o.alert_id) }, String(o.alert_id))),
-      OW.el('td', { class: 'nowrap' }, OW.time(o.ts_us)), OW.el('td', {}, OW.severityBadge(o.severity), ' ', o.kind),
-      OW.el('td', { class: 'mono' }, o.rule), OW.el('td', {}, o.asset_src), OW.el('td', {}, o.asset_dest)));
+      OW.el('td', { class: 'time' }, OW.iso(o.ts_us)), OW.el('td', {}, OW.severityBadge(o.severity), ' ', o.kind),
+      OW.el('td', { class: 'mono' }, OW.ruleLink(o.rule)), OW.el('td', {}, OW.assetLink(o.asset_src)), OW.el('td', {}, OW.assetLink(o.asset_dest))));
   }
   document.getElementById('outside').hidden = !d.outside_window.length;
 }
@@ -99,7 +106,7 @@ async function init() {
   try {
     const r = await OW.api('/api/runs');
     for (const run of r.runs) {
-      form.run.append(OW.el('option', { value: String(run.id) }, `run ${run.id} — ${run.kind} ${run.first ? run.first.slice(0, 16) : ''}`));
+      form.run.append(OW.el('option', { value: String(run.id) }, `run ${run.id} — ${run.kind} ${run.first ? OW.isoTime(run.first) : ''}`));
     }
   } catch (e) { OW.showError('error', e); }
   form.run.value = OW.params().get('run') || '';

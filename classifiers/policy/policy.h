@@ -45,6 +45,25 @@ size_t ow_policy_rule_window_count(const struct ow_policy *p, size_t i);
 bool ow_policy_rule_window(const struct ow_policy *p, size_t i, size_t w, int64_t *start_us,
                            int64_t *end_us);
 
+/* A rule and an asset as text for people (policy_describe.c): the web UI shows the rule an
+ * alert was held against and each asset's definition. */
+struct ow_rule_text {
+    char from[512], to[512];     /* selectors: "li-admf", "role:network-element", "10.0.0.0/8" */
+    char service[256];           /* "tcp/22", "udp/161,162", "any/ any port" */
+    char app[512];               /* "SSH, TLS" or "any" */
+    char window[512];            /* maintenance windows "START to END; ..." or "" */
+    char kind[16], ticket[64], vendor[64], interface[8];
+};
+struct ow_asset_text {
+    char name[64], role[32], vendor[64];
+    char addresses[1024];        /* "10.20.1.0/24, fd00:20:1::/48" */
+};
+/* The index of rule id, or -1. */
+int ow_policy_rule_index(const struct ow_policy *p, const char *id);
+int ow_policy_rule_describe(const struct ow_policy *p, size_t i, struct ow_rule_text *t);
+size_t ow_policy_asset_count(const struct ow_policy *p);
+int ow_policy_asset_describe(const struct ow_policy *p, size_t i, struct ow_asset_text *t);
+
 /* `omwitness policy check`: validates FILE and prints a summary (assets, rules by kind,
  * maintenance windows in force at now_us and the next one) to out. Returns 0 when valid,
  * 2 with err set when not. */

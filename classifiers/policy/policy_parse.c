@@ -804,7 +804,7 @@ static unsigned char *read_file(const char *path, size_t *len, char *err, size_t
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(err, errlen, "%s:0:0: cannot open: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return NULL;
     }
     size_t cap = 4096, used = 0;
@@ -812,7 +812,7 @@ static unsigned char *read_file(const char *path, size_t *len, char *err, size_t
     while (buf) {
         if (used == cap) {
             if (cap >= POLICY_MAX_BYTES) {
-                snprintf(err, errlen, "%s:0:0: policy file larger than %u MiB", path,
+                snprintf(err, errlen, "%s: policy file larger than %u MiB", path,
                          POLICY_MAX_BYTES >> 20);
                 free(buf);
                 fclose(f);
@@ -833,7 +833,7 @@ static unsigned char *read_file(const char *path, size_t *len, char *err, size_t
             break;
     }
     if (!buf || ferror(f)) {
-        snprintf(err, errlen, "%s:0:0: cannot read: %s", path, buf ? strerror(errno) : "out of memory");
+        snprintf(err, errlen, "cannot read %s: %s", path, buf ? strerror(errno) : "out of memory");
         free(buf);
         fclose(f);
         return NULL;
@@ -873,7 +873,7 @@ struct ow_policy *ow_policy_load(const char *path, ow_app_known_fn app_known, vo
     struct ow_policy *p = calloc(1, sizeof *p);
     if (!p || ow_pt_init(&p->mgmt_tree) || ow_pt_init(&p->asset_tree) ||
         ow_pt_init(&p->to_cidr_tree)) {
-        snprintf(err, errlen, "%s:0:0: out of memory", path);
+        snprintf(err, errlen, "%s: out of memory", path);
         free(bytes);
         ow_policy_free(p);
         return NULL;
@@ -887,7 +887,7 @@ struct ow_policy *ow_policy_load(const char *path, ow_app_known_fn app_known, vo
                         .app_ctx = ctx, .err = err, .errlen = errlen };
     bool ok = false;
     if (!yaml_parser_initialize(&parser)) {
-        snprintf(err, errlen, "%s:0:0: out of memory", path);
+        snprintf(err, errlen, "%s: out of memory", path);
         goto out_bytes;
     }
     yaml_parser_set_input_string(&parser, bytes, len);
@@ -919,7 +919,7 @@ struct ow_policy *ow_policy_load(const char *path, ow_app_known_fn app_known, vo
         }
     }
     if (ok && pol_index_build(p) != 0) {
-        snprintf(err, errlen, "%s:0:0: out of memory building the rule index", path);
+        snprintf(err, errlen, "%s: out of memory building the rule index", path);
         ok = false;
     }
     yaml_document_delete(&doc);

@@ -118,9 +118,10 @@ class Server:
         return self.proc.returncode
 
 
-def request(port, path, headers=None, method="GET", host="127.0.0.1", role="admin"):
+def request(port, path, headers=None, method="GET", host="127.0.0.1", body=None, role="admin"):
     """(status, headers dict with lower-case names, body bytes). Sends the role's test token
-    unless headers carry an Authorization or a Cookie, or role is None."""
+    unless headers carry an Authorization or a Cookie (a header given as None is not sent:
+    {"Authorization": None} sends no token), or role is None."""
     c = http.client.HTTPConnection(host, port, timeout=10)
     c.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
     hdrs = {"Host": f"127.0.0.1:{port}"}
@@ -128,9 +129,14 @@ def request(port, path, headers=None, method="GET", host="127.0.0.1", role="admi
     if role and "authorization" not in given and "cookie" not in given:
         hdrs.update(auth(role))
     hdrs.update(headers or {})
+    if body is not None:
+        hdrs["Content-Length"] = str(len(body))
     for k, v in hdrs.items():
-        c.putheader(k, v)
+        if v is not None:
+            c.putheader(k, v)
     c.endheaders()
+    if body is not None:
+        c.send(body)
     r = c.getresponse()
     body = r.read()
     h = {k.lower(): v for k, v in r.getheaders()}
@@ -145,6 +151,20 @@ def get_json(port, path, headers=None, role="admin"):
     except ValueError:
         data = None
     return status, h, data
+
+
+def post_json(port, path, obj, headers=None, raw=None, role="admin"):
+    """POSTs obj as JSON (or raw bytes) the way the web UI does: same-origin, JSON type."""
+    hdrs = {"Content-Type": "application/json", "Origin": f"http://127.0.0.1:{port}",
+            "Sec-Fetch-Site": "same-origin"}
+    hdrs.update(headers or {})
+    body = raw if raw is not None else json.dumps(obj).encode()
+    status, h, data = request(port, path, hdrs, method="POST", body=body, role=role)
+    try:
+        parsed = json.loads(data) if data else None
+    except ValueError:
+        parsed = None
+    return status, h, parsed
 
 
 class Results:

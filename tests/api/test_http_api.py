@@ -72,8 +72,8 @@ def test_alerts(port, db):
     status, _, a = get_json(port, "/api/alerts")
     T.check(status == 200 and a["total"] == total, "alerts total")
     ids = [x["id"] for x in a["alerts"]]
-    T.check(ids == [r[0] for r in db_all(db, "SELECT id FROM alerts ORDER BY id DESC LIMIT 100")],
-            "alerts newest first")
+    T.check(ids == [r[0] for r in db_all(db, "SELECT id FROM alerts ORDER BY ts DESC, id DESC LIMIT 100")],
+            "alerts newest first (by time)")
     first = a["alerts"][0]
     row = db_all(db, "SELECT a.kind, a.severity, f.client_ip, f.server_port, f.community_id "
                      "FROM alerts a JOIN flows f ON f.id = a.flow_row WHERE a.id = ?", first["id"])[0]
@@ -114,7 +114,8 @@ def test_alerts(port, db):
     _, _, r = get_json(port, f"/api/alerts?offset={total + 5}")
     T.check(r["alerts"] == [] and r["total"] == total, "offset past the end")
     _, _, r = get_json(port, f"/api/alerts?after_id={ids[2]}")
-    T.check(sorted(x["id"] for x in r["alerts"]) == sorted(ids[:2]), "after_id")
+    T.check(sorted(x["id"] for x in r["alerts"]) ==
+            [x[0] for x in db_all(db, "SELECT id FROM alerts WHERE id > ? ORDER BY id", ids[2])], "after_id")
     # hostile
     expect_400(port, "/api/alerts?limit=0", "limit")
     expect_400(port, "/api/alerts?limit=501", "limit")

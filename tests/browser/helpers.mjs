@@ -1,8 +1,9 @@
 // helpers.mjs — what the browser tests share: Debian's chromium through playwright-core,
-// stores made by replaying captures with the built omwitness, `serve` on 127.0.0.1 with a free
-// port and a --tokens file, and signing in. The test tokens live here (the same ones as
-// tests/api/apitest.py); newPage() signs its page in to every server started so far through
-// /login, so a page holds the session cookie a person's browser would.
+// stores made by replaying captures with the built omwitness, servers (`serve`, or the test
+// health server) on 127.0.0.1 with a free port and a --tokens file, and signing in. The test
+// tokens live here (the same ones as tests/api/apitest.py). newPage(srv) signs its page in to
+// srv through /login, as the page's sign-in form does, so it holds the session cookie a
+// person's browser would; apiGet(srv, path) calls the API with a bearer token.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -16,6 +17,7 @@ export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const SRC = process.env.OW_SOURCE_ROOT || path.resolve(HERE, '..', '..');
 export const OUT = path.join(HERE, 'out');
 export const OMWITNESS = process.env.OMWITNESS;
+export const HEALTH_SERVER = process.env.OW_HEALTH_SERVER;
 export const SAMPLE_PCAP = path.join(SRC, 'examples', 'sample-om-night.pcap');
 export const POLICY = path.join(SRC, 'examples', 'sample-policy.yaml');
 export const WEBUI = path.join(SRC, 'webui-static');
@@ -47,47 +49,60 @@ export function replay(db, pcap) {
   assert.equal(r.status, 0, `replay ${pcap}: ${r.stderr}`);
 }
 
+export function cli(...args) {
+  const r = spawnSync(OMWITNESS, args, { encoding: 'utf8' });
+  assert.equal(r.status, 0, `omwitness ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
 export function storedAlerts(db) {
-  const r = spawnSync(OMWITNESS, ['alerts', '--db', db, '--format', 'jsonl'], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  return cli('alerts', '--db', db, '--format', 'jsonl').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 }
 
 /* A --tokens file (0600) with one test token per role. */
-export function writeTokens(dir) {
+export function writeTokens(dir = state.work) {
   const file = path.join(dir, 'tokens');
   fs.writeFileSync(file, ROLES.map((r) => `test-${r} ${r} ${TOKENS[r]}\n`).join(''), { mode: 0o600 });
   fs.chmodSync(file, 0o600);
   return file;
 }
 
-/* `serve` over db; pass tokens: false to have it make a one-time login token instead. */
-export function serve(db, ...extra) {
-  let withTokens = true;
-  if (extra.length && typeof extra[extra.length - 1] === 'object') withTokens = extra.pop().tokens !== false;
-  const args = ['serve', '--db', db, '--listen', '127.0.0.1:0', '--webui', WEBUI, ...extra];
-  if (withTokens && !extra.includes('--tokens')) args.push('--tokens', writeTokens(state.work));
-  const proc = spawn(OMWITNESS, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+/* Starts a server command line and waits for "listening on port N". tokens: whether it
+ * was given the test tokens (else it made a one-time login token and names its file). */
+export function start(cmdline, db, { tokens = true } = {}) {
+  const [cmd, ...args] = cmdline;
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     let err = '';
-    const timer = setTimeout(() => reject(new Error('serve did not start: ' + err)), 10000);
+    const timer = setTimeout(() => reject(new Error('server did not start: ' + err)), 10000);
     proc.stderr.on('data', (d) => {
       err += d;
       const m = err.match(/listening on port (\d+)/);
-      if (m && (withTokens || /login URL in \S+/.test(err))) {
+      if (m && (tokens || /login URL in \S+/.test(err))) {
         clearTimeout(timer);
-        const srv = { proc, base: `http://127.0.0.1:${m[1]}`, stderr: () => err, tokens: withTokens };
+        const srv = { proc, db, base: `http://127.0.0.1:${m[1]}`, stderr: () => err, tokens,
+                      token: tokens ? TOKENS.admin : null };
         state.servers.push(srv);
         resolve(srv);
       }
     });
-    proc.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+    proc.on('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
   });
 }
 
-/* Signs a browser context in to srv as role: /login with the role's token, as the page's
- * sign-in form does; the session cookie it sets is what the page then sends. */
+/* `serve` over db with the test tokens; a last argument { tokens: false } leaves them out. */
+export function serve(db, ...extra) {
+  let tokens = true;
+  if (extra.length && typeof extra[extra.length - 1] === 'object') tokens = extra.pop().tokens !== false;
+  const args = [OMWITNESS, 'serve', '--db', db, '--listen', '127.0.0.1:0', '--webui', WEBUI, ...extra];
+  if (tokens && !extra.includes('--tokens')) args.push('--tokens', writeTokens());
+  return start(args, db, { tokens });
+}
+
+/* Signs a browser context in to srv as role: /login with the role's token in a header, as
+ * the page's sign-in form does; the session cookie it sets is what the page then sends. */
 export async function login(context, srv, role = 'admin') {
+  if (!srv || !srv.tokens) return null;
   const r = await context.request.get(srv.base + '/login', {
     headers: { Authorization: 'Bearer ' + TOKENS[role], Accept: 'application/json' } });
   assert.equal(r.status(), 200, `login as ${role}: ${r.status()}`);
@@ -96,11 +111,17 @@ export async function login(context, srv, role = 'admin') {
   return who;
 }
 
+export async function apiGet(srv, p, role = 'admin') {
+  const r = await fetch(srv.base + p, { headers: { Authorization: 'Bearer ' + TOKENS[role] } });
+  return { status: r.status, body: await r.json().catch(() => null) };
+}
+
 /* A page that records console errors (CSP refusals among them) and JS exceptions, signed in
- * as role to every server started so far (those started without tokens are left alone). */
-export async function newPage(role = 'admin') {
-  const context = await state.browser.newContext({ viewport: { width: 1360, height: 900 }, acceptDownloads: true });
-  for (const s of state.servers) if (s.tokens && s.proc.exitCode === null) await login(context, s, role);
+ * to srv as opts.role (admin unless said; srv null: signed in nowhere). */
+export async function newPage(srv, opts = {}) {
+  const context = await state.browser.newContext({ viewport: { width: opts.width || 1360, height: opts.height || 900 },
+    acceptDownloads: true, colorScheme: opts.colorScheme || 'light' });
+  await login(context, srv, opts.role || 'admin');
   const page = await context.newPage();
   page.problems = [];
   page.on('console', (m) => { if (m.type() === 'error') page.problems.push(m.text()); });
@@ -113,7 +134,7 @@ export async function shot(page, name) {
   await page.screenshot({ path: path.join(OUT, name + '.png'), fullPage: true });
 }
 
-export function noProblems(page) {
-  const bad = page.problems.filter((p) => !/401|403|Failed to load resource/.test(p));
+export function noProblems(page, allow) {
+  const bad = page.problems.filter((p) => !/401|403|Failed to load resource/.test(p) && !(allow && allow.test(p)));
   assert.deepEqual(bad, [], 'console errors / CSP refusals / exceptions');
 }

@@ -25,7 +25,7 @@ test('the sample night has LI alerts naming a target and an LIID', () => {
 
 for (const role of ['analyst', 'li-officer']) {
   test(`${role}: alert pages show LI targets and LIIDs ${role === 'analyst' ? 'masked' : 'as stored'}`, async () => {
-    const page = await newPage(role);
+    const page = await newPage(srv, { role });
     for (const a of liAlerts) {
       await page.goto(srv.base + '/alert.html?id=' + a.alert.id);
       await page.locator('#li').waitFor();
@@ -59,9 +59,9 @@ for (const role of ['analyst', 'li-officer']) {
 test('live alerts over SSE arrive masked for an analyst, in full for an li-officer', async () => {
   const seen = {};
   for (const role of ['analyst', 'li-officer']) {
-    const page = await newPage(role);
+    const page = await newPage(srv, { role });
     await page.goto(srv.base + '/');
-    await page.locator('#live.on').waitFor({ timeout: 5000 });
+    await page.locator('#live[data-state=stored]').waitFor({ timeout: 5000 });
     seen[role] = page.evaluate(() => new Promise((resolve) => {
       const got = [];
       const es = new EventSource('/api/events');

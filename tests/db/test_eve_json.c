@@ -14,6 +14,8 @@
 #include <ndpi/ndpi_api.h>
 
 #include "db/eve_json.h"
+#include "db/eve_signatures.h"
+#include "db/triage.h"
 #include "fixtures.h"
 
 static json_t *parse(char *line)
@@ -135,9 +137,19 @@ static void test_flow_shape(void **state)
     assert_string_equal(json_string_value(json_array_get(risks, 2)), "risk_50");
     assert_string_equal(str_at(j, "verdict", "status"), "anomaly");
     assert_string_equal(str_at(j, "verdict", "kind"), "vendor_unauthorized");
-    assert_string_equal(str_at(j, "ssh", "client"), "SSH-2.0-OpenSSH_5.3");
-    assert_string_equal(str_at(j, "ssh", "hassh_server"), "B1C6C0D56317555B85C7005A3DE29325");
-    assert_null(json_object_get(json_object_get(j, "ssh"), "server"));
+    /* Suricata's ssh shape: the banner split into protocol and software version, the HASSH
+     * under its side, in lowercase hex. */
+    json_t *ssh = json_object_get(j, "ssh");
+    assert_string_equal(str_at(ssh, "client", "proto_version"), "2.0");
+    assert_string_equal(str_at(ssh, "client", "software_version"), "OpenSSH_5.3");
+    assert_null(json_object_get(json_object_get(ssh, "client"), "hassh"));
+    assert_string_equal(str_at(json_object_get(ssh, "server"), "hassh", "hash"),
+                        "b1c6c0d56317555b85c7005a3de29325");
+    assert_null(json_object_get(json_object_get(ssh, "server"), "software_version"));
+    /* No run context given: no host, interface or site. */
+    assert_null(json_object_get(j, "host"));
+    assert_null(json_object_get(j, "in_iface"));
+    assert_null(json_object_get(j, "site"));
     /* Objects without data are left out. */
     assert_null(json_object_get(j, "tls"));
     assert_null(json_object_get(j, "http"));
@@ -193,8 +205,18 @@ static void test_alert_shape(void **state)
     assert_string_equal(str_at(j, "event_type", NULL), "alert");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "alert"), "id")), 12345);
     assert_string_equal(str_at(j, "alert", "kind"), "li_unauthorized");
-    assert_string_equal(str_at(j, "alert", "severity"), "critical");
+    /* Suricata's types: an integer severity (1 critical), a signature and its stable id. */
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "alert"), "severity")), 1);
+    assert_string_equal(str_at(j, "alert", "severity_name"), "critical");
+    assert_string_equal(str_at(j, "alert", "action"), "allowed");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "alert"),
+                                                        "signature_id")), 1400001);
+    assert_string_equal(str_at(j, "alert", "signature"),
+                        "omwitness: LI traffic outside the allowlist");
+    assert_non_null(str_at(j, "alert", "category"));
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "alert"), "gid")), 1);
     assert_string_equal(str_at(j, "alert", "rule"), "x2-iri");
+    assert_null(json_object_get(j, "triage"));
     assert_string_equal(str_at(j, "alert", "reason"), r.verdict.reason);
     assert_string_equal(str_at(j, "assets", "src"), "acme-jump");
     assert_string_equal(str_at(j, "assets", "dest"), "li-mdf");
@@ -204,6 +226,27 @@ static void test_alert_shape(void **state)
     assert_int_equal(json_integer_value(json_object_get(j, "dest_port")), 9999);
     assert_non_null(json_object_get(j, "flow"));
     assert_null(json_object_get(j, "verdict"));
+    json_decref(j);
+
+    /* With a context: host, in_iface and site at the top level, and the current triage. */
+    struct ow_triage_state t = { .present = true, .id = 3, .status = "closed",
+                                 .note = "vendor call, ticket extended", .by = "alice",
+                                 .at_us = FIXTURE_T0_US };
+    struct ow_eve_context ctx = { .host = "sensor-7", .in_iface = "eth1", .site = "dc1-om",
+                                  .triage = &t };
+    j = parse(ow_eve_alert_string_ctx(&r, 12345, &ctx));
+    assert_string_equal(str_at(j, "host", NULL), "sensor-7");
+    assert_string_equal(str_at(j, "in_iface", NULL), "eth1");
+    assert_string_equal(str_at(j, "site", NULL), "dc1-om");
+    assert_string_equal(str_at(j, "triage", "status"), "closed");
+    assert_string_equal(str_at(j, "triage", "note"), "vendor call, ticket extended");
+    assert_string_equal(str_at(j, "triage", "by"), "alice");
+    assert_string_equal(str_at(j, "triage", "at"), "2026-02-10T05:30:00.000000+0000");
+    json_decref(j);
+    /* A flow line takes the context but never a triage. */
+    j = parse(ow_eve_flow_string_ctx(&r, &ctx));
+    assert_string_equal(str_at(j, "host", NULL), "sensor-7");
+    assert_null(json_object_get(j, "triage"));
     json_decref(j);
 
     /* ow_eve_write_alert writes the same object and one newline. */
@@ -219,6 +262,77 @@ static void test_alert_shape(void **state)
     assert_non_null(strchr(nl + 1, '\n'));
     assert_int_equal(buf[len - 1], '\n');
     free(buf);
+}
+
+/* tls, http and dns in Suricata's shapes; a banner that is not one keeps its text. */
+static void test_app_metadata_shapes(void **state)
+{
+    (void)state;
+    struct ow_flow_record r;
+    fixture_flow(&r, 9, "10.20.1.5", 40000, "10.30.0.10", 443, 0);
+    FIX_SET(r.tls_sni, "mdf.example");
+    FIX_SET(r.tls_version, "TLSv1.2");
+    FIX_SET(r.ja3, "771d2c9ed1ea4d2e7ff3a7b9a1c5a3b1");
+    FIX_SET(r.ja3s, "f4febc55ea12b31ae17cfb7e614afda8");
+    FIX_SET(r.http_host, "ne-core.example");
+    FIX_SET(r.http_user_agent, "curl/7.88");
+    FIX_SET(r.dns_query, "ntp.example");
+    FIX_SET(r.ssh_client, "OpenSSH_9 without a prefix");
+    FIX_SET(r.ssh_server, "SSH-1.99-Cisco-1.25 comment here");
+    FIX_SET(r.hassh_client, "21B457A327CE7A2D4FCE5EF2C42400BD");
+    json_t *j = parse(ow_eve_flow_string(&r));
+    assert_string_equal(str_at(j, "tls", "sni"), "mdf.example");
+    assert_string_equal(str_at(j, "tls", "version"), "TLS 1.2");
+    assert_string_equal(str_at(json_object_get(j, "tls"), "ja3", "hash"),
+                        "771d2c9ed1ea4d2e7ff3a7b9a1c5a3b1");
+    assert_string_equal(str_at(json_object_get(j, "tls"), "ja3s", "hash"),
+                        "f4febc55ea12b31ae17cfb7e614afda8");
+    assert_string_equal(str_at(j, "http", "hostname"), "ne-core.example");
+    assert_string_equal(str_at(j, "http", "http_user_agent"), "curl/7.88");
+    json_t *dns = json_object_get(j, "dns");
+    assert_int_equal(json_integer_value(json_object_get(dns, "version")), 3);
+    assert_string_equal(str_at(dns, "type", NULL), "request");
+    assert_string_equal(str_at(json_array_get(json_object_get(dns, "queries"), 0), "rrname", NULL),
+                        "ntp.example");
+    json_t *ssh = json_object_get(j, "ssh");
+    assert_string_equal(str_at(ssh, "client", "software_version"), "OpenSSH_9 without a prefix");
+    assert_null(json_object_get(json_object_get(ssh, "client"), "proto_version"));
+    assert_string_equal(str_at(json_object_get(ssh, "client"), "hassh", "hash"),
+                        "21b457a327ce7a2d4fce5ef2c42400bd");
+    assert_string_equal(str_at(ssh, "server", "proto_version"), "1.99");
+    assert_string_equal(str_at(ssh, "server", "software_version"), "Cisco-1.25");
+    json_decref(j);
+    /* Versions nDPI names in a form Suricata does not use are passed on as they are. */
+    FIX_SET(r.tls_version, "TLSv1");
+    j = parse(ow_eve_flow_string(&r));
+    assert_string_equal(str_at(j, "tls", "version"), "TLSv1");
+    json_decref(j);
+}
+
+/* Every kind has its own stable signature id; an unknown kind still gets one. */
+static void test_signature_table(void **state)
+{
+    (void)state;
+    static const char *const kinds[] = { "li_unauthorized", "maintenance_outside_window",
+        "maintenance_overrun", "vendor_unauthorized", "protocol_mismatch", "egress_external",
+        "unlisted_flow" };
+    int64_t seen[8] = { 0 };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        const struct ow_alert_signature *s = ow_alert_signature(kinds[i]);
+        assert_string_equal(s->kind, kinds[i]);
+        assert_true(s->signature_id >= 1000000 && s->signature_id <= 1999999);
+        assert_true(!strncmp(s->signature, "omwitness: ", 11));
+        for (size_t k = 0; k < i; k++)
+            assert_true(seen[k] != s->signature_id);
+        seen[i] = s->signature_id;
+    }
+    assert_int_equal(ow_alert_signature("li_unauthorized")->signature_id, 1400001);
+    assert_int_equal(ow_alert_signature("unlisted_flow")->signature_id, 1400007);
+    assert_int_equal(ow_alert_signature("no_such_kind")->signature_id, 1400000);
+    assert_int_equal(ow_alert_signature(NULL)->signature_id, 1400000);
+    assert_int_equal(ow_eve_severity_number(OW_SEV_CRITICAL), 1);
+    assert_int_equal(ow_eve_severity_number(OW_SEV_HIGH), 2);
+    assert_int_equal(ow_eve_severity_number(OW_SEV_MEDIUM), 3);
 }
 
 /* Every string field full of random non-NUL bytes, with no terminating NUL at all: the
@@ -256,6 +370,8 @@ int main(void)
         cmocka_unit_test(test_timestamp),
         cmocka_unit_test(test_flow_shape),
         cmocka_unit_test(test_alert_shape),
+        cmocka_unit_test(test_app_metadata_shapes),
+        cmocka_unit_test(test_signature_table),
         cmocka_unit_test(test_random_bytes_stay_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -124,7 +124,7 @@ def overrun_check(work, policy):
                         f"{[(f['flow']['start'], f['verdict']) for f in ssh]}")
     if len(telnet) != 2 or any(f["verdict"]["status"] != "anomaly" for f in telnet):
         failures.append(f"long Telnet: want 2 anomalous slices, got {[(f['flow']['start'], f['verdict']) for f in telnet]}")
-    kinds = sorted((a["alert"]["kind"], a["alert"]["severity"], a["dest_port"]) for a in alerts)
+    kinds = sorted((a["alert"]["kind"], a["alert"]["severity_name"], a["dest_port"]) for a in alerts)
     if kinds != [("maintenance_overrun", "medium", 22), ("vendor_unauthorized", "high", 23)]:
         failures.append(f"long sessions: want one maintenance_overrun and one vendor_unauthorized alert, got {kinds}")
     return failures
@@ -150,7 +150,7 @@ def main():
         seen = {}
         for a in alerts:
             key = (a["src_ip"], a["src_port"], a["dest_ip"], a["dest_port"])
-            seen.setdefault(key, []).append((a["alert"]["kind"], a["alert"]["severity"]))
+            seen.setdefault(key, []).append((a["alert"]["kind"], a["alert"]["severity_name"]))
             if not a["alert"].get("reason"):
                 failures.append(f"alert {a['alert']['id']} has no reason")
         for key, want in INCIDENTS.items():

@@ -82,12 +82,14 @@ def checked(lines, idx, start, var):
         return True
     if var is None:
         return False
-    v = r"\*?\s*" + re.escape(var)
-    pat = re.compile(rf"(!\s*\(?\s*{v}\b(?!\s*(->|\.|\[)))|({v}\s*[!=]=\s*NULL)|(NULL\s*[!=]=\s*{v}\b)|"
-                     rf"(\b(if|while)\s*\(\s*{v}\s*\))|({v}\s*\?)|((\|\||&&)\s*{v}\s*[)&|])|"
-                     rf"(assert(_non_null|_true)?\s*\(\s*{v}\b)")
-    window = "\n".join(lines[idx:idx + LOOKAHEAD])
-    return bool(pat.search(window[len(head):]))
+    v = r"\*?" + re.escape(var)
+    end = r"(?!\w)"
+    pat = re.compile(rf"(!\(?{v}{end}(?!(->|\.|\[)))|({v}[!=]=NULL)|(NULL[!=]={v}{end})|"
+                     rf"(\b(if|while)\({v}\))|({v}\?)|((\|\||&&){v}[)&|])|"
+                     rf"(assert(_non_null|_true)?\({v}{end})|(\breturn{v};)")
+    window = "\n".join(lines[idx:idx + LOOKAHEAD])[len(head):]
+    # Spaces are left out on both sides, so "t->cells[i * n]" matches however it is spaced.
+    return bool(pat.search(re.sub(r"[ \t\n]+", "", window.replace("return ", "return"))))
 
 
 def lint_file(path, rel):
