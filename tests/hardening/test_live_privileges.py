@@ -150,6 +150,11 @@ def main():
         jsonl = os.path.join(work, "live.jsonl")
         env = dict(os.environ)
         env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"  # LSan needs ptrace
+        # The store already holds a replayed night (made by root): the capture takes it over
+        # as its user, and its alerts are there to be triaged through the dropped server.
+        r = subprocess.run([omw, "replay", "--policy", POLICY, "--db", db, SAMPLE], capture_output=True,
+                           text=True, env=env)
+        check(r.returncode == 0, f"a replay made the store first: {r.stderr.strip()}")
         proc = subprocess.Popen(nsx + [omw, "capture", "-i", "owB", "--threads", "2", "--db", db,
                                        "--policy", POLICY, "--jsonl", jsonl, "--user", user,
                                        "--listen", "127.0.0.1:0", "--tokens", tokens],
@@ -203,6 +208,17 @@ def main():
         check(code == 200 and "<html" in body.lower(), f"the dropped capture serves the UI ({code})")
         code, _ = http_get(nsx, port, "/api/summary", role=None)
         check(code == 401, f"the API without a token: {code}")
+        # A triage is a store write from an HTTP thread, after the drop.
+        code, body = http_get(nsx, port, "/api/alerts?limit=1")
+        alerts = json.loads(body).get("alerts", []) if code == 200 else []
+        if alerts:
+            r = sh(*nsx, "curl", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+                   "-H", f"Authorization: Bearer {apitest.TOKENS['analyst']}", "-H", "Content-Type: application/json",
+                   "-d", '{"status":"acknowledged","note":"seen live"}',
+                   f"http://127.0.0.1:{port}/api/alerts/{alerts[0]['id']}/triage", check=False)
+            check(r.stdout == "201", f"triage through the dropped capture's server: {r.stdout}")
+        else:
+            check(False, "the replayed alerts are listed by the dropped capture's server")
         check(proc.poll() is None, "the capture is still running after all that")
         proc.send_signal(signal.SIGINT)
         try:
@@ -215,9 +231,10 @@ def main():
         sse.wait()
         check(proc.returncode == 0, f"capture exit {proc.returncode} {err.strip()[-300:]}")
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
-            flows = c.execute("SELECT count(*) FROM flows").fetchone()[0]
-            alerts = c.execute("SELECT count(*) FROM alerts").fetchone()[0]
-            run_packets, clean = c.execute("SELECT packets, clean_end FROM runs").fetchone()
+            run_id, run_packets, clean = c.execute("SELECT id, packets, clean_end FROM runs "
+                                                   "WHERE kind = 'capture'").fetchone()
+            flows = c.execute("SELECT count(*) FROM flows WHERE run_id = ?", (run_id,)).fetchone()[0]
+            alerts = c.execute("SELECT count(*) FROM alerts WHERE run_id = ?", (run_id,)).fetchone()[0]
         # tcpreplay sends the night in a few milliseconds, so flows that reuse a 5-tuple hours
         # apart merge: fewer flows than a replay gives, every packet still counted.
         check(run_packets >= 421 and flows >= 20 and alerts >= 5 and clean == 1,
