@@ -1,7 +1,7 @@
 /* li_ber.c — bounded BER header reader and element sizing (definite and indefinite). */
 #include "classifiers/li/li_ber.h"
 
-enum ow_li_parse ow_ber_read_hdr(const uint8_t *buf, size_t avail, struct ow_ber_hdr *h)
+enum ow_parse ow_ber_read_hdr(const uint8_t *buf, size_t avail, struct ow_ber_hdr *h)
 {
     size_t pos = 0;
 
@@ -60,11 +60,11 @@ enum ow_li_parse ow_ber_read_hdr(const uint8_t *buf, size_t avail, struct ow_ber
 }
 
 /* Walks the element at buf. With deep set, constructed definite elements are opened too. */
-static enum ow_li_parse element_walk(const uint8_t *buf, size_t avail, size_t *total, int depth,
+static enum ow_parse element_walk(const uint8_t *buf, size_t avail, size_t *total, int depth,
                                      int deep)
 {
     struct ow_ber_hdr h;
-    enum ow_li_parse r = ow_ber_read_hdr(buf, avail, &h);
+    enum ow_parse r = ow_ber_read_hdr(buf, avail, &h);
     if (r != OW_PARSE_OK)
         return r;
     if (depth >= OW_BER_MAX_DEPTH)
@@ -105,12 +105,12 @@ static enum ow_li_parse element_walk(const uint8_t *buf, size_t avail, size_t *t
     }
 }
 
-enum ow_li_parse ow_ber_element_size(const uint8_t *buf, size_t avail, size_t *total)
+enum ow_parse ow_ber_element_size(const uint8_t *buf, size_t avail, size_t *total)
 {
     return element_walk(buf, avail, total, 0, 0);
 }
 
-enum ow_li_parse ow_ber_element_check(const uint8_t *buf, size_t avail, size_t *total)
+enum ow_parse ow_ber_element_check(const uint8_t *buf, size_t avail, size_t *total)
 {
     return element_walk(buf, avail, total, 0, 1);
 }
