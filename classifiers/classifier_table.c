@@ -10,7 +10,14 @@
     ROW(ow_cls_x2x3)        /* X2/X3, ETSI TS 103 221-2 */ \
     ROW(ow_cls_ps_pdu)      /* HI2/HI3/HI1 PS-PDU, ETSI TS 102 232-1 */ \
     ROW(ow_cls_hi2_33108)   /* HI2 IRI records, 3GPP TS 33.108 */ \
-    ROW(ow_cls_xml)         /* X1 and HI1 XML over HTTP */
+    ROW(ow_cls_xml)         /* X1 and HI1 XML over HTTP */ \
+    ROW(ow_cls_tacacs)      /* TACACS+, RFC 8907 */ \
+    ROW(ow_cls_snmp)        /* SNMP, RFC 3416 */ \
+    ROW(ow_cls_rmcp)        /* RMCP/ASF and IPMI over LAN */ \
+    ROW(ow_cls_bfd)         /* BFD, RFC 5880 */ \
+    ROW(ow_cls_ldp)         /* LDP, RFC 5036 */ \
+    ROW(ow_cls_pfcp)        /* PFCP, 3GPP TS 29.244 */ \
+    ROW(ow_cls_ldap)        /* LDAP, RFC 4511 */
 
 #define DECLARE(entry) extern const struct ow_classifier entry;
 OW_CLASSIFIERS(DECLARE)

@@ -3,14 +3,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "classifiers/classifier.h"
 #include "classifiers/ndpi_flow.h"
 #include "classifiers/policy/policy.h"
 #include "sensor/cli.h"
 #include "sensor/file_hash.h"
 
+/* An app name in the policy: an nDPI protocol, or a label of omwitness's O&M classifiers. */
 static bool app_known(const char *name, void *ctx)
 {
-    return ow_ndpi_protocol_known(ctx, name);
+    return ow_ndpi_protocol_known(ctx, name) || ow_cls_label_known(name);
 }
 
 int ow_cmd_policy(int argc, char **argv)

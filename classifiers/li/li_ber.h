@@ -5,6 +5,7 @@
 #ifndef OW_LI_BER_H
 #define OW_LI_BER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,5 +38,25 @@ enum ow_parse ow_ber_element_size(const uint8_t *buf, size_t avail, size_t *tota
 /* Like ow_ber_element_size, but also checks that the children of every constructed element,
  * definite or not, tile its content exactly (what "the lengths add up" means for BER). */
 enum ow_parse ow_ber_element_check(const uint8_t *buf, size_t avail, size_t *total);
+
+/* A range of BER content that is all in memory, read element by element with definite
+ * lengths only (what SNMP and LDAP allow: RFC 3417 section 8, RFC 4511 section 5.1). */
+struct ow_ber_cursor {
+    const uint8_t *buf;
+    size_t pos, end;          /* the unread part is buf[pos..end) */
+};
+
+/* Takes the next element of c: its identifier octet (low tag numbers only) and a cursor over
+ * its content. False when c is empty, or the element is malformed, indefinite, uses a high
+ * tag number, or does not end inside c. */
+bool ow_ber_next(struct ow_ber_cursor *c, uint8_t *ident, struct ow_ber_cursor *content);
+
+/* The value of a non-negative INTEGER (or ENUMERATED) content of 1..5 bytes that fits in 32
+ * bits. False otherwise. */
+bool ow_ber_uint(const struct ow_ber_cursor *content, uint32_t *value);
+
+/* True when content is a valid OBJECT IDENTIFIER encoding: at least one byte, minimal
+ * base-128 sub-identifiers, the last one complete. */
+bool ow_ber_oid_ok(const struct ow_ber_cursor *content);
 
 #endif

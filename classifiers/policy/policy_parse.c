@@ -578,8 +578,8 @@ static bool parse_apps(struct loader *L, yaml_node_t *n, struct pol_rule *r)
                 ok = fail(L, items[i], "app %s contradicts the rule's interface %s",
                           ow_li_label_name((uint8_t)label), ow_li_label_name(r->interface));
         } else if (L->app_known && !L->app_known(t, L->app_ctx)) {
-            ok = fail(L, items[i], "unknown app '%.64s' (not an nDPI protocol name nor an LI "
-                      "label X1 X2 X3 HI1 HI2 HI3)", t);
+            ok = fail(L, items[i], "unknown app '%.64s' (not an nDPI protocol name, an LI label "
+                      "X1 X2 X3 HI1 HI2 HI3 nor an O&M label such as TACACS or IPMI)", t);
         }
         if (!ok)
             break;

@@ -156,6 +156,19 @@ static int decode_frame(int dlt, const uint8_t *p, uint32_t len, struct l4_packe
         if (len < 4)
             return -1;
         return decode_ip(p + 4, len - 4, pk);
+    case DLT_PPP:
+        /* RFC 1662 framing: optional address/control FF 03, then the protocol */
+        if (len >= 2 && p[0] == 0xFF && p[1] == 0x03)
+            off = 2;
+        if (off + 2 > len)
+            return -1;
+        type = rd16(p + off);
+        off += 2;
+        if (type == 0x0021)
+            type = 0x0800;
+        else if (type == 0x0057)
+            type = 0x86DD;
+        break;
     default:
         return -1;
     }

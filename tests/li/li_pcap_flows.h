@@ -1,5 +1,5 @@
 /* li_pcap_flows.h — test-only pcap → flow harness for omwitness's classifiers (LI and O&M):
- * reads a capture with libpcap (Ethernet, VLAN, Linux SLL/SLL2, raw IP, null/loopback;
+ * reads a capture with libpcap (Ethernet, VLAN, Linux SLL/SLL2, PPP, raw IP, null/loopback;
  * IPv4/IPv6; TCP/UDP), keys flows by a simple 5-tuple (client = first sender), feeds each
  * flow's payloads to ow_proto_stream_add and reports the labels of every flow. Not the
  * capture engine. */

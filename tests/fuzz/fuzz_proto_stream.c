@@ -1,4 +1,4 @@
-/* fuzz_li_stream.c — libFuzzer target: the per-flow classifier stream (every LI and O&M
+/* fuzz_proto_stream.c — libFuzzer target: the per-flow classifier stream (every LI and O&M
  * classifier of the table) with hostile segmentation. The
  * input is a list of records: 1 byte flags (bit 0 direction, bit 1 SYN), 2 bytes sequence
  * offset, 1 byte length, then that many payload bytes. Exercises reassembly, every parser
