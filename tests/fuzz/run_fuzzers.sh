@@ -6,7 +6,9 @@
 set -eu
 SECONDS_PER_TARGET=${1:-20}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${FUZZ_BUILD_DIR:-"${TMPDIR:-/tmp}/omwitness-fuzz"}   # outside the tree: seeds come from shared data
+# Outside the tree (seeds come from shared data), one per checkout so two checkouts on one
+# machine never share a fuzz build.
+BUILD=${FUZZ_BUILD_DIR:-"${TMPDIR:-/tmp}/omwitness-fuzz-$(printf %s "$SRC" | cksum | cut -d' ' -f1)"}
 SHARED=${OW_SHARED_DATA:-"$SRC/../shared/data"}
 
 if [ ! -f "$BUILD/build.ninja" ]; then
