@@ -798,6 +798,13 @@ static bool parse_rules(struct loader *L, yaml_node_t *n)
 
 /* ---- top level --------------------------------------------------------------------- */
 
+/* "rules:" or "assets:" with nothing after them: YAML's empty value, meaning none. */
+static bool empty_value(const yaml_node_t *n)
+{
+    return n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0 &&
+           n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
 static bool parse_top(struct loader *L, yaml_node_t *root)
 {
     enum { T_VERSION, T_SITE, T_NETWORKS, T_ASSETS, T_RULES, T_DEFAULT, T_COUNT };
@@ -826,11 +833,9 @@ static bool parse_top(struct loader *L, yaml_node_t *root)
         return fail(L, root, "policy needs 'networks: {management: [...]}'");
     if (!parse_networks(L, v[T_NETWORKS]))
         return false;
-    if (v[T_ASSETS]) {
-        if (!parse_assets(L, v[T_ASSETS]))
-            return false;
-    }
-    if (v[T_RULES] && !parse_rules(L, v[T_RULES]))
+    if (v[T_ASSETS] && !empty_value(v[T_ASSETS]) && !parse_assets(L, v[T_ASSETS]))
+        return false;
+    if (v[T_RULES] && !empty_value(v[T_RULES]) && !parse_rules(L, v[T_RULES]))
         return false;
     if (v[T_DEFAULT]) {
         const char *d = scalar(L, v[T_DEFAULT], "default");
