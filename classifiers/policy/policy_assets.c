@@ -72,7 +72,8 @@ int pol_slots_finish(struct ow_policy *p)
     }
     for (size_t i = 0; i < n; i++)
         order[i] = (uint32_t)i;
-    qsort_r(order, n, sizeof *order, cmp_slot_plen, p->slots);
+    if (n > 1)
+        qsort_r(order, n, sizeof *order, cmp_slot_plen, p->slots);
     int rc = 0;
     for (size_t k = 0; k < n && rc == 0; k++) {
         struct pol_slot *s = &p->slots[order[k]];
@@ -112,7 +113,8 @@ int pol_slots_finish(struct ow_policy *p)
                 s->vendors[s->n_vendors++] = (uint32_t)a->vendor_id;
         }
         memcpy(s->sorted, s->holders, s->n_holders * sizeof *s->sorted);
-        qsort(s->sorted, s->n_holders, sizeof *s->sorted, cmp_u32);
+        if (s->n_holders > 1)
+            qsort(s->sorted, s->n_holders, sizeof *s->sorted, cmp_u32);
     }
     free(order);
     free(mark);

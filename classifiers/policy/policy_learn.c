@@ -356,7 +356,8 @@ static struct ow_cidr *derive_mgmt(struct ow_learn *l, size_t *n_out)
             if (want)
                 v[n++] = net_of(h, 16, 48);
         }
-    qsort(v, n, sizeof *v, cmp_cidr);
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_cidr);
     size_t out = 0;
     for (size_t i = 0; i < n; i++)
         if (!out || cmp_cidr(&v[i], &v[out - 1]) != 0)
@@ -794,7 +795,8 @@ int ow_learn_write(struct ow_learn *l, FILE *out, const char *source, struct ow_
         if (cg < 0 || sg < 0 || rule_add(&d, f, (uint32_t)cg, (uint32_t)sg) != 0)
             goto out;
     }
-    qsort_r(d.rules, d.n_rules, sizeof *d.rules, cmp_rule, &d);
+    if (d.n_rules > 1)
+        qsort_r(d.rules, d.n_rules, sizeof *d.rules, cmp_rule, &d);
     merge_ports(&d);
 
     /* the draft */
@@ -833,10 +835,13 @@ int ow_learn_write(struct ow_learn *l, FILE *out, const char *source, struct ow_
     size_t n_order = 0;
     for (size_t g = 0; g < d.n_groups; g++)
         if (d.groups[g].asset < 0) {
-            qsort_r(d.groups[g].hosts, d.groups[g].n_hosts, sizeof *d.groups[g].hosts, cmp_host_addr, l->hosts);
+            if (d.groups[g].n_hosts > 1)
+                qsort_r(d.groups[g].hosts, d.groups[g].n_hosts, sizeof *d.groups[g].hosts,
+                        cmp_host_addr, l->hosts);
             order[n_order++] = (uint32_t)g;
         }
-    qsort_r(order, n_order, sizeof *order, cmp_group_name, d.groups);
+    if (n_order > 1)
+        qsort_r(order, n_order, sizeof *order, cmp_group_name, d.groups);
     if (b && n_order)
         fputs("  # learned:\n", out);
     for (size_t k = 0; k < n_order; k++)
