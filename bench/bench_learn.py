@@ -2,7 +2,7 @@
 """bench_learn.py — how long `omwitness policy learn` takes on a large baseline. Writes a
 capture of FLOWS flows (default 100,000) of an O&M day over a few thousand hosts — SNMP
 polls, NTP, syslog, DNS, NOC SSH sessions, X2 from the elements to two mediation functions —
-then times, median of RUNS:
+then times (wall and CPU), median of RUNS:
   learn PCAP      replaying the capture into a temporary store and learning from it;
   learn --db      learning from a store that already holds the baseline;
 and checks each draft passes `policy check`. Usage:
@@ -10,6 +10,7 @@ and checks each draft passes `policy check`. Usage:
 import argparse
 import os
 import random
+import resource
 import statistics
 import struct
 import subprocess
@@ -65,11 +66,15 @@ def write_baseline(path, n_flows):
 
 
 def timed(cmd):
+    """Wall seconds, CPU seconds (user + system) of the command, its last stderr line."""
     t = time.monotonic()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     r = subprocess.run(cmd, capture_output=True, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} exited {r.returncode}: {r.stderr}")
-    return time.monotonic() - t, r.stderr.strip().splitlines()[-1]
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return time.monotonic() - t, cpu, r.stderr.strip().splitlines()[-1]
 
 
 def main():
@@ -93,15 +98,16 @@ def main():
         for name, cmd in (("learn PCAP", [exe, "policy", "learn", "--no-progress", "--threads", str(o.threads),
                                           "-o", draft, pcap]),
                           ("learn --db", [exe, "policy", "learn", "--no-progress", "-o", draft, "--db", db])):
-            times, last = [], ""
+            times, cpus, last = [], [], ""
             for _ in range(o.runs):
-                s, last = timed(cmd)
+                s, cpu, last = timed(cmd)
                 times.append(s)
+                cpus.append(cpu)
                 check = subprocess.run([exe, "policy", "check", draft], capture_output=True, text=True)
                 if check.returncode != 0:
                     raise SystemExit(f"draft fails policy check: {check.stderr}")
-            print(f"{name}: median {statistics.median(times):.2f} s of {o.runs} "
-                  f"({', '.join(f'{x:.2f}' for x in times)}); {last}")
+            print(f"{name}: median {statistics.median(times):.2f} s wall, {statistics.median(cpus):.2f} s CPU "
+                  f"of {o.runs} runs ({', '.join(f'{x:.2f}' for x in times)}); {last}")
 
 
 if __name__ == "__main__":
