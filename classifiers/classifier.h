@@ -71,14 +71,16 @@ struct ow_classifier {
     uint8_t kind;             /* enum ow_cls_kind */
     uint8_t l4;               /* OW_CLS_TCP and/or OW_CLS_UDP */
     const char *const *labels;   /* O&M: the label names, NULL-terminated; LI: NULL */
-    /* Do the first bytes of direction dir (0 = client to server) start this protocol? OK or
-     * NEED_MORE with a valid header: yes; BAD: no; NEED_MORE otherwise: need more. final:
-     * no more bytes will come (the datagram, the flow or the window is complete). */
+    /* Do the first bytes of direction dir (0 = client to server) start this protocol? OK:
+     * yes (a whole PDU, or a valid header whose PDU continues); BAD: no; NEED_MORE: need
+     * more bytes to tell. final: no more bytes will come (the datagram, the flow or the
+     * window is complete). */
     enum ow_parse (*probe)(int dir, const uint8_t *buf, size_t avail, bool final);
     /* One PDU at buf, of which avail bytes are there. */
     enum ow_parse (*parse)(const uint8_t *buf, size_t avail, bool final, struct ow_pdu *pdu);
     /* Folds a PDU into the evidence: called for complete PDUs (complete set) and for a
-     * header-valid PDU that continues past the bytes seen. */
+     * header-valid PDU that continues past the bytes seen, possibly more than once for the
+     * same one as its bytes arrive, so what it keeps from those must not add up. */
     void (*note)(struct ow_cls_evidence *ev, int dir, const struct ow_pdu *pdu, bool complete);
     /* The label the evidence supports; final: the flow is over, so decide. */
     struct ow_cls_decision (*decide)(const struct ow_cls_evidence *ev, bool final);
