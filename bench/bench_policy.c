@@ -2,7 +2,10 @@
  * (operations, li, maintenance with windows, role: and CIDR selectors) into a temporary file,
  * loads it, and evaluates 100,000 flows, half of them built to match a rule. Prints load time
  * and flows/s, and checks a sample of verdicts against the linear reference scan, whose speed
- * it prints too. Usage: bench_policy [RULES [FLOWS]] */
+ * it prints too. With "groups" as third argument, 200 more assets each group ten of the
+ * elements' prefixes (so most addresses are in two assets) and a tenth of the rules name a
+ * group or a vendor: the cost of assets as groups. Usage: bench_policy [RULES [FLOWS [groups]]] */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,7 @@
 #define N_OPS 50
 #define N_MDF 20
 #define N_VENDOR 10
+#define N_GROUPS 200
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 static uint32_t rnd(uint32_t n)
@@ -52,8 +56,9 @@ int main(int argc, char **argv)
 {
     size_t n_rules = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000;
     size_t n_flows = argc > 2 ? strtoul(argv[2], NULL, 10) : 100000;
-    if (!n_rules || !n_flows) {
-        fprintf(stderr, "usage: bench_policy [RULES [FLOWS]]\n");
+    bool groups = argc > 3 && strcmp(argv[3], "groups") == 0;
+    if (!n_rules || !n_flows || (argc > 3 && !groups)) {
+        fprintf(stderr, "usage: bench_policy [RULES [FLOWS [groups]]]\n");
         return 2;
     }
     char path[] = "/tmp/bench-policy-XXXXXX.yaml";
@@ -76,6 +81,13 @@ int main(int argc, char **argv)
         fprintf(f, "  mdf-%u: {role: li-mediation, addresses: [10.200.0.%u]}\n", i, i + 1);
     for (unsigned i = 0; i < N_VENDOR; i++)
         fprintf(f, "  vend-%u: {role: vendor-access, vendor: v%u, addresses: [172.16.%u.0/24]}\n", i, i, i);
+    if (groups)
+        for (unsigned g = 0; g < N_GROUPS; g++) {
+            fprintf(f, "  grp-%u: {role: network-element, vendor: g%u, addresses: [", g, g % 5);
+            for (unsigned k = 0; k < 10; k++)
+                fprintf(f, "%s10.%u.%u.0/24", k ? ", " : "", (g * 10 + k) / 256, (g * 10 + k) % 256);
+            fprintf(f, "]}\n");
+        }
     fprintf(f, "rules:\n");
     for (size_t r = 0; r < n_rules; r++) {
         struct tmpl *t = &tm[r];
@@ -127,6 +139,19 @@ int main(int argc, char **argv)
             t->port = (uint16_t)port;
             t->proto = 17;
             snprintf(t->app, sizeof t->app, "Unknown");
+        } else if (groups) {
+            /* a rule on a group of elements, or on every element of a vendor */
+            unsigned grp = rnd(N_GROUPS), port = 7000 + grp, member = grp * 10 + rnd(10);
+            if (r % 2)
+                fprintf(f, "  - {id: grp-%zu, kind: operations, from: ops-%u, to: grp-%u, "
+                        "service: {proto: tcp, ports: [%u]}, app: [HTTP]}\n", r, ops, grp, port);
+            else
+                fprintf(f, "  - {id: vend-%zu, kind: operations, from: ops-%u, to: \"vendor:g%u\", "
+                        "service: {proto: tcp, ports: [%u]}, app: [HTTP]}\n", r, ops, grp % 5, port);
+            snprintf(t->client, sizeof t->client, "10.100.%u.%u", ops, 1 + rnd(14));
+            ne_addr(member, 1 + rnd(250), t->server, sizeof t->server);
+            t->port = (uint16_t)port;
+            snprintf(t->app, sizeof t->app, "HTTP");
         } else {
             unsigned port = 1024 + rnd(60000), peer = rnd(N_NE);
             fprintf(f, "  - {id: cidr-%zu, kind: operations, from: \"fd00:%x::/48\", to: \"fd00:%x::/48\", "
@@ -208,8 +233,9 @@ int main(int argc, char **argv)
     }
     double t_lin = now_s() - t0;
 
-    printf("policy: %zu rules, %zu assets, loaded in %.1f ms\n", ow_policy_rule_count(p),
-           (size_t)(N_NE + N_OPS + N_MDF + N_VENDOR), t_load * 1e3);
+    printf("policy: %zu rules, %zu assets%s, loaded in %.1f ms\n", ow_policy_rule_count(p),
+           (size_t)(N_NE + N_OPS + N_MDF + N_VENDOR + (groups ? N_GROUPS : 0)),
+           groups ? " (200 of them groups over the elements)" : "", t_load * 1e3);
     printf("indexed: %zu flows in %.3f s = %.0f flows/s (authorized %zu, anomaly %zu, out_of_scope %zu)\n",
            n_flows, t_eval, (double)n_flows / t_eval, by_status[OW_VERDICT_AUTHORIZED],
            by_status[OW_VERDICT_ANOMALY], by_status[OW_VERDICT_OUT_OF_SCOPE]);

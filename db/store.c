@@ -1067,6 +1067,25 @@ int ow_store_get_flow(struct ow_store *st, int64_t flow_row, struct ow_flow_reco
     return result;
 }
 
+int ow_store_each_flow(struct ow_store *st, int (*fn)(const struct ow_flow_record *rec, void *ctx),
+                       void *ctx)
+{
+    sqlite3_stmt *s = NULL;
+    if (!st || !fn || prepare_query(st, "SELECT", "FROM flows f ORDER BY f.id", &s) < 0)
+        return -1;
+    struct ow_flow_record rec;
+    int rc, result = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        row_to_record(s, 0, &rec);
+        if ((result = fn(&rec, ctx)) != 0)
+            break;
+    }
+    if (result == 0 && rc != SQLITE_DONE)
+        result = db_err(st, "read flows");
+    sqlite3_finalize(s);
+    return result;
+}
+
 int ow_store_get_alert(struct ow_store *st, int64_t alert_id, struct ow_flow_record *rec,
                        int64_t *flow_row)
 {

@@ -105,6 +105,11 @@ int ow_store_get_alert(struct ow_store *st, int64_t alert_id, struct ow_flow_rec
 /* Loads the flow stored in row flow_row. 0 found, 1 no such row, -1 error. */
 int ow_store_get_flow(struct ow_store *st, int64_t flow_row, struct ow_flow_record *rec);
 
+/* Calls fn with every stored flow, in row order, until it returns non-zero (returned as is).
+ * 0 when all were read, -1 on a store error. */
+int ow_store_each_flow(struct ow_store *st, int (*fn)(const struct ow_flow_record *rec, void *ctx),
+                       void *ctx);
+
 /* --- Evidence, run rules and the hash chain (issue 5, docs/evidence.md). --- */
 
 #define OW_PCAP_HEADER_LEN 24

@@ -12,8 +12,14 @@ mediation function to the LEMF, NOC SSH, and acme's SSH inside its change window
   6 the RAN's SSH to an internet host on port 443                     egress_external
   7 TLS to the core's X1 port from a host that is not the ADMF        li_unauthorized
   8 DNS from the RAN to an outside resolver every 30 s                egress_external
+  9 an acme-built core element's SSH to an internet host on port 443 egress_external
+ 10 DNS from an acme-built core element to an outside resolver       egress_external
+(acme built the core and holds its maintenance ticket; a network element's vendor is its
+maker, not a way in, so its own flows to the internet are egress, not vendor access.)
 
-usage: gen_om_night.py OUT.pcap"""
+With --clean the night has the authorized traffic only: a baseline for `policy learn`.
+
+usage: gen_om_night.py [--clean] OUT.pcap"""
 import calendar
 import os
 import sys
@@ -75,9 +81,12 @@ def hi_connection(w, t, mdf, cport, server, sport, kind, liid=b"LIID-DC1-0042", 
 
 
 def main():
-    if len(sys.argv) != 2:
+    args = sys.argv[1:]
+    clean = "--clean" in args
+    args = [a for a in args if a != "--clean"]
+    if len(args) != 1:
         sys.exit(__doc__)
-    w = g.PcapWriter(sys.argv[1])
+    w = g.PcapWriter(args[0])
     events = []   # (time, function, args): written in time order
 
     # --- authorized ---
@@ -98,15 +107,21 @@ def main():
     events.append((at(2, 0), "ssh", (ACME_JUMP, 60100, CORE1, 22, 20)))
 
     # --- incidents ---
-    events.append((at(3, 10), "x2", (CORE2, 38500, "203.0.113.77", 443, 1)))              # 1
-    events.append((at(3, 40), "hi", (MDF, 50200, "192.0.2.99", 44444, "iri")))            # 2
-    events.append((at(5, 30), "ssh", (ACME_JUMP, 60200, CORE1, 22)))                      # 3
-    events.append((at(2, 30), "ssh", (ACME_JUMP, 60300, RAN1, 22)))                       # 4
-    events.append((at(4, 10), "telnet", (BOREALIS_JUMP, 40023, RAN1, 23)))                # 5
-    events.append((at(4, 40), "ssh", (RAN1, 45443, "203.0.113.50", 443)))                 # 6
-    events.append((at(1, 20), "tls", ("10.30.1.50", 42000, CORE1, 8443, "ne-core-1.x1.dc1-om.example")))  # 7
+    incidents = []
+    incidents.append((at(3, 10), "x2", (CORE2, 38500, "203.0.113.77", 443, 1)))           # 1
+    incidents.append((at(3, 40), "hi", (MDF, 50200, "192.0.2.99", 44444, "iri")))            # 2
+    incidents.append((at(5, 30), "ssh", (ACME_JUMP, 60200, CORE1, 22)))                      # 3
+    incidents.append((at(2, 30), "ssh", (ACME_JUMP, 60300, RAN1, 22)))                       # 4
+    incidents.append((at(4, 10), "telnet", (BOREALIS_JUMP, 40023, RAN1, 23)))                # 5
+    incidents.append((at(4, 40), "ssh", (RAN1, 45443, "203.0.113.50", 443)))                 # 6
+    incidents.append((at(1, 20), "tls", ("10.30.1.50", 42000, CORE1, 8443, "ne-core-1.x1.dc1-om.example")))  # 7
     for i in range(20):                                                                   # 8
-        events.append((at(5, 0, 30 * i), "dns", (RAN1, "8.8.8.8", i)))
+        incidents.append((at(5, 0, 30 * i), "dns", (RAN1, 53001, "8.8.8.8", i)))
+    incidents.append((at(4, 52), "ssh", (CORE2, 45444, "203.0.113.60", 443)))             # 9
+    for i in range(10):                                                                   # 10
+        incidents.append((at(5, 41, 30 * i), "dns", (CORE1, 53002, "9.9.9.9", 100 + i)))
+    if not clean:
+        events += incidents
 
     # Sessions are written whole, so write them in start order; packets of different
     # sessions never overlap in time because each lasts well under the gaps between them.
@@ -148,9 +163,9 @@ def main():
             s.send(b"vendor123\r", dt=0.5)
             s.reply(b"\r\nWelcome\r\n# ").close()
         elif kind == "dns":
-            ne, resolver, i = args
-            w.udp(t, ne, 53001, resolver, 53, g.dns_query(f"c{i}.update-check.example.net", 0x4000 + i))
-            w.udp(t + 0.02, resolver, 53, ne, 53001, g.dns_query(f"c{i}.update-check.example.net", 0x4000 + i))
+            ne, port, resolver, i = args
+            w.udp(t, ne, port, resolver, 53, g.dns_query(f"c{i}.update-check.example.net", 0x4000 + i))
+            w.udp(t + 0.02, resolver, 53, ne, port, g.dns_query(f"c{i}.update-check.example.net", 0x4000 + i))
     w.close()
 
 

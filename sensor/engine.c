@@ -15,6 +15,7 @@
 
 #include <pcap/pcap.h>
 
+#include "classifiers/classifier.h"
 #include "classifiers/policy/policy.h"
 #include "db/store.h"
 #include "db/writer.h"
@@ -58,9 +59,10 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* An app name in the policy: an nDPI protocol, or a label of omwitness's O&M classifiers. */
 static bool app_known(const char *name, void *ctx)
 {
-    return ow_ndpi_protocol_known(ctx, name);
+    return ow_ndpi_protocol_known(ctx, name) || ow_cls_label_known(name);
 }
 
 static void engine_free(struct engine *e)

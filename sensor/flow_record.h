@@ -57,6 +57,8 @@ struct ow_verdict {
     char    reason[384];         /* one sentence: expected vs seen */
     char    asset_src[64];       /* asset name of the client, "" if none */
     char    asset_dest[64];      /* asset name of the server, "" if none */
+    char    asset_src_all[192];  /* every asset holding the client, comma-separated, most specific first */
+    char    asset_dest_all[192]; /* the same for the server */
     char    ticket[64];          /* maintenance ticket of the rule, when there is one */
 };
 

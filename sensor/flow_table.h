@@ -13,7 +13,7 @@
 #include "sensor/packet.h"
 
 struct ndpi_flow_struct;
-struct ow_li_stream;
+struct ow_proto_stream;
 struct ow_evidence_buf;
 
 /* Timeout classes; each has its own idle timeout and LRU list. */
@@ -47,7 +47,7 @@ struct ow_flow {
 
     struct ndpi_flow_struct *ndpi;    /* NULL once decided */
     struct ow_ndpi_last ndpi_last;    /* what nDPI returned for the latest packet */
-    struct ow_li_stream *li;          /* NULL once decided */
+    struct ow_proto_stream *cls;      /* LI and O&M classifiers; NULL once decided */
     struct ow_flow_record rec;
 };
 

@@ -27,6 +27,8 @@ static const char usage[] =
     "  triage   --alert ID --status open|acknowledged|escalated|closed [--note TEXT] [--db FILE]\n"
     "           record an analyst's disposition of an alert (chained)\n"
     "  policy check FILE   validate a policy file and summarise it\n"
+    "  policy learn [--policy FILE] [-o FILE] PCAP...|--db FILE\n"
+    "                      write a draft policy from a baseline\n"
     "  serve    [--db FILE] [--listen ADDR:PORT] [--tokens FILE] [--tls-cert F --tls-key F]\n"
     "           web UI and JSON API over a store\n"
     "  report   [--db FILE] [--from RFC3339] [--to RFC3339] [--format json|html] [-o FILE]\n"

@@ -1,4 +1,4 @@
-/* worker.c — per-flow work: lookup, counters, TCP state, timeouts, nDPI and LI feeding,
+/* worker.c — per-flow work: lookup, counters, TCP state, timeouts, nDPI and LI/O&M feeding,
  * verdict, and the hand-off of finished flows to the writer. */
 #include "sensor/worker.h"
 
@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classifiers/li/li_stream.h"
 #include "classifiers/ndpi_flow.h"
 #include "classifiers/policy/policy.h"
+#include "classifiers/proto_stream.h"
 #include "sensor/community_id.h"
 #include "sensor/evidence_buf.h"
 #include "sensor/messages.h"
@@ -78,9 +78,12 @@ static uint64_t make_flow_id(uint64_t key_hash, uint64_t first_ts_us)
     return id ? id : 1;
 }
 
+/* app_proto: the LI label, else the O&M label the classifiers left there, else nDPI's name. */
 static void set_app_proto(struct ow_flow_record *rec)
 {
     const char *label = ow_li_label_name(rec->li.label);
+    if (!*label && rec->app_proto[0])
+        return;
     const char *src = *label ? label : rec->ndpi_protocol;
     size_t n = strnlen(src, sizeof rec->app_proto - 1);
     memcpy(rec->app_proto, src, n);
@@ -143,11 +146,20 @@ static void keep_evidence(struct ow_worker *w, struct ow_flow *f, const struct o
     w->evidence_used += f->evidence->len - before;
 }
 
-/* Classification is final when nDPI and the LI stream have both decided. */
+/* Classification is final when nDPI and omwitness's classifiers have both decided. */
 static void maybe_classified(struct ow_worker *w, struct ow_flow *f)
 {
-    if (!f->classified && !f->ndpi && !f->li)
+    if (!f->classified && !f->ndpi && !f->cls)
         evaluate(w, f);
+}
+
+static void take_classification(struct ow_flow *f, const struct ow_proto_result *res)
+{
+    f->rec.li = res->li;
+    if (res->om_label[0])
+        snprintf(f->rec.app_proto, sizeof f->rec.app_proto, "%s", res->om_label);
+    ow_proto_stream_free(f->cls);
+    f->cls = NULL;
 }
 
 /* nDPI 4.2 files the first SSH banner it sees as the client's; servers usually speak first,
@@ -177,10 +189,10 @@ static void finish_classifiers(struct ow_worker *w, struct ow_flow *f)
 {
     if (f->ndpi)
         ndpi_done(w, f, false);
-    if (f->li) {
-        ow_li_stream_finish(f->li, &f->rec.li);
-        ow_li_stream_free(f->li);
-        f->li = NULL;
+    if (f->cls) {
+        struct ow_proto_result res;
+        ow_proto_stream_finish(f->cls, &res);
+        take_classification(f, &res);
     }
     maybe_classified(w, f);
 }
@@ -337,8 +349,8 @@ static void classification_failed(struct ow_worker *w, struct ow_flow *f, const 
 {
     ow_ndpi_flow_discard(f->ndpi);
     f->ndpi = NULL;
-    ow_li_stream_free(f->li);
-    f->li = NULL;
+    ow_proto_stream_free(f->cls);
+    f->cls = NULL;
     struct ow_verdict *v = &f->rec.verdict;
     memset(v, 0, sizeof *v);
     v->status = OW_VERDICT_UNEVALUATED;
@@ -373,8 +385,8 @@ static struct ow_flow *new_flow(struct ow_worker *w, const struct ow_msg_packet 
     }
     f->evidence_done = f->evidence == NULL;
     if (m->pkt.l4_proto == 6 || m->pkt.l4_proto == 17) {
-        f->li = ow_li_stream_new(m->pkt.l4_proto);
-        failed = failed || !f->li;
+        f->cls = ow_proto_stream_new(m->pkt.l4_proto);
+        failed = failed || !f->cls;
     }
     if (take_lost(w, key, m->key_hash))
         classification_failed(w, f, "its first packets were lost for want of memory");
@@ -467,20 +479,19 @@ static void handle_packet(struct ow_worker *w, const struct ow_msg_packet *m)
                                   pkt->l3_len, pkt->ts_us, f->packets, &f->ndpi_last))
                 ndpi_done(w, f, true);
         }
-        if (f->li) {
+        if (f->cls) {
+            struct ow_proto_result res;
             if (pkt->payload_len || (pkt->tcp_flags & TH_SYN))
-                ow_li_stream_add(f->li, toserver ? 0 : 1, pkt->tcp_seq,
-                                 (pkt->tcp_flags & TH_SYN) != 0, frame + pkt->payload_off,
-                                 pkt->payload_len);
-            bool decided = ow_li_stream_result(f->li, &rec->li) == OW_LI_DECIDED;
+                ow_proto_stream_add(f->cls, toserver ? 0 : 1, pkt->tcp_seq,
+                                    (pkt->tcp_flags & TH_SYN) != 0, frame + pkt->payload_off,
+                                    pkt->payload_len);
+            bool decided = ow_proto_stream_result(f->cls, &res) == OW_PROTO_DECIDED;
             if (!decided && f->packets >= OW_LI_MAX_PACKETS) {
-                ow_li_stream_finish(f->li, &rec->li);
+                ow_proto_stream_finish(f->cls, &res);
                 decided = true;
             }
-            if (decided) {
-                ow_li_stream_free(f->li);
-                f->li = NULL;
-            }
+            if (decided)
+                take_classification(f, &res);
         }
         maybe_classified(w, f);
     }

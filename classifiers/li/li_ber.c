@@ -1,7 +1,7 @@
 /* li_ber.c — bounded BER header reader and element sizing (definite and indefinite). */
 #include "classifiers/li/li_ber.h"
 
-enum ow_li_parse ow_ber_read_hdr(const uint8_t *buf, size_t avail, struct ow_ber_hdr *h)
+enum ow_parse ow_ber_read_hdr(const uint8_t *buf, size_t avail, struct ow_ber_hdr *h)
 {
     size_t pos = 0;
 
@@ -60,11 +60,11 @@ enum ow_li_parse ow_ber_read_hdr(const uint8_t *buf, size_t avail, struct ow_ber
 }
 
 /* Walks the element at buf. With deep set, constructed definite elements are opened too. */
-static enum ow_li_parse element_walk(const uint8_t *buf, size_t avail, size_t *total, int depth,
+static enum ow_parse element_walk(const uint8_t *buf, size_t avail, size_t *total, int depth,
                                      int deep)
 {
     struct ow_ber_hdr h;
-    enum ow_li_parse r = ow_ber_read_hdr(buf, avail, &h);
+    enum ow_parse r = ow_ber_read_hdr(buf, avail, &h);
     if (r != OW_PARSE_OK)
         return r;
     if (depth >= OW_BER_MAX_DEPTH)
@@ -105,12 +105,57 @@ static enum ow_li_parse element_walk(const uint8_t *buf, size_t avail, size_t *t
     }
 }
 
-enum ow_li_parse ow_ber_element_size(const uint8_t *buf, size_t avail, size_t *total)
+enum ow_parse ow_ber_element_size(const uint8_t *buf, size_t avail, size_t *total)
 {
     return element_walk(buf, avail, total, 0, 0);
 }
 
-enum ow_li_parse ow_ber_element_check(const uint8_t *buf, size_t avail, size_t *total)
+enum ow_parse ow_ber_element_check(const uint8_t *buf, size_t avail, size_t *total)
 {
     return element_walk(buf, avail, total, 0, 1);
+}
+
+bool ow_ber_next(struct ow_ber_cursor *c, uint8_t *ident, struct ow_ber_cursor *content)
+{
+    if (c->pos >= c->end)
+        return false;
+    struct ow_ber_hdr h;
+    size_t room = c->end - c->pos;
+    if (ow_ber_read_hdr(c->buf + c->pos, room, &h) != OW_PARSE_OK || h.indefinite ||
+        (c->buf[c->pos] & 0x1F) == 0x1F || h.len > room - h.hdr_len)
+        return false;
+    *ident = c->buf[c->pos];
+    content->buf = c->buf;
+    content->pos = c->pos + h.hdr_len;
+    content->end = content->pos + h.len;
+    c->pos = content->end;
+    return true;
+}
+
+bool ow_ber_uint(const struct ow_ber_cursor *content, uint32_t *value)
+{
+    size_t n = content->end - content->pos;
+    const uint8_t *p = content->buf + content->pos;
+    if (n < 1 || n > 5 || (p[0] & 0x80) || (n == 5 && p[0] != 0))
+        return false;
+    uint32_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    *value = v;
+    return true;
+}
+
+bool ow_ber_oid_ok(const struct ow_ber_cursor *content)
+{
+    size_t n = content->end - content->pos;
+    const uint8_t *p = content->buf + content->pos;
+    if (n < 1 || n > 128 || (p[n - 1] & 0x80))
+        return false;
+    bool start = true;
+    for (size_t i = 0; i < n; i++) {
+        if (start && p[i] == 0x80)
+            return false;                     /* a sub-identifier with a leading zero digit */
+        start = !(p[i] & 0x80);
+    }
+    return true;
 }

@@ -3,18 +3,20 @@
 
 #include <string.h>
 
+#include "classifiers/li/li_text.h"
+
 static const uint8_t li_domain_prefix[] = { 0x04, 0x00, 0x02, 0x02 };
 #define LIID_MAX_LEN 256
 
 /* Checks the record at buf: [1..4] constructed, first child [0] OID 0.4.0.2.2.(1|4)...;
  * finds the LIID [1] among its children when they are complete. */
-static enum ow_li_parse parse_record(const uint8_t *buf, size_t avail, struct ow_hi2_record *rec,
+static enum ow_parse parse_record(const uint8_t *buf, size_t avail, struct ow_hi2_record *rec,
                                      size_t *size)
 {
     struct ow_ber_hdr h;
     if (avail >= 1 && (buf[0] < 0xA1 || buf[0] > 0xA4))
         return OW_PARSE_BAD;
-    enum ow_li_parse r = ow_ber_read_hdr(buf, avail, &h);
+    enum ow_parse r = ow_ber_read_hdr(buf, avail, &h);
     if (r != OW_PARSE_OK)
         return r;
     if (!h.indefinite && (h.len < 8 || h.len > OW_HI2_MAX_LEN))
@@ -64,7 +66,7 @@ static enum ow_li_parse parse_record(const uint8_t *buf, size_t avail, struct ow
     return OW_PARSE_OK;
 }
 
-enum ow_li_parse ow_hi2_33108_parse(const uint8_t *buf, size_t avail, struct ow_hi2_record *rec)
+enum ow_parse ow_hi2_33108_parse(const uint8_t *buf, size_t avail, struct ow_hi2_record *rec)
 {
     memset(rec, 0, sizeof *rec);
     if (avail >= 1 && buf[0] != 0x30)
@@ -72,7 +74,7 @@ enum ow_li_parse ow_hi2_33108_parse(const uint8_t *buf, size_t avail, struct ow_
 
     /* IRISequence: SEQUENCE OF IRIContent */
     struct ow_ber_hdr h;
-    enum ow_li_parse r = ow_ber_read_hdr(buf, avail, &h);
+    enum ow_parse r = ow_ber_read_hdr(buf, avail, &h);
     if (r != OW_PARSE_OK)
         return r;
     if (!h.indefinite && (h.len < 10 || h.len > OW_HI2_MAX_LEN))
@@ -102,3 +104,52 @@ enum ow_li_parse ow_hi2_33108_parse(const uint8_t *buf, size_t avail, struct ow_
     rec->size = pos;
     return OW_PARSE_OK;
 }
+
+/* ---- classifier entry ----------------------------------------------------------------
+ * Evidence kept: count[0] complete IRI records. */
+
+static enum ow_parse hi2_pdu(const uint8_t *buf, size_t avail, bool final, struct ow_pdu *out)
+{
+    (void)final;
+    struct ow_hi2_record r;
+    enum ow_parse res = ow_hi2_33108_parse(buf, avail, &r);
+    out->header_ok = r.header_ok;
+    out->size = r.size;
+    out->type = r.record_type;
+    out->aux = r.records;
+    out->a = r.liid;
+    out->a_len = r.liid_len;
+    return res;
+}
+
+static enum ow_parse hi2_probe(int dir, const uint8_t *buf, size_t avail, bool final)
+{
+    (void)dir;
+    struct ow_pdu p;
+    memset(&p, 0, sizeof p);
+    enum ow_parse r = hi2_pdu(buf, avail, final, &p);
+    return r == OW_PARSE_OK || p.header_ok ? OW_PARSE_OK : r;
+}
+
+static void hi2_note(struct ow_cls_evidence *ev, int dir, const struct ow_pdu *p, bool complete)
+{
+    (void)dir;
+    if (complete)
+        ev->count[0] += p->aux;
+    ow_li_note_liid(ev, p->a, p->a_len, true);
+}
+
+static struct ow_cls_decision hi2_decide(const struct ow_cls_evidence *ev, bool final)
+{
+    return ow_cls_decide_li_stream(ev, OW_LI_HI2, ev->count[0], OW_LI_HI2, final);
+}
+
+const struct ow_classifier ow_cls_hi2_33108 = {
+    .name = "HI2 IRI records (3GPP TS 33.108, ETSI TS 101 671)",
+    .kind = OW_CLS_LI,
+    .l4 = OW_CLS_TCP | OW_CLS_UDP,
+    .probe = hi2_probe,
+    .parse = hi2_pdu,
+    .note = hi2_note,
+    .decide = hi2_decide,
+};

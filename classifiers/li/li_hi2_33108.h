@@ -24,6 +24,6 @@ struct ow_hi2_record {
 
 /* OK: a whole IRI record (or IRISequence of them) with consistent lengths. NEED_MORE:
  * consistent so far. BAD: not a 33.108 / 101 671 IRI record. */
-enum ow_li_parse ow_hi2_33108_parse(const uint8_t *buf, size_t avail, struct ow_hi2_record *rec);
+enum ow_parse ow_hi2_33108_parse(const uint8_t *buf, size_t avail, struct ow_hi2_record *rec);
 
 #endif

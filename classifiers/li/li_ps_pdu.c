@@ -3,12 +3,14 @@
 
 #include <string.h>
 
+#include "classifiers/li/li_text.h"
+
 #define LIID_MAX_LEN 256
 
 static const uint8_t li_ps_oid_prefix[] = { 0x04, 0x00, 0x02, 0x02, 0x05, 0x01 };
 
 /* Reads a header and insists on its identifier octet; NEED_MORE stays NEED_MORE. */
-static enum ow_li_parse expect_hdr(const uint8_t *buf, size_t avail, uint8_t ident,
+static enum ow_parse expect_hdr(const uint8_t *buf, size_t avail, uint8_t ident,
                                    struct ow_ber_hdr *h)
 {
     if (avail >= 1 && buf[0] != ident)
@@ -23,7 +25,7 @@ static size_t content_end(size_t start, const struct ow_ber_hdr *h)
 }
 
 /* Checks the li-psDomainId [0] at pos; the bytes present must match the prefix. */
-static enum ow_li_parse check_domain_id(const uint8_t *buf, size_t avail, size_t pos,
+static enum ow_parse check_domain_id(const uint8_t *buf, size_t avail, size_t pos,
                                         struct ow_ps_pdu *pdu, size_t *next)
 {
     if (avail - pos >= 1 && buf[pos] != 0x80)
@@ -59,7 +61,7 @@ static uint8_t payload_kind(const struct ow_ber_hdr *h)
 }
 
 /* Walks the PSHeader's children after the domain id, up to its end; sets the LIID. */
-static enum ow_li_parse walk_header(const uint8_t *buf, size_t avail, size_t pos, size_t end,
+static enum ow_parse walk_header(const uint8_t *buf, size_t avail, size_t pos, size_t end,
                                     struct ow_ps_pdu *pdu, size_t *next)
 {
     int first = 1;
@@ -75,7 +77,7 @@ static enum ow_li_parse walk_header(const uint8_t *buf, size_t avail, size_t pos
         if (avail - pos < 1 || (end == SIZE_MAX && avail - pos < 2 && buf[pos] == 0))
             return OW_PARSE_NEED_MORE;
         struct ow_ber_hdr h;
-        enum ow_li_parse r = ow_ber_read_hdr(buf + pos, avail - pos, &h);
+        enum ow_parse r = ow_ber_read_hdr(buf + pos, avail - pos, &h);
         if (r != OW_PARSE_OK)
             return r;
         if (h.cls != OW_BER_CLASS_CONTEXT)
@@ -104,10 +106,10 @@ static enum ow_li_parse walk_header(const uint8_t *buf, size_t avail, size_t pos
     return OW_PARSE_OK;
 }
 
-enum ow_li_parse ow_ps_pdu_parse(const uint8_t *buf, size_t avail, struct ow_ps_pdu *pdu)
+enum ow_parse ow_ps_pdu_parse(const uint8_t *buf, size_t avail, struct ow_ps_pdu *pdu)
 {
     struct ow_ber_hdr outer, hdr, payload, choice;
-    enum ow_li_parse r;
+    enum ow_parse r;
 
     memset(pdu, 0, sizeof *pdu);
     r = expect_hdr(buf, avail, 0x30, &outer);
@@ -168,7 +170,7 @@ enum ow_li_parse ow_ps_pdu_parse(const uint8_t *buf, size_t avail, struct ow_ps_
         return r;
     /* The CHOICE must fill the payload element alone. */
     size_t inner = 0;
-    enum ow_li_parse ri = ow_ber_element_size(buf + pos, avail - pos, &inner);
+    enum ow_parse ri = ow_ber_element_size(buf + pos, avail - pos, &inner);
     if (ri != OW_PARSE_OK)
         return OW_PARSE_BAD;
     size_t inner_end = pos + inner + (payload.indefinite ? 2 : 0);
@@ -188,3 +190,68 @@ enum ow_li_parse ow_ps_pdu_parse(const uint8_t *buf, size_t avail, struct ow_ps_
     pdu->size = pos;
     return OW_PARSE_OK;
 }
+
+/* ---- classifier entry ----------------------------------------------------------------
+ * Evidence kept: count[0..4] complete PDUs carrying IRI, CC, TRI, HI1 operations and other
+ * payloads; first: the payload of the first IRI, CC or HI1 PDU, complete or not. */
+
+static enum ow_parse ps_pdu(const uint8_t *buf, size_t avail, bool final, struct ow_pdu *out)
+{
+    (void)final;
+    struct ow_ps_pdu p;
+    enum ow_parse r = ow_ps_pdu_parse(buf, avail, &p);
+    out->header_ok = p.header_ok;
+    out->size = p.size;
+    out->type = p.payload;
+    out->a = p.liid;
+    out->a_len = p.liid_len;
+    return r;
+}
+
+static enum ow_parse ps_probe(int dir, const uint8_t *buf, size_t avail, bool final)
+{
+    (void)dir;
+    struct ow_pdu p;
+    memset(&p, 0, sizeof p);
+    enum ow_parse r = ps_pdu(buf, avail, final, &p);
+    return r == OW_PARSE_OK || p.header_ok ? OW_PARSE_OK : r;
+}
+
+static void ps_note(struct ow_cls_evidence *ev, int dir, const struct ow_pdu *p, bool complete)
+{
+    (void)dir;
+    bool data = p->type == OW_PS_PAYLOAD_IRI || p->type == OW_PS_PAYLOAD_CC ||
+                p->type == OW_PS_PAYLOAD_HI1;
+    if (complete) {
+        switch (p->type) {
+        case OW_PS_PAYLOAD_IRI: ev->count[0]++; break;
+        case OW_PS_PAYLOAD_CC:  ev->count[1]++; break;
+        case OW_PS_PAYLOAD_TRI: ev->count[2]++; break;
+        case OW_PS_PAYLOAD_HI1: ev->count[3]++; break;
+        default:                ev->count[4]++; break;
+        }
+    }
+    if (data && !ev->first)
+        ev->first = (uint8_t)p->type;
+    ow_li_note_liid(ev, p->a, p->a_len, data);
+}
+
+/* HI2, HI3 or HI1 by the first data PDU; TRI keep-alives never decide. */
+static struct ow_cls_decision ps_decide(const struct ow_cls_evidence *ev, bool final)
+{
+    uint8_t label = ev->first == OW_PS_PAYLOAD_IRI ? OW_LI_HI2
+                  : ev->first == OW_PS_PAYLOAD_CC  ? OW_LI_HI3
+                  : ev->first == OW_PS_PAYLOAD_HI1 ? OW_LI_HI1 : OW_LI_NONE;
+    return ow_cls_decide_li_stream(ev, label, ev->count[0] + ev->count[1] + ev->count[3],
+                                   OW_LI_HI2, final);
+}
+
+const struct ow_classifier ow_cls_ps_pdu = {
+    .name = "HI2/HI3 PS-PDU (ETSI TS 102 232-1)",
+    .kind = OW_CLS_LI,
+    .l4 = OW_CLS_TCP | OW_CLS_UDP,
+    .probe = ps_probe,
+    .parse = ps_pdu,
+    .note = ps_note,
+    .decide = ps_decide,
+};

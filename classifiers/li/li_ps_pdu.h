@@ -31,6 +31,6 @@ struct ow_ps_pdu {
 
 /* OK: the whole PDU is inside avail and every length adds up. NEED_MORE: consistent so far
  * (pdu->header_ok says how far it got). BAD: not a PS-PDU. */
-enum ow_li_parse ow_ps_pdu_parse(const uint8_t *buf, size_t avail, struct ow_ps_pdu *pdu);
+enum ow_parse ow_ps_pdu_parse(const uint8_t *buf, size_t avail, struct ow_ps_pdu *pdu);
 
 #endif

@@ -48,3 +48,11 @@ const uint8_t *ow_li_memmem(const uint8_t *hay, size_t hay_len, const char *need
         return NULL;
     return memmem(hay, hay_len, needle, n);
 }
+
+void ow_li_note_liid(struct ow_cls_evidence *ev, const uint8_t *liid, size_t len, bool from_data)
+{
+    if (!liid || (ev->li.liid[0] && (ev->liid_from_data || !from_data)))
+        return;
+    ow_li_printable(ev->li.liid, sizeof ev->li.liid, liid, len);
+    ev->liid_from_data = from_data;
+}

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "classifiers/li/li_text.h"
+
 static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t be32(const uint8_t *p)
 {
@@ -25,7 +27,7 @@ static int payload_start_fits(uint16_t fmt, uint8_t b)
 }
 
 /* Validates the fixed-header fields that are present in avail bytes, in order. */
-static enum ow_li_parse check_fixed(const uint8_t *buf, size_t avail, struct ow_x2x3_pdu *pdu)
+static enum ow_parse check_fixed(const uint8_t *buf, size_t avail, struct ow_x2x3_pdu *pdu)
 {
     if (avail >= 1 && buf[0] != 0x00)
         return OW_PARSE_BAD;
@@ -71,10 +73,10 @@ static enum ow_li_parse check_fixed(const uint8_t *buf, size_t avail, struct ow_
     return OW_PARSE_OK;
 }
 
-enum ow_li_parse ow_x2x3_parse(const uint8_t *buf, size_t avail, struct ow_x2x3_pdu *pdu)
+enum ow_parse ow_x2x3_parse(const uint8_t *buf, size_t avail, struct ow_x2x3_pdu *pdu)
 {
     memset(pdu, 0, sizeof *pdu);
-    enum ow_li_parse r = check_fixed(buf, avail, pdu);
+    enum ow_parse r = check_fixed(buf, avail, pdu);
     if (r != OW_PARSE_OK)
         return r;
 
@@ -106,3 +108,68 @@ enum ow_li_parse ow_x2x3_parse(const uint8_t *buf, size_t avail, struct ow_x2x3_
         return OW_PARSE_BAD;
     return avail >= pdu->size ? OW_PARSE_OK : OW_PARSE_NEED_MORE;
 }
+
+/* ---- classifier entry ----------------------------------------------------------------
+ * Evidence kept: count[0] complete X2 PDUs, count[1] complete X3 PDUs, count[2] complete
+ * keep-alives; first: the type of the first data PDU, complete or not. */
+
+static enum ow_parse x2x3_pdu(const uint8_t *buf, size_t avail, bool final, struct ow_pdu *out)
+{
+    (void)final;
+    struct ow_x2x3_pdu p;
+    enum ow_parse r = ow_x2x3_parse(buf, avail, &p);
+    out->header_ok = p.header_ok;
+    out->size = p.size;
+    out->type = p.type;
+    out->aux = p.payload_format;
+    memcpy(out->bytes, p.xid, sizeof p.xid);
+    out->a = p.target;
+    out->a_len = p.target_len;
+    return r;
+}
+
+static enum ow_parse x2x3_probe(int dir, const uint8_t *buf, size_t avail, bool final)
+{
+    (void)dir;
+    struct ow_pdu p;
+    memset(&p, 0, sizeof p);
+    enum ow_parse r = x2x3_pdu(buf, avail, final, &p);
+    return r == OW_PARSE_OK || p.header_ok ? OW_PARSE_OK : r;
+}
+
+static void x2x3_note(struct ow_cls_evidence *ev, int dir, const struct ow_pdu *p, bool complete)
+{
+    (void)dir;
+    bool data = p->type == OW_X2X3_X2 || p->type == OW_X2X3_X3;
+    if (complete)
+        ev->count[p->type == OW_X2X3_X2 ? 0 : p->type == OW_X2X3_X3 ? 1 : 2]++;
+    if (!data)
+        return;
+    if (!ev->first) {
+        ev->first = (uint8_t)p->type;
+        ow_li_uuid_text(ev->li.xid, sizeof ev->li.xid, p->bytes);
+        ev->li.payload_format = (uint16_t)p->aux;
+        ev->have_format = true;
+    }
+    if (p->a && !ev->li.target[0])
+        ow_li_printable(ev->li.target, sizeof ev->li.target, p->a, p->a_len);
+}
+
+/* X2 or X3 by the majority of data PDUs (ties: the first); keep-alives never decide. */
+static struct ow_cls_decision x2x3_decide(const struct ow_cls_evidence *ev, bool final)
+{
+    uint32_t x2 = ev->count[0], x3 = ev->count[1];
+    uint8_t label = x2 != x3 ? (x2 > x3 ? OW_LI_X2 : OW_LI_X3)
+                  : ev->first ? (ev->first == OW_X2X3_X2 ? OW_LI_X2 : OW_LI_X3) : OW_LI_NONE;
+    return ow_cls_decide_li_stream(ev, label, x2 + x3, OW_LI_X2, final);
+}
+
+const struct ow_classifier ow_cls_x2x3 = {
+    .name = "X2/X3 (ETSI TS 103 221-2)",
+    .kind = OW_CLS_LI,
+    .l4 = OW_CLS_TCP | OW_CLS_UDP,
+    .probe = x2x3_probe,
+    .parse = x2x3_pdu,
+    .note = x2x3_note,
+    .decide = x2x3_decide,
+};

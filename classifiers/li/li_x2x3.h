@@ -37,6 +37,6 @@ struct ow_x2x3_pdu {
 
 /* Parses the PDU at buf. OK: the whole PDU is inside avail. NEED_MORE: every byte seen fits
  * (pdu->header_ok tells whether the header and TLVs were complete). BAD: not an X2/X3 PDU. */
-enum ow_li_parse ow_x2x3_parse(const uint8_t *buf, size_t avail, struct ow_x2x3_pdu *pdu);
+enum ow_parse ow_x2x3_parse(const uint8_t *buf, size_t avail, struct ow_x2x3_pdu *pdu);
 
 #endif

@@ -116,7 +116,7 @@ static const uint8_t *target_text(const uint8_t *body, size_t len, size_t *tlen)
     return NULL;
 }
 
-enum ow_li_parse ow_xml_parse(const uint8_t *buf, size_t avail, int final, struct ow_xml_msg *msg)
+enum ow_parse ow_xml_parse(const uint8_t *buf, size_t avail, int final, struct ow_xml_msg *msg)
 {
     memset(msg, 0, sizeof *msg);
     int start = http_start(buf, avail);
@@ -180,3 +180,65 @@ enum ow_li_parse ow_xml_parse(const uint8_t *buf, size_t avail, int final, struc
     /* Namespaces sit in the first element; give the body a fair chance to arrive. */
     return body_complete ? OW_PARSE_BAD : OW_PARSE_NEED_MORE;
 }
+
+/* ---- classifier entry ----------------------------------------------------------------
+ * One message decides. Evidence kept: first: the XML kind; count[0] 1 when its root element
+ * was seen. */
+
+static enum ow_parse xml_pdu(const uint8_t *buf, size_t avail, bool final, struct ow_pdu *out)
+{
+    struct ow_xml_msg m;
+    enum ow_parse r = ow_xml_parse(buf, avail, final, &m);
+    out->header_ok = r == OW_PARSE_OK;
+    out->size = avail;
+    out->type = m.kind;
+    out->aux = (uint32_t)m.root_seen;
+    out->a = m.xid;
+    out->a_len = m.xid_len;
+    out->b = m.target;
+    out->b_len = m.target_len;
+    return r;
+}
+
+static enum ow_parse xml_probe(int dir, const uint8_t *buf, size_t avail, bool final)
+{
+    (void)dir;
+    struct ow_pdu p;
+    memset(&p, 0, sizeof p);
+    enum ow_parse r = xml_pdu(buf, avail, final, &p);
+    return r == OW_PARSE_OK || p.type != OW_XML_NONE ? OW_PARSE_OK : r;
+}
+
+static void xml_note(struct ow_cls_evidence *ev, int dir, const struct ow_pdu *p, bool complete)
+{
+    if (!complete)
+        return;
+    ev->first = (uint8_t)p->type;
+    ev->count[0] = p->aux ? 1 : 0;
+    if (p->a && !ev->li.xid[0])
+        ow_li_printable(ev->li.xid, sizeof ev->li.xid, p->a, p->a_len);
+    if (p->b && !ev->li.target[0])
+        ow_li_printable(ev->li.target, sizeof ev->li.target, p->b, p->b_len);
+    ev->stop[dir] = true;                     /* one message is all the direction needs */
+}
+
+static struct ow_cls_decision xml_decide(const struct ow_cls_evidence *ev, bool final)
+{
+    struct ow_cls_decision d = { 0, 0, false };
+    d.label = ev->first == OW_XML_X1 ? OW_LI_X1 : ev->first == OW_XML_HI1 ? OW_LI_HI1 : OW_LI_NONE;
+    if (d.label != OW_LI_NONE)
+        d.confidence = ev->count[0] ? 95 : 75;
+    else
+        d.none = final;
+    return d;
+}
+
+const struct ow_classifier ow_cls_xml = {
+    .name = "X1 (ETSI TS 103 221-1) and HI1 (ETSI TS 103 120) XML over HTTP",
+    .kind = OW_CLS_LI,
+    .l4 = OW_CLS_TCP | OW_CLS_UDP,
+    .probe = xml_probe,
+    .parse = xml_pdu,
+    .note = xml_note,
+    .decide = xml_decide,
+};

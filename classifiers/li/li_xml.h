@@ -27,6 +27,6 @@ struct ow_xml_msg {
 /* OK: an HTTP message with an X1 or HI1 XML body. NEED_MORE: an HTTP message whose headers
  * or XML body are not complete in avail. BAD: anything else. When final is set the bytes
  * are all there will be, so NEED_MORE is not returned. */
-enum ow_li_parse ow_xml_parse(const uint8_t *buf, size_t avail, int final, struct ow_xml_msg *msg);
+enum ow_parse ow_xml_parse(const uint8_t *buf, size_t avail, int final, struct ow_xml_msg *msg);
 
 #endif

@@ -27,9 +27,13 @@ void ow_policy_free(struct ow_policy *p)
     if (!p)
         return;
     pol_index_free(p);
-    for (size_t i = 0; i < p->n_assets; i++)
+    for (size_t i = 0; i < p->n_assets; i++) {
         free(p->assets[i].addrs);
+        free(p->assets[i].description);
+    }
     free(p->assets);
+    pol_slots_free(p);
+    free(p->vendors);
     for (size_t i = 0; i < p->n_rules; i++) {
         struct pol_rule *r = &p->rules[i];
         free(r->from.items);
@@ -37,6 +41,7 @@ void ow_policy_free(struct ow_policy *p)
         free(r->ports);
         free(r->apps);
         free(r->windows);
+        free(r->description);
     }
     free(p->rules);
     free(p->rules_by_id);

@@ -26,12 +26,20 @@ const char *ow_policy_site(const struct ow_policy *p);
 const char *ow_policy_sha256(const struct ow_policy *p);   /* hex of the file's bytes */
 
 /* Evaluates a flow whose classification is final: reads rec's client, server, l4_proto,
- * app_proto, li.label, ndpi_app, ndpi_master and first_ts_us; fills rec->verdict. */
+ * app_proto, li.label, ndpi_app, ndpi_master, ndpi_protocol and first_ts_us; fills
+ * rec->verdict (asset_src/asset_dest name the most specific asset holding each endpoint,
+ * asset_src_all/asset_dest_all every one of them). */
 void ow_policy_evaluate(const struct ow_policy *p, struct ow_flow_record *rec);
 
-/* At flow end: for an authorized maintenance flow whose last packet lies after its
- * window's end, sets rec->verdict.overrun (and returns true). */
+/* For an authorized maintenance flow whose last packet lies at or after its window's end,
+ * sets rec->verdict.overrun, kind, severity and reason (and returns true). */
 bool ow_policy_check_overrun(const struct ow_policy *p, struct ow_flow_record *rec);
+
+/* For a flow whose verdict authorizes it under a maintenance rule: the end (exclusive, µs
+ * since the epoch) of the window its first packet fell in, so the caller can compare each
+ * packet's time with it and raise maintenance_overrun at the first packet past it. */
+bool ow_policy_window_end(const struct ow_policy *p, const struct ow_flow_record *rec,
+                          int64_t *end_us);
 
 /* Rules, in file order, for hit counts and the UI. */
 size_t ow_policy_rule_count(const struct ow_policy *p);

@@ -19,9 +19,18 @@ enum { M_FROM = 1, M_TO = 2, M_SERVICE = 4, M_APP = 8, M_WINDOW = 16,
 struct flow_ctx {
     const struct ow_policy *p;
     const struct ow_flow_record *rec;
-    int32_t ca, sa;             /* client/server asset, -1 when none */
+    const struct pol_slot *cs, *ss;   /* every asset holding the client/server, NULL when none */
+    int32_t ca, sa;                   /* the most specific of them, -1 when none */
     bool c_mgmt, s_mgmt;
 };
+
+static void ctx_endpoints(struct flow_ctx *f)
+{
+    f->cs = pol_slot_of(f->p, &f->rec->client);
+    f->ss = pol_slot_of(f->p, &f->rec->server);
+    f->ca = f->cs && f->cs->n_holders ? (int32_t)f->cs->holders[0] : -1;
+    f->sa = f->ss && f->ss->n_holders ? (int32_t)f->ss->holders[0] : -1;
+}
 
 /* A bounded view of a fixed-size record field, whatever its last byte holds. */
 static size_t field_len(const char *f, size_t size)
@@ -36,18 +45,28 @@ static bool field_eq(const char *name, const char *field, size_t size)
     return n && n == strlen(name) && strncasecmp(name, field, n) == 0;
 }
 
+static bool fields_same(const char *a, size_t asize, const char *b, size_t bsize)
+{
+    size_t n = field_len(a, asize);
+    return n == field_len(b, bsize) && memcmp(a, b, n) == 0;
+}
+
 static bool sel_has(const struct ow_policy *p, const struct pol_selector *sel,
-                    const struct ow_endpoint *ep, int32_t asset)
+                    const struct ow_endpoint *ep, const struct pol_slot *slot)
 {
     for (size_t i = 0; i < sel->n; i++) {
         const struct pol_sel_item *it = &sel->items[i];
         switch (it->type) {
         case POL_SEL_ASSET:
-            if (asset >= 0 && (uint32_t)asset == it->asset)
+            if (pol_slot_has(slot, it->asset))
                 return true;
             break;
         case POL_SEL_ROLE:
-            if (asset >= 0 && p->assets[asset].role == it->role)
+            if (slot && (slot->roles & (1u << it->role)))
+                return true;
+            break;
+        case POL_SEL_VENDOR:
+            if (pol_slot_has_vendor(p, slot, it->vendor))
                 return true;
             break;
         default:
@@ -91,10 +110,18 @@ static bool app_fits(const struct pol_rule *r, const struct ow_flow_record *rec)
     }
     if (r->n_apps == 0)
         return true;
+    /* app_proto differs from nDPI's name only when one of omwitness's own classifiers
+     * labelled the flow: that label is then its classification, and nDPI's guess (LDAP
+     * seen as MQTT, an SNMP set as RX) no longer counts. */
+    bool ours = field_len(rec->app_proto, sizeof rec->app_proto) &&
+                !fields_same(rec->app_proto, sizeof rec->app_proto, rec->ndpi_protocol,
+                             sizeof rec->ndpi_protocol);
     for (size_t i = 0; i < r->n_apps; i++) {
         const char *a = r->apps[i];
-        if (FIELD_EQ(a, rec->ndpi_app) || FIELD_EQ(a, rec->ndpi_master) ||
-            FIELD_EQ(a, rec->app_proto) || FIELD_EQ(a, rec->ndpi_protocol))
+        if (FIELD_EQ(a, rec->app_proto))
+            return true;
+        if (!ours && (FIELD_EQ(a, rec->ndpi_app) || FIELD_EQ(a, rec->ndpi_master) ||
+                      FIELD_EQ(a, rec->ndpi_protocol)))
             return true;
     }
     return false;
@@ -112,9 +139,9 @@ static const struct pol_window *window_at(const struct pol_rule *r, uint64_t ts_
 static unsigned rule_match(const struct flow_ctx *f, const struct pol_rule *r)
 {
     unsigned m = 0;
-    if (sel_has(f->p, &r->from, &f->rec->client, f->ca))
+    if (sel_has(f->p, &r->from, &f->rec->client, f->cs))
         m |= M_FROM;
-    if (sel_has(f->p, &r->to, &f->rec->server, f->sa))
+    if (sel_has(f->p, &r->to, &f->rec->server, f->ss))
         m |= M_TO;
     if (service_fits(r, f->rec))
         m |= M_SERVICE;
@@ -246,6 +273,8 @@ static void add_selector(struct text *t, const struct ow_policy *p, const struct
             text_add(t, "%s", p->assets[it->asset].name);
         } else if (it->type == POL_SEL_ROLE) {
             text_add(t, "role:%s", ow_role_name(it->role));
+        } else if (it->type == POL_SEL_VENDOR) {
+            text_add(t, "vendor:%s", p->vendors[it->vendor]);
         } else {
             char c[64];
             text_add(t, "%s", ow_cidr_to_text(&it->cidr, c, sizeof c));
@@ -330,6 +359,28 @@ static bool li_role(uint8_t role)
     return role == OW_ROLE_LI_ADMIN || role == OW_ROLE_LI_MEDIATION || role == OW_ROLE_LEMF;
 }
 
+/* DESIGN.md "Vendor": a vendor reaches the network through its vendor-access assets and the
+ * other assets it owns; a network element's vendor is only its maker. */
+static bool vendor_reach(const struct pol_asset *a)
+{
+    return a->role == OW_ROLE_VENDOR_ACCESS || (a->role != OW_ROLE_NETWORK_ELEMENT && a->vendor[0]);
+}
+
+/* The most specific asset of slot s that passes test, or NULL. */
+static const struct pol_asset *first_holder(const struct ow_policy *p, const struct pol_slot *s,
+                                            bool (*test)(const struct pol_asset *))
+{
+    for (uint32_t i = 0; s && i < s->n_holders; i++)
+        if (test(&p->assets[s->holders[i]]))
+            return &p->assets[s->holders[i]];
+    return NULL;
+}
+
+static bool li_asset(const struct pol_asset *a)
+{
+    return li_role(a->role);
+}
+
 /* The anomaly for an in-scope flow no rule authorized, by DESIGN.md's precedence table.
  * near_* are the first rules that match all but one condition (-1 when none). */
 static void classify_anomaly(const struct flow_ctx *f, struct ow_verdict *v, struct text *t,
@@ -337,10 +388,10 @@ static void classify_anomaly(const struct flow_ctx *f, struct ow_verdict *v, str
 {
     const struct ow_policy *p = f->p;
     const struct ow_flow_record *rec = f->rec;
-    const struct pol_asset *ca = f->ca >= 0 ? &p->assets[f->ca] : NULL;
-    const struct pol_asset *sa = f->sa >= 0 ? &p->assets[f->sa] : NULL;
 
-    const struct pol_asset *li_end = sa && li_role(sa->role) ? sa : ca && li_role(ca->role) ? ca : NULL;
+    const struct pol_asset *li_end = first_holder(p, f->ss, li_asset);
+    if (!li_end)
+        li_end = first_holder(p, f->cs, li_asset);
     if (rec->li.label != OW_LI_NONE || li_end || near_li >= 0) {
         set_anomaly(v, "li_unauthorized", OW_SEV_CRITICAL);
         set_rule(v, p, near_li);
@@ -371,11 +422,9 @@ static void classify_anomaly(const struct flow_ctx *f, struct ow_verdict *v, str
         add_windows(t, r);
         return;
     }
-    const struct pol_asset *vend = NULL;
-    if (ca && (ca->role == OW_ROLE_VENDOR_ACCESS || ca->vendor_maintained))
-        vend = ca;
-    else if (sa && (sa->role == OW_ROLE_VENDOR_ACCESS || sa->vendor_maintained))
-        vend = sa;
+    const struct pol_asset *vend = first_holder(p, f->cs, vendor_reach);
+    if (!vend)
+        vend = first_holder(p, f->ss, vendor_reach);
     if (vend) {
         set_anomaly(v, "vendor_unauthorized", OW_SEV_HIGH);
         set_rule(v, p, vend->vendor_rule);
@@ -385,9 +434,12 @@ static void classify_anomaly(const struct flow_ctx *f, struct ow_verdict *v, str
             text_add(t, ": %s belongs to vendor %s, allowed only by maintenance rules such as "
                      "%s (ticket %s), and none matches", vend->name, vend->vendor, r->id,
                      r->ticket);
-        } else {
+        } else if (vend->role == OW_ROLE_VENDOR_ACCESS) {
             text_add(t, ": %s is vendor access and no maintenance rule allows this flow",
                      vend->name);
+        } else {
+            text_add(t, ": %s is run by vendor %s and no maintenance rule allows this flow",
+                     vend->name, vend->vendor);
         }
         return;
     }
@@ -425,14 +477,15 @@ static void evaluate(const struct ow_policy *p, struct ow_flow_record *rec, cons
     t.buf[0] = '\0';
 
     memset(v, 0, sizeof *v);
-    f.ca = ow_pt_lookup(&p->asset_tree, rec->client.family, rec->client.addr, NULL);
-    f.sa = ow_pt_lookup(&p->asset_tree, rec->server.family, rec->server.addr, NULL);
+    ctx_endpoints(&f);
     f.c_mgmt = ow_pt_lookup(&p->mgmt_tree, rec->client.family, rec->client.addr, NULL) >= 0;
     f.s_mgmt = ow_pt_lookup(&p->mgmt_tree, rec->server.family, rec->server.addr, NULL) >= 0;
     if (f.ca >= 0)
         snprintf(v->asset_src, sizeof v->asset_src, "%s", p->assets[f.ca].name);
     if (f.sa >= 0)
         snprintf(v->asset_dest, sizeof v->asset_dest, "%s", p->assets[f.sa].name);
+    pol_slot_names(p, f.cs, v->asset_src_all, sizeof v->asset_src_all);
+    pol_slot_names(p, f.ss, v->asset_dest_all, sizeof v->asset_dest_all);
 
     if (!f.c_mgmt && !f.s_mgmt) {
         v->status = OW_VERDICT_OUT_OF_SCOPE;
@@ -495,12 +548,39 @@ void ow_policy_evaluate(const struct ow_policy *p, struct ow_flow_record *rec)
     }
     struct pol_candidates c;
     pol_candidates_init(&c);
-    int32_t sa = ow_pt_lookup(&p->asset_tree, rec->server.family, rec->server.addr, NULL);
-    if (pol_index_candidates(p, &rec->server, sa, &c) == 0)
+    if (pol_index_candidates(p, &rec->server, pol_slot_of(p, &rec->server), &c) == 0)
         evaluate(p, rec, c.v, c.n, false);
     else
         evaluate(p, rec, NULL, 0, true);   /* out of memory: slower, same answer */
     pol_candidates_free(&c);
+}
+
+/* The maintenance rule and window an authorized verdict rests on, or NULL. */
+static const struct pol_window *authorized_window(const struct ow_policy *p,
+                                                  const struct ow_flow_record *rec,
+                                                  const struct pol_rule **rule)
+{
+    const struct ow_verdict *v = &rec->verdict;
+    if (!p || v->status != OW_VERDICT_AUTHORIZED)
+        return NULL;
+    char id[sizeof v->rule + 1];
+    snprintf(id, sizeof id, "%.*s", (int)field_len(v->rule, sizeof v->rule), v->rule);
+    int32_t ri = pol_rule_find(p, id);
+    if (ri < 0 || p->rules[ri].kind != OW_RULE_MAINTENANCE)
+        return NULL;
+    *rule = &p->rules[ri];
+    return window_at(*rule, rec->first_ts_us);
+}
+
+bool ow_policy_window_end(const struct ow_policy *p, const struct ow_flow_record *rec,
+                          int64_t *end_us)
+{
+    const struct pol_rule *r = NULL;
+    const struct pol_window *w = authorized_window(p, rec, &r);
+    if (!w)
+        return false;
+    *end_us = w->end_us;
+    return true;
 }
 
 bool ow_policy_check_overrun(const struct ow_policy *p, struct ow_flow_record *rec)
@@ -510,21 +590,15 @@ bool ow_policy_check_overrun(const struct ow_policy *p, struct ow_flow_record *r
         return false;
     if (v->overrun)
         return true;
-    char id[sizeof v->rule + 1];
-    snprintf(id, sizeof id, "%.*s", (int)field_len(v->rule, sizeof v->rule), v->rule);
-    int32_t ri = pol_rule_find(p, id);
-    if (ri < 0 || p->rules[ri].kind != OW_RULE_MAINTENANCE)
-        return false;
-    const struct pol_rule *r = &p->rules[ri];
-    const struct pol_window *w = window_at(r, rec->first_ts_us);
+    const struct pol_rule *r = NULL;
+    const struct pol_window *w = authorized_window(p, rec, &r);
     if (!w || rec->last_ts_us < (uint64_t)w->end_us)
         return false;
 
     struct flow_ctx f = { .p = p, .rec = rec };
     struct text t = { .len = 0 };
     t.buf[0] = '\0';
-    f.ca = ow_pt_lookup(&p->asset_tree, rec->client.family, rec->client.addr, NULL);
-    f.sa = ow_pt_lookup(&p->asset_tree, rec->server.family, rec->server.addr, NULL);
+    ctx_endpoints(&f);
     v->overrun = 1;
     v->severity = OW_SEV_MEDIUM;
     snprintf(v->kind, sizeof v->kind, "maintenance_overrun");

@@ -87,7 +87,8 @@ static void bucket_free(struct pol_bucket *b)
 int pol_index_build(struct ow_policy *p)
 {
     p->asset_buckets = calloc(p->n_assets ? p->n_assets : 1, sizeof *p->asset_buckets);
-    if (!p->asset_buckets)
+    p->vendor_buckets = calloc(p->n_vendors ? p->n_vendors : 1, sizeof *p->vendor_buckets);
+    if (!p->asset_buckets || !p->vendor_buckets)
         return -1;
     size_t cap_cidr = 0;
     for (size_t ri = 0; ri < p->n_rules; ri++) {
@@ -99,6 +100,9 @@ int pol_index_build(struct ow_policy *p)
                     return -1;
             } else if (it->type == POL_SEL_ROLE) {
                 if (bucket_add(&p->role_buckets[it->role], r, (uint32_t)ri) != 0)
+                    return -1;
+            } else if (it->type == POL_SEL_VENDOR) {
+                if (bucket_add(&p->vendor_buckets[it->vendor], r, (uint32_t)ri) != 0)
                     return -1;
             } else {
                 int32_t slot = (int32_t)p->n_cidr_buckets;
@@ -128,6 +132,8 @@ int pol_index_build(struct ow_policy *p)
         bucket_finish(&p->cidr_buckets[c]);
     for (size_t r = 0; r < OW_ROLE_COUNT; r++)
         bucket_finish(&p->role_buckets[r]);
+    for (size_t v = 0; v < p->n_vendors; v++)
+        bucket_finish(&p->vendor_buckets[v]);
     return 0;
 }
 
@@ -137,6 +143,11 @@ void pol_index_free(struct ow_policy *p)
         for (size_t a = 0; a < p->n_assets; a++)
             bucket_free(&p->asset_buckets[a]);
     free(p->asset_buckets);
+    if (p->vendor_buckets)
+        for (size_t v = 0; v < p->n_vendors; v++)
+            bucket_free(&p->vendor_buckets[v]);
+    free(p->vendor_buckets);
+    p->vendor_buckets = NULL;
     for (size_t c = 0; c < p->n_cidr_buckets; c++)
         bucket_free(&p->cidr_buckets[c]);
     free(p->cidr_buckets);
@@ -205,14 +216,19 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 int pol_index_candidates(const struct ow_policy *p, const struct ow_endpoint *server,
-                         int32_t server_asset, struct pol_candidates *c)
+                         const struct pol_slot *ss, struct pol_candidates *c)
 {
     c->n = 0;
-    if (server_asset >= 0 && (size_t)server_asset < p->n_assets) {
-        if (collect(&p->asset_buckets[server_asset], server->port, c) != 0 ||
-            collect(&p->role_buckets[p->assets[server_asset].role], server->port, c) != 0)
+    /* Every asset holding the server, and each of their roles and vendors once. */
+    for (uint32_t i = 0; ss && i < ss->n_holders; i++)
+        if (collect(&p->asset_buckets[ss->holders[i]], server->port, c) != 0)
             return -1;
-    }
+    for (uint32_t i = 0; ss && i < ss->n_vendors; i++)
+        if (collect(&p->vendor_buckets[ss->vendors[i]], server->port, c) != 0)
+            return -1;
+    for (unsigned r = 0; ss && r < OW_ROLE_COUNT; r++)
+        if ((ss->roles & (1u << r)) && collect(&p->role_buckets[r], server->port, c) != 0)
+            return -1;
     int32_t slots[129];
     size_t n = ow_pt_lookup_all(&p->to_cidr_tree, server->family, server->addr, slots, 129);
     for (size_t i = 0; i < n && i < 129; i++)

@@ -34,18 +34,37 @@ struct pol_asset {
     char name[OW_NAME_MAX];
     char vendor[OW_NAME_MAX];      /* "" when none */
     uint8_t role;                  /* enum ow_role */
-    bool vendor_maintained;        /* a maintenance rule names this asset's vendor */
-    int32_t vendor_rule;           /* first such maintenance rule, -1 when none */
+    int32_t vendor_id;             /* index into ow_policy.vendors, -1 when none */
+    int32_t vendor_rule;           /* first maintenance rule naming this asset's vendor, -1 */
     struct ow_cidr *addrs;
     size_t n_addrs;
+    char *description;             /* NULL when none; kept so `policy learn` can write it back */
 };
 
-enum pol_sel_type { POL_SEL_ASSET = 0, POL_SEL_ROLE, POL_SEL_CIDR };
+/* One prefix that one or more assets list. The asset tree maps each listed prefix to its
+ * slot, so a longest-prefix lookup finds, for any address, the slot whose `holders` are
+ * every asset holding that address: the assets listing this prefix and those listing any
+ * shorter prefix that contains it, most specific first (longest prefix; on a tie, the
+ * first in the file). Built once at load, read-only afterwards. */
+struct pol_slot {
+    struct ow_cidr prefix;
+    uint32_t *own;                 /* assets listing exactly this prefix, in file order */
+    uint32_t n_own, cap_own;
+    uint32_t *holders;             /* see above; holders[0] names the endpoint */
+    uint32_t n_holders;
+    uint32_t *sorted;              /* holders in index order, for membership tests */
+    uint32_t roles;                /* bit r set when a holder has role r */
+    uint32_t *vendors;             /* distinct vendor indices of the holders */
+    uint32_t n_vendors;
+};
+
+enum pol_sel_type { POL_SEL_ASSET = 0, POL_SEL_ROLE, POL_SEL_VENDOR, POL_SEL_CIDR };
 
 struct pol_sel_item {
     uint8_t type;                  /* enum pol_sel_type */
     uint8_t role;                  /* POL_SEL_ROLE */
     uint32_t asset;                /* POL_SEL_ASSET */
+    uint32_t vendor;               /* POL_SEL_VENDOR: index into ow_policy.vendors */
     struct ow_cidr cidr;           /* POL_SEL_CIDR */
 };
 
@@ -71,6 +90,7 @@ struct pol_rule {
     size_t n_apps;
     struct pol_window *windows;    /* maintenance rules only */
     size_t n_windows;
+    char *description;             /* NULL when none */
 };
 
 /* Rules whose `to` names one server key (an asset, or one CIDR), split so that a flow's
@@ -96,7 +116,11 @@ struct ow_policy {
 
     struct pol_asset *assets;
     size_t n_assets;
-    struct ow_prefix_tree asset_tree;   /* address -> asset index, longest prefix wins */
+    struct ow_prefix_tree asset_tree;   /* listed prefix -> slot index */
+    struct pol_slot *slots;
+    size_t n_slots, cap_slots;
+    char (*vendors)[OW_NAME_MAX];       /* distinct asset vendors, first spelling seen */
+    size_t n_vendors, cap_vendors;
 
     struct pol_rule *rules;
     size_t n_rules;
@@ -105,6 +129,7 @@ struct ow_policy {
     /* Index for evaluation (policy_index.c). */
     struct pol_bucket *asset_buckets;   /* one per asset */
     struct pol_bucket role_buckets[OW_ROLE_COUNT];   /* `to: role:<role>` items */
+    struct pol_bucket *vendor_buckets;  /* `to: vendor:<name>` items, one per vendor */
     struct pol_bucket *cidr_buckets;    /* one per distinct CIDR in a `to` */
     size_t n_cidr_buckets;
     struct ow_prefix_tree to_cidr_tree; /* CIDR -> cidr_buckets index */
@@ -123,7 +148,24 @@ struct pol_candidates {
 void pol_candidates_init(struct pol_candidates *c);
 void pol_candidates_free(struct pol_candidates *c);
 int  pol_index_candidates(const struct ow_policy *p, const struct ow_endpoint *server,
-                          int32_t server_asset, struct pol_candidates *c);
+                          const struct pol_slot *server_slot, struct pol_candidates *c);
+
+/* The slot holding addr (its most specific listed prefix), or NULL when no asset holds it. */
+const struct pol_slot *pol_slot_of(const struct ow_policy *p, const struct ow_endpoint *ep);
+/* True when asset a holds an address of slot s. */
+bool pol_slot_has(const struct pol_slot *s, uint32_t a);
+/* True when some asset holding an address of slot s has that vendor. */
+bool pol_slot_has_vendor(const struct ow_policy *p, const struct pol_slot *s, uint32_t vendor);
+/* Files prefix c as listed by asset (assets are added in file order). 0, or -1 when out of memory. */
+int  pol_slot_add(struct ow_policy *p, const struct ow_cidr *c, uint32_t asset);
+/* Computes every slot's holders once all assets are read. 0, or -1 when out of memory. */
+int  pol_slots_finish(struct ow_policy *p);
+void pol_slots_free(struct ow_policy *p);
+/* Every holder's name, comma-separated, most specific first, within len bytes ("" for NULL). */
+void pol_slot_names(const struct ow_policy *p, const struct pol_slot *s, char *out, size_t len);
+
+/* Vendor index (names compare case-insensitively), or -1. */
+int32_t pol_vendor_find(const struct ow_policy *p, const char *name);
 
 /* Evaluates against every rule in file order without the index: the reference the index
  * is tested against. */

@@ -246,6 +246,33 @@ static int32_t asset_find(const struct loader *L, const char *name)
     return -1;
 }
 
+int32_t pol_vendor_find(const struct ow_policy *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_vendors; i++)
+        if (strcasecmp(p->vendors[i], name) == 0)
+            return (int32_t)i;
+    return -1;
+}
+
+/* Vendors are few (one per equipment maker or contractor), so a list searched linearly. */
+static bool vendor_intern(struct ow_policy *p, const char *name, int32_t *id)
+{
+    *id = pol_vendor_find(p, name);
+    if (*id >= 0)
+        return true;
+    if (p->n_vendors == p->cap_vendors) {
+        size_t cap = p->cap_vendors ? p->cap_vendors * 2 : 4;
+        char (*nv)[OW_NAME_MAX] = realloc(p->vendors, cap * sizeof *nv);
+        if (!nv)
+            return false;
+        p->vendors = nv;
+        p->cap_vendors = cap;
+    }
+    snprintf(p->vendors[p->n_vendors], OW_NAME_MAX, "%s", name);
+    *id = (int32_t)p->n_vendors++;
+    return true;
+}
+
 static bool parse_asset(struct loader *L, yaml_node_t *kn, yaml_node_t *vn, struct pol_asset *a,
                         int32_t index)
 {
@@ -266,6 +293,7 @@ static bool parse_asset(struct loader *L, yaml_node_t *kn, yaml_node_t *vn, stru
     if (asset_find(L, name) >= 0)
         return fail(L, kn, "asset '%s' is defined twice", name);
     snprintf(a->name, sizeof a->name, "%s", name);
+    a->vendor_id = -1;
     a->vendor_rule = -1;
     if (!fields(L, vn, "an asset", keys, 4, v))
         return false;
@@ -288,9 +316,16 @@ static bool parse_asset(struct loader *L, yaml_node_t *kn, yaml_node_t *vn, stru
         if (!name_ok(vendor))
             return fail(L, v[1], "bad vendor name '%.64s'", vendor);
         snprintf(a->vendor, sizeof a->vendor, "%s", vendor);
+        if (!vendor_intern(L->p, vendor, &a->vendor_id))
+            return fail(L, v[1], "out of memory");
     }
-    if (v[3] && !scalar(L, v[3], "description"))
-        return false;
+    if (v[3]) {
+        const char *d = scalar(L, v[3], "description");
+        if (!d)
+            return false;
+        if (!(a->description = strdup(d)))
+            return fail(L, v[3], "out of memory");
+    }
     if (!v[2])
         return fail(L, vn, "asset '%s' needs addresses", name);
     yaml_node_t **items;
@@ -298,39 +333,38 @@ static bool parse_asset(struct loader *L, yaml_node_t *kn, yaml_node_t *vn, stru
     if (!scalar_list(L, v[2], "addresses", &items, &count))
         return false;
     a->addrs = calloc(count, sizeof *a->addrs);
-    if (!a->addrs) {
+    struct ow_prefix_tree mine;   /* this asset's own prefixes: the same address twice is an error */
+    if (!a->addrs || ow_pt_init(&mine) != 0) {
         free(items);
         return fail(L, vn, "out of memory");
     }
-    for (size_t i = 0; i < count; i++) {
-        char why[128];
+    bool ok = true;
+    for (size_t i = 0; i < count && ok; i++) {
+        char why[128], other[64];
         const char *t = (const char *)items[i]->data.scalar.value;
         struct ow_cidr *c = &a->addrs[a->n_addrs];
         if (ow_cidr_parse(t, c, why, sizeof why) != 0) {
-            fail(L, items[i], "bad address '%.64s': %s", t, why);
-            free(items);
-            return false;
+            ok = fail(L, items[i], "bad address '%.64s': %s", t, why);
+            break;
         }
-        int32_t other = -1;
-        int rc = ow_pt_insert(&L->p->asset_tree, c, index, &other);
-        if (rc < 0) {
-            free(items);
-            return fail(L, vn, "out of memory");
-        }
-        if (rc == 1) {
-            /* The same prefix in two assets would make lookups ambiguous. */
-            if (other == index)
-                fail(L, items[i], "address %.64s is listed twice in asset '%s'", t, name);
-            else
-                fail(L, items[i], "address %.64s is already an address of asset '%s'", t,
-                     L->p->assets[other].name);
-            free(items);
-            return false;
-        }
-        a->n_addrs++;
+        int32_t dup = ow_pt_find(&mine, c), outer = ow_pt_parent(&mine, c);
+        if (dup >= 0)
+            ok = fail(L, items[i], "address %.64s is listed twice in asset '%s'", t, name);
+        else if (outer >= 0)
+            ok = fail(L, items[i], "address %.64s is listed twice in asset '%s': it is inside %s, "
+                      "listed before", t, name, ow_cidr_to_text(&a->addrs[outer], other, sizeof other));
+        else if (ow_pt_has_longer(&mine, c))
+            ok = fail(L, items[i], "address %.64s is listed twice in asset '%s': it holds an "
+                      "address listed before", t, name);
+        else if (ow_pt_insert(&mine, c, (int32_t)a->n_addrs, NULL) < 0 ||
+                 pol_slot_add(L->p, c, (uint32_t)index) != 0)
+            ok = fail(L, vn, "out of memory");
+        else
+            a->n_addrs++;
     }
+    ow_pt_free(&mine);
     free(items);
-    return true;
+    return ok;
 }
 
 static bool parse_assets(struct loader *L, yaml_node_t *n)
@@ -366,18 +400,8 @@ static bool parse_assets(struct loader *L, yaml_node_t *n)
         L->assets_by_name[pos] = (uint32_t)i;
         L->n_named = i + 1;
     }
-    /* An asset whose every prefix is claimed by more specific assets resolves to no
-     * address at all: rules naming it could never match. */
-    for (size_t i = 0; i < count; i++) {
-        const struct pol_asset *a = &p->assets[i];
-        size_t shadowed = 0;
-        for (size_t k = 0; k < a->n_addrs; k++)
-            shadowed += ow_pt_shadowed(&p->asset_tree, &a->addrs[k]) != 0;
-        if (shadowed == a->n_addrs)
-            return fail(L, node_at(L, n->data.mapping.pairs.start[i].key),
-                        "every address of asset '%s' belongs to a more specific asset: it "
-                        "could never match", a->name);
-    }
+    if (pol_slots_finish(p) != 0)
+        return fail(L, n, "out of memory");
     return true;
 }
 
@@ -421,6 +445,22 @@ static bool parse_selector(struct loader *L, yaml_node_t *n, const char *what,
             }
             it->type = POL_SEL_ROLE;
             it->role = (uint8_t)r;
+        } else if (strncmp(t, "vendor:", 7) == 0) {
+            const char *vn = t + 7;
+            while (*vn == ' ')
+                vn++;
+            int32_t v = pol_vendor_find(L->p, vn);
+            if (!name_ok(vn)) {
+                ok = fail(L, items[i], "bad vendor name '%.64s' in %s", vn, what);
+                break;
+            }
+            if (v < 0) {
+                ok = fail(L, items[i], "%s vendor:%s is the vendor of no asset: this rule could "
+                          "never match", what, vn);
+                break;
+            }
+            it->type = POL_SEL_VENDOR;
+            it->vendor = (uint32_t)v;
         } else {
             int32_t a = asset_find(L, t);
             if (a >= 0) {
@@ -538,8 +578,8 @@ static bool parse_apps(struct loader *L, yaml_node_t *n, struct pol_rule *r)
                 ok = fail(L, items[i], "app %s contradicts the rule's interface %s",
                           ow_li_label_name((uint8_t)label), ow_li_label_name(r->interface));
         } else if (L->app_known && !L->app_known(t, L->app_ctx)) {
-            ok = fail(L, items[i], "unknown app '%.64s' (not an nDPI protocol name nor an LI "
-                      "label X1 X2 X3 HI1 HI2 HI3)", t);
+            ok = fail(L, items[i], "unknown app '%.64s' (not an nDPI protocol name, an LI label "
+                      "X1 X2 X3 HI1 HI2 HI3 nor an O&M label such as TACACS or IPMI)", t);
         }
         if (!ok)
             break;
@@ -666,10 +706,7 @@ static bool parse_rule(struct loader *L, yaml_node_t *n, struct pol_rule *r, yam
         const char *vendor = scalar(L, v[K_VENDOR], "vendor");
         if (!vendor)
             return false;
-        bool seen = false;
-        for (size_t a = 0; a < L->p->n_assets && !seen; a++)
-            seen = strcasecmp(L->p->assets[a].vendor, vendor) == 0;
-        if (!seen)
+        if (pol_vendor_find(L->p, vendor) < 0)
             return fail(L, v[K_VENDOR], "vendor '%.64s' is the vendor of no asset", vendor);
         snprintf(r->vendor, sizeof r->vendor, "%s", vendor);
     }
@@ -693,8 +730,13 @@ static bool parse_rule(struct loader *L, yaml_node_t *n, struct pol_rule *r, yam
     } else if (r->kind == OW_RULE_MAINTENANCE) {
         return fail(L, n, "maintenance rule '%s' needs a window", id);
     }
-    if (v[K_DESC] && !scalar(L, v[K_DESC], "description"))
-        return false;
+    if (v[K_DESC]) {
+        const char *d = scalar(L, v[K_DESC], "description");
+        if (!d)
+            return false;
+        if (!(r->description = strdup(d)))
+            return fail(L, v[K_DESC], "out of memory");
+    }
     return true;
 }
 
@@ -736,23 +778,32 @@ static bool parse_rules(struct loader *L, yaml_node_t *n)
             return fail_at(L, L->rule_marks[p->rules_by_id[i]], "duplicate rule id '%s' (first "
                            "defined at line %zu)", b->id, L->rule_marks[p->rules_by_id[i - 1]].line + 1);
     }
-    /* Which assets' vendors a maintenance rule names (for vendor_unauthorized). */
-    for (size_t i = 0; i < count; i++) {
-        const struct pol_rule *r = &p->rules[i];
-        if (r->kind != OW_RULE_MAINTENANCE || !r->vendor[0])
-            continue;
-        for (size_t a = 0; a < p->n_assets; a++) {
-            struct pol_asset *as = &p->assets[a];
-            if (as->vendor[0] && strcasecmp(as->vendor, r->vendor) == 0 && !as->vendor_maintained) {
-                as->vendor_maintained = true;
-                as->vendor_rule = (int32_t)i;
-            }
-        }
+    /* The first maintenance rule naming each asset's vendor, for vendor_unauthorized reasons. */
+    int32_t *first = malloc((p->n_vendors ? p->n_vendors : 1) * sizeof *first);
+    if (!first)
+        return fail(L, n, "out of memory");
+    for (size_t v = 0; v < p->n_vendors; v++)
+        first[v] = -1;
+    for (size_t i = count; i-- > 0;) {
+        int32_t v = p->rules[i].kind == OW_RULE_MAINTENANCE && p->rules[i].vendor[0]
+                        ? pol_vendor_find(p, p->rules[i].vendor) : -1;
+        if (v >= 0)
+            first[v] = (int32_t)i;
     }
+    for (size_t a = 0; a < p->n_assets; a++)
+        p->assets[a].vendor_rule = p->assets[a].vendor_id >= 0 ? first[p->assets[a].vendor_id] : -1;
+    free(first);
     return true;
 }
 
 /* ---- top level --------------------------------------------------------------------- */
+
+/* "rules:" or "assets:" with nothing after them: YAML's empty value, meaning none. */
+static bool empty_value(const yaml_node_t *n)
+{
+    return n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0 &&
+           n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
 
 static bool parse_top(struct loader *L, yaml_node_t *root)
 {
@@ -782,11 +833,9 @@ static bool parse_top(struct loader *L, yaml_node_t *root)
         return fail(L, root, "policy needs 'networks: {management: [...]}'");
     if (!parse_networks(L, v[T_NETWORKS]))
         return false;
-    if (v[T_ASSETS]) {
-        if (!parse_assets(L, v[T_ASSETS]))
-            return false;
-    }
-    if (v[T_RULES] && !parse_rules(L, v[T_RULES]))
+    if (v[T_ASSETS] && !empty_value(v[T_ASSETS]) && !parse_assets(L, v[T_ASSETS]))
+        return false;
+    if (v[T_RULES] && !empty_value(v[T_RULES]) && !parse_rules(L, v[T_RULES]))
         return false;
     if (v[T_DEFAULT]) {
         const char *d = scalar(L, v[T_DEFAULT], "default");

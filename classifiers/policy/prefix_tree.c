@@ -124,27 +124,43 @@ size_t ow_pt_lookup_all(const struct ow_prefix_tree *t, uint8_t family, const ui
     return found;
 }
 
-/* Every address below node n (excluding n itself) lies in a prefix that ends below n. */
-static int below_covered(const struct ow_prefix_tree *t, uint32_t n, unsigned depth, unsigned bits)
+/* The node of prefix p, or 0 when the tree has no node there. */
+static uint32_t node_of(const struct ow_prefix_tree *t, const struct ow_cidr *p)
 {
-    if (depth == bits)
+    if (!t->nodes || (p->family != OW_AF_INET4 && p->family != OW_AF_INET6) ||
+        p->plen > family_bits(p->family))
         return 0;
-    if (!t->nodes[n].child[0] || !t->nodes[n].child[1])
-        return 0;
-    for (int b = 0; b < 2; b++) {
-        uint32_t c = t->nodes[n].child[b];
-        if (t->nodes[c].value < 0 && !below_covered(t, c, depth + 1, bits))
-            return 0;
-    }
-    return 1;
-}
-
-int ow_pt_shadowed(const struct ow_prefix_tree *t, const struct ow_cidr *p)
-{
     uint32_t n = t->root[p->family == OW_AF_INET6];
     for (unsigned i = 0; i < p->plen && n; i++)
         n = t->nodes[n].child[addr_bit(p->addr, i)];
-    return n && below_covered(t, n, p->plen, family_bits(p->family));
+    return n;
+}
+
+int32_t ow_pt_parent(const struct ow_prefix_tree *t, const struct ow_cidr *p)
+{
+    if (!t->nodes || (p->family != OW_AF_INET4 && p->family != OW_AF_INET6))
+        return -1;
+    int32_t best = -1;
+    uint32_t n = t->root[p->family == OW_AF_INET6];
+    for (unsigned i = 0; i < p->plen && n; i++) {
+        if (t->nodes[n].value >= 0)
+            best = t->nodes[n].value;
+        n = t->nodes[n].child[addr_bit(p->addr, i)];
+    }
+    return best;
+}
+
+int32_t ow_pt_find(const struct ow_prefix_tree *t, const struct ow_cidr *p)
+{
+    uint32_t n = node_of(t, p);
+    return n ? t->nodes[n].value : -1;
+}
+
+/* Nodes exist only on the paths of inserted prefixes, so any child leads to one. */
+int ow_pt_has_longer(const struct ow_prefix_tree *t, const struct ow_cidr *p)
+{
+    uint32_t n = node_of(t, p);
+    return n && (t->nodes[n].child[0] || t->nodes[n].child[1]);
 }
 
 int ow_cidr_contains(const struct ow_cidr *p, uint8_t family, const uint8_t addr[16])

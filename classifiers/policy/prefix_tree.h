@@ -42,9 +42,14 @@ int32_t ow_pt_lookup(const struct ow_prefix_tree *t, uint8_t family, const uint8
 size_t ow_pt_lookup_all(const struct ow_prefix_tree *t, uint8_t family, const uint8_t addr[16],
                         int32_t *values, size_t max);
 
-/* True when every address of prefix p lies in a longer prefix of the tree, so that a
- * longest-prefix lookup never answers with p's own value. */
-int ow_pt_shadowed(const struct ow_prefix_tree *t, const struct ow_cidr *p);
+/* Value of the longest prefix of the tree that strictly contains prefix p, or -1. */
+int32_t ow_pt_parent(const struct ow_prefix_tree *t, const struct ow_cidr *p);
+
+/* Value of prefix p itself when the tree holds it, else -1. */
+int32_t ow_pt_find(const struct ow_prefix_tree *t, const struct ow_cidr *p);
+
+/* True when the tree holds a prefix strictly longer than p inside p. */
+int ow_pt_has_longer(const struct ow_prefix_tree *t, const struct ow_cidr *p);
 
 /* True when prefix p holds addr of the given family. */
 int ow_cidr_contains(const struct ow_cidr *p, uint8_t family, const uint8_t addr[16]);

@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t total = 0, checked = 0;
     if (ow_ber_read_hdr(data, size, &h) == OW_PARSE_OK && h.hdr_len > size)
         __builtin_trap();
-    enum ow_li_parse r = ow_ber_element_size(data, size, &total);
+    enum ow_parse r = ow_ber_element_size(data, size, &total);
     if (r == OW_PARSE_OK && (total == 0 || total > size))
         __builtin_trap();
     /* A deep check never accepts what the shallow sizing rejects, and agrees on the size. */

@@ -1,7 +1,8 @@
 #!/bin/sh
-# run_fuzzers.sh — builds the decoder, policy and LI fuzz targets with clang (libFuzzer + ASan + UBSan) and runs
-# each for N seconds (first argument, default 20). Exits non-zero when a target crashes.
-# Seeds come from the shared LI streams and the generated captures' payloads when present.
+# run_fuzzers.sh — builds the decoder, policy, LI and O&M classifier fuzz targets with clang
+# (libFuzzer + ASan + UBSan) and runs each for N seconds (first argument, default 20). Exits
+# non-zero when a target crashes. Seeds come from the shared LI streams and, for the O&M
+# targets, the payloads of the captures scripts/gen_om_pcaps.py writes.
 set -eu
 SECONDS_PER_TARGET=${1:-20}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -13,10 +14,16 @@ SHARED=${OW_SHARED_DATA:-"$SRC/../shared/data"}
 if [ ! -f "$BUILD/build.ninja" ]; then
     CC=clang meson setup "$BUILD" "$SRC" -Dfuzzers=true -Db_lundef=false -Dwerror=true >/dev/null
 fi
-TARGETS="fuzz_decode fuzz_policy fuzz_ber fuzz_x2x3 fuzz_ps_pdu fuzz_hi2_33108 fuzz_xml fuzz_li_stream"
+OM_TARGETS="fuzz_tacacs fuzz_snmp fuzz_rmcp fuzz_bfd fuzz_ldp fuzz_pfcp fuzz_ldap"
+TARGETS="fuzz_decode fuzz_policy fuzz_ber fuzz_x2x3 fuzz_ps_pdu fuzz_hi2_33108 fuzz_xml fuzz_proto_stream $OM_TARGETS"
 for t in $TARGETS; do
     ninja -C "$BUILD" "tests/fuzz/$t" >/dev/null
 done
+
+if command -v python3 >/dev/null; then
+    python3 "$SRC/scripts/gen_om_pcaps.py" "$BUILD/om-pcaps" &&
+        python3 "$SRC/tests/fuzz/om_seeds.py" "$BUILD/om-pcaps" "$BUILD/fuzz-corpus"
+fi
 
 status=0
 for t in $TARGETS; do
@@ -25,7 +32,7 @@ for t in $TARGETS; do
     if [ "$t" = fuzz_policy ]; then
         cp "$SRC/examples/sample-policy.yaml" "$corpus/seed-sample-policy.yaml"
     fi
-    if [ -d "$SHARED/li-streams" ] && [ "$t" != fuzz_policy ]; then
+    if [ -d "$SHARED/li-streams" ] && [ "$t" != fuzz_policy ] && ! echo " $OM_TARGETS " | grep -q " $t "; then
         for f in "$SHARED"/li-streams/*; do
             head -c 4096 "$f" > "$corpus/seed-$(basename "$f")"
         done

@@ -53,7 +53,7 @@ def main():
                             "e.packets, e.sha256, e.truncated FROM alerts a JOIN flows f ON "
                             "f.id = a.flow_row LEFT JOIN evidence e ON e.flow_row = a.flow_row "
                             "ORDER BY a.id")
-        expect("8 alerts", len(rows) == 8, len(rows))
+        expect("10 alerts", len(rows) == 10, len(rows))
         for alert_id, first_ts, flow_pkts, packets, sha, truncated in rows:
             if packets is None:
                 failures.append(f"alert {alert_id}: no evidence stored")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""report on the sample night: the whole night -> anomalies_found with its 8 alerts and their
+"""report on the sample night: the whole night -> anomalies_found with its 10 alerts and their
 reasons; the hour before the first incident -> no_unauthorized_access_observed with the LI
 sessions listed; a period reaching before the capture -> coverage_incomplete; a run killed
 before its end -> coverage_incomplete. The HTML page printed to PDF by headless chromium: A4,
@@ -60,7 +60,7 @@ def pdf_checks(html, work, head):
                abs(float(size.group(2)) - 842) < 2, info)
     else:
         pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
-    # 8 anomalies, 5 sessions, 1 run: a few pages, not one per row.
+    # 10 anomalies, 5 sessions, 1 run: a few pages, not one per row.
     expect("page count", pages is not None and 2 <= pages <= 8, f"{pages} pages")
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True).stdout
@@ -83,7 +83,7 @@ def main():
         expect("whole night: anomalies_found", whole.get("conclusion") == "anomalies_found",
                whole.get("conclusion"))
         alerts = whole.get("anomalies", {}).get("alerts", [])
-        expect("8 anomalies listed", len(alerts) == 8, len(alerts))
+        expect("10 anomalies listed", len(alerts) == 10, len(alerts))
         expect("every anomaly has a reason", all(a.get("reason") for a in alerts), alerts)
         stored = {row[0] for row in ec.query(db, "SELECT id FROM alerts")}
         expect("anomalies are the stored alerts", {a["alert_id"] for a in alerts} == stored, "")

@@ -31,7 +31,7 @@ def main():
                f"{r.returncode} {r.stdout} {r.stderr}")
         flows, alerts = ec.query(db, "SELECT (SELECT count(*) FROM flows), "
                                      "(SELECT count(*) FROM alerts)")[0]
-        expect("sample night stored", flows > 50 and alerts == 8, f"{flows} flows {alerts} alerts")
+        expect("sample night stored", flows > 50 and alerts == 10, f"{flows} flows {alerts} alerts")
         records = ec.query(db, "SELECT count(*) FROM chain")[0][0]
         expect("every row chained", f"verified {records} rows" in r.stdout, r.stdout)
         head = ec.query(db, "SELECT hex(chain_head) FROM runs WHERE id = 1")[0][0].lower()

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """nDPI parity: every flow that Debian's ndpiReader 4.2 lists for nDPI's own test pcaps
 (../shared/data/ndpi-4.2-results) must be found among omwitness's flows with the same L4
-protocol, the same two endpoints (either order) and the same nDPI protocol name.
+protocol, the same two endpoints (either order) and the same nDPI protocol name. No flow may
+carry an LI label, nor an O&M label that tests/om/corpus_labels.tsv (checked against
+tshark) does not list.
 
 Usage: ndpi_parity.py [--threads N] [--min-percent P] [--report FILE]"""
 import argparse
@@ -39,6 +41,9 @@ def reference_flows(result_file):
     return flows
 
 
+OM_LISTED = owtest.om_listed()
+
+
 def replay(pcap, config, threads, workdir):
     db = os.path.join(workdir, os.path.basename(pcap) + ".db")
     out = os.path.join(workdir, os.path.basename(pcap) + ".jsonl")
@@ -47,7 +52,11 @@ def replay(pcap, config, threads, workdir):
     flows = {}
     li_labelled = []
     if os.path.exists(out):
-        for ev in owtest.jsonl(open(out, encoding="utf-8").read()):
+        events = owtest.jsonl(open(out, encoding="utf-8").read())
+        li_labelled += [f"O&M label not in tests/om/corpus_labels.tsv: {x}" for x in
+                        owtest.om_false_positives(pcap, [e for e in events if e.get("event_type") == "flow"],
+                                                  OM_LISTED)]
+        for ev in events:
             if ev.get("event_type") != "flow":
                 continue
             if ev["app_proto"] in owtest.LI_LABELS:
@@ -104,7 +113,8 @@ def main():
                     lines.append(f"{name}\t{l4} {a}:{pa} <-> {b}:{pb}\tndpiReader {want}\t{why}")
     pct = 100.0 * matched / total if total else 0.0
     summary = (f"nDPI parity: {matched}/{total} reference flows matched ({pct:.2f}%) over {len(jobs)} pcaps; "
-               f"{our_flows} omwitness flows, {sum('labelled LI' in f for f in failures)} labelled LI")
+               f"{our_flows} omwitness flows, {sum('labelled LI' in f for f in failures)} labelled LI, "
+               f"{sum('O&M label' in f for f in failures)} O&M labels not listed")
     print(summary)
     for l in lines:
         print("  " + l)

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Robustness: replays every capture of tcpdump's test suite (many malformed on purpose).
 Each must exit 0, or 2 with one clear line on stderr naming the file; never crash, hang,
-leak or trip a sanitizer (the suite runs this in the ASan+UBSan build too)."""
+leak or trip a sanitizer (the suite runs this in the ASan+UBSan build too). No flow may carry
+an LI label, nor an O&M label that tests/om/corpus_labels.tsv (checked against tshark) does
+not list."""
 import concurrent.futures
 import os
 import subprocess
@@ -11,6 +13,7 @@ import tempfile
 import owtest
 
 TIMEOUT_S = 120
+OM_LISTED = owtest.om_listed()
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "UndefinedBehaviorSanitizer")
 
 
@@ -18,13 +21,14 @@ def check(args):
     path, work = args
     db = os.path.join(work, os.path.basename(path) + ".db")
     stream = db + ".jsonl"
-    li = []
+    li, om = [], []
     try:
         r = owtest.run(["replay", "--no-progress", "--threads", "2", "--db", db, "--jsonl", stream, path],
                        timeout=TIMEOUT_S)
         if os.path.exists(stream):
-            li = [e for e in owtest.jsonl(open(stream, encoding="utf-8").read())
-                  if e.get("event_type") == "flow" and e.get("app_proto") in owtest.LI_LABELS]
+            flows = [e for e in owtest.jsonl(open(stream, encoding="utf-8").read()) if e.get("event_type") == "flow"]
+            li = [e for e in flows if e.get("app_proto") in owtest.LI_LABELS]
+            om = owtest.om_false_positives(path, flows, OM_LISTED)
     except subprocess.TimeoutExpired:
         return path, f"hung for more than {TIMEOUT_S} s"
     finally:
@@ -33,6 +37,8 @@ def check(args):
                 os.unlink(db + suffix)
     if li:
         return path, f"{len(li)} flows labelled LI (false positive): {[e['app_proto'] for e in li]}"
+    if om:
+        return path, f"O&M labels tests/om/corpus_labels.tsv does not list (false positives): {om}"
     err = r.stderr.strip()
     if any(m in r.stderr for m in SANITIZER_MARKS):
         return path, "sanitizer report:\n" + err[:4000]

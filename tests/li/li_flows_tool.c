@@ -1,4 +1,4 @@
-/* li_flows_tool.c — prints the LI label of every flow of the pcaps given (test helper). */
+/* li_flows_tool.c — prints the LI or O&M label of every flow of the pcaps given (test helper). */
 #include <arpa/inet.h>
 #include <stdio.h>
 
@@ -22,8 +22,9 @@ int main(int argc, char **argv)
             inet_ntop(fl->family == 4 ? AF_INET : AF_INET6, fl->server_ip, s, sizeof s);
             printf("%s\t%s\t%s:%u\t%s:%u\t%s\t%u\txid=%s\tliid=%s\ttarget=%s\tfmt=%u\tpdus=%u\n",
                    argv[i], fl->l4_proto == 6 ? "TCP" : "UDP", c, fl->client_port, s,
-                   fl->server_port, fl->li.label ? ow_li_label_name(fl->li.label) : "-",
-                   fl->li.confidence, fl->li.xid, fl->li.liid, fl->li.target,
+                   fl->server_port,
+                   fl->li.label ? ow_li_label_name(fl->li.label) : fl->om_label[0] ? fl->om_label : "-",
+                   fl->li.label ? fl->li.confidence : fl->om_confidence, fl->li.xid, fl->li.liid, fl->li.target,
                    fl->li.payload_format, fl->li.pdu_count);
         }
         li_test_capture_free(&cap);

@@ -1,4 +1,4 @@
-/* li_pcap_flows.c — minimal decoding and flow table for the LI tests (see the header). */
+/* li_pcap_flows.c — minimal decoding and flow table for the classifier tests (see the header). */
 #include "tests/li/li_pcap_flows.h"
 
 #include <pcap/pcap.h>
@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classifiers/li/li_stream.h"
+#include "classifiers/proto_stream.h"
 
 #define MAX_FLOWS 200000
 
 struct table_entry {
     struct li_test_flow flow;
-    struct ow_li_stream *stream;
+    struct ow_proto_stream *stream;
     int decided;
 };
 
@@ -156,6 +156,19 @@ static int decode_frame(int dlt, const uint8_t *p, uint32_t len, struct l4_packe
         if (len < 4)
             return -1;
         return decode_ip(p + 4, len - 4, pk);
+    case DLT_PPP:
+        /* RFC 1662 framing: optional address/control FF 03, then the protocol */
+        if (len >= 2 && p[0] == 0xFF && p[1] == 0x03)
+            off = 2;
+        if (off + 2 > len)
+            return -1;
+        type = rd16(p + off);
+        off += 2;
+        if (type == 0x0021)
+            type = 0x0800;
+        else if (type == 0x0057)
+            type = 0x86DD;
+        break;
     default:
         return -1;
     }
@@ -206,9 +219,16 @@ static struct table_entry *find_flow(struct reader *r, const struct l4_packet *p
     memcpy(e->flow.server_ip, pk->dst, (size_t)alen);
     e->flow.client_port = pk->sport;
     e->flow.server_port = pk->dport;
-    e->stream = ow_li_stream_new(pk->proto);
+    e->stream = ow_proto_stream_new(pk->proto);
     *dir = 0;
     return e;
+}
+
+static void keep_result(struct li_test_flow *f, const struct ow_proto_result *res)
+{
+    f->li = res->li;
+    memcpy(f->om_label, res->om_label, sizeof f->om_label);
+    f->om_confidence = res->om_confidence;
 }
 
 int li_test_read_pcap(const char *path, struct li_test_capture *cap, char *errbuf, size_t errlen)
@@ -246,10 +266,12 @@ int li_test_read_pcap(const char *path, struct li_test_capture *cap, char *errbu
                 e->flow.packets_after_decision++;
             continue;
         }
-        ow_li_stream_add(e->stream, dir, pk.seq, pk.syn, pk.payload, pk.len);
-        if (ow_li_stream_result(e->stream, &e->flow.li) == OW_LI_DECIDED) {
+        ow_proto_stream_add(e->stream, dir, pk.seq, pk.syn, pk.payload, pk.len);
+        struct ow_proto_result res;
+        if (ow_proto_stream_result(e->stream, &res) == OW_PROTO_DECIDED) {
             /* What the worker does: keep the result, free the state now. */
-            ow_li_stream_free(e->stream);
+            keep_result(&e->flow, &res);
+            ow_proto_stream_free(e->stream);
             e->stream = NULL;
             e->decided = 1;
         }
@@ -259,8 +281,10 @@ int li_test_read_pcap(const char *path, struct li_test_capture *cap, char *errbu
     cap->flows = calloc(r.n ? r.n : 1, sizeof *cap->flows);
     for (uint32_t i = 0; i < r.n; i++) {
         if (!r.entries[i].decided) {
-            ow_li_stream_finish(r.entries[i].stream, &r.entries[i].flow.li);
-            ow_li_stream_free(r.entries[i].stream);
+            struct ow_proto_result res;
+            ow_proto_stream_finish(r.entries[i].stream, &res);
+            keep_result(&r.entries[i].flow, &res);
+            ow_proto_stream_free(r.entries[i].stream);
         }
         if (cap->flows)
             cap->flows[i] = r.entries[i].flow;

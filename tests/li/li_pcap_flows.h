@@ -1,7 +1,8 @@
-/* li_pcap_flows.h — test-only pcap → flow harness for the LI classifiers: reads a capture
- * with libpcap (Ethernet, VLAN, Linux SLL/SLL2, raw IP, null/loopback; IPv4/IPv6; TCP/UDP),
- * keys flows by a simple 5-tuple (client = first sender), feeds each flow's payloads to
- * ow_li_stream_add and reports the label of every flow. Not the capture engine. */
+/* li_pcap_flows.h — test-only pcap → flow harness for omwitness's classifiers (LI and O&M):
+ * reads a capture with libpcap (Ethernet, VLAN, Linux SLL/SLL2, PPP, raw IP, null/loopback;
+ * IPv4/IPv6; TCP/UDP), keys flows by a simple 5-tuple (client = first sender), feeds each
+ * flow's payloads to ow_proto_stream_add and reports the labels of every flow. Not the
+ * capture engine. */
 #ifndef OW_TEST_LI_PCAP_FLOWS_H
 #define OW_TEST_LI_PCAP_FLOWS_H
 
@@ -18,6 +19,8 @@ struct li_test_flow {
     uint32_t payload_packets;
     uint32_t packets_after_decision; /* payload packets that arrived after the label was final */
     struct ow_li_fields li;
+    char     om_label[16];        /* O&M label, "" when none */
+    uint8_t  om_confidence;
 };
 
 struct li_test_capture {

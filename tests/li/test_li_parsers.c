@@ -15,7 +15,7 @@
 #include "classifiers/li/li_text.h"
 #include "classifiers/li/li_x2x3.h"
 #include "classifiers/li/li_xml.h"
-#include "classifiers/li/stream_prefix.h"
+#include "classifiers/stream_prefix.h"
 #include "tests/li/li_test_data.h"
 
 /* ---- hand-made X2 PDU: the sipgate sample's header layout, shorter payload */
@@ -99,7 +99,7 @@ static int walk_ps_stream(const uint8_t *buf, size_t len, struct stream_counts *
     memset(c, 0, sizeof *c);
     while (c->consumed < len) {
         struct ow_ps_pdu p;
-        enum ow_li_parse r = ow_ps_pdu_parse(buf + c->consumed, len - c->consumed, &p);
+        enum ow_parse r = ow_ps_pdu_parse(buf + c->consumed, len - c->consumed, &p);
         if (r != OW_PARSE_OK)
             return r;
         c->pdus++;
@@ -217,7 +217,7 @@ static void test_ps_truncations_and_flips(void **state)
             memcpy(copy, buf, first.size);
             copy[len_offsets[i]] = (uint8_t)(copy[len_offsets[i]] + delta);
             struct ow_ps_pdu p;
-            enum ow_li_parse r = ow_ps_pdu_parse(copy, first.size, &p);
+            enum ow_parse r = ow_ps_pdu_parse(copy, first.size, &p);
             assert_int_not_equal(r, OW_PARSE_OK);
             free(copy);
         }

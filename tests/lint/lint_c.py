@@ -19,7 +19,7 @@ DIRS = ("sensor", "db", "classifiers", "tests", "bench")
 BANNED = re.compile(r"(?<![\w.>])(strcpy|strcat|sprintf|vsprintf|gets)\s*\(")
 ALLOC = re.compile(r"(?<![\w.>])(?:ow_)?(malloc|calloc|realloc|strdup|strndup|aligned_alloc|"
                    r"open_memstream|reallocarray)\s*\(")
-LOOKAHEAD = 8
+LOOKAHEAD = 10
 
 
 def blank_comments_and_strings(text):
@@ -68,6 +68,9 @@ def target_of(lines, idx, start):
         pos = m.start()
     if pos < 0:
         return None
+    m = re.search(r"\(\s*\*\s*([A-Za-z_]\w*)\s*\)\s*\[[^\]]*\]\s*$", text[:pos])
+    if m:                     # a pointer to an array: char (*ids)[N] = malloc(...)
+        return m.group(1)
     m = re.search(r"(\*?\s*[A-Za-z_]\w*(?:\s*(?:->|\.)\s*[A-Za-z_]\w*|\s*\[[^\]]*\])*)\s*$", text[:pos])
     return re.sub(r"\s+", "", m.group(1)).lstrip("*") if m else None
 

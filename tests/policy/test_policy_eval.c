@@ -29,6 +29,8 @@ static const char base_policy[] =
     "  noc:        {role: operations, addresses: [10.30.2.0/24, \"fd00:20:2::/48\"]}\n"
     "  acme-jump:  {role: vendor-access, vendor: acme, addresses: [10.99.0.0/24]}\n"
     "  other-jump: {role: vendor-access, addresses: [10.98.0.0/24]}\n"
+    "  acme-ems:   {role: operations, vendor: acme, addresses: [10.30.3.0/24]}\n"
+    "  beta-ems:   {role: infrastructure, vendor: beta, addresses: [10.30.4.0/24]}\n"
     "rules:\n"
     "  - id: x1-prov\n"
     "    kind: li\n"
@@ -239,19 +241,34 @@ static void test_vendor_unauthorized(void **state)
     struct ow_verdict v = eval(make_flow("10.99.0.7", 50000, "10.20.2.5", 22, TCP, "SSH", T));
     assert_anomaly(v, "vendor_unauthorized", OW_SEV_HIGH, "chg-2026-0142");
     assert_string_equal(v.ticket, "CHG-2026-0142");
+    assert_non_null(strstr(v.reason, "acme-jump belongs to vendor acme"));
     /* a vendor-access host no maintenance rule names */
     v = eval(make_flow("10.98.0.1", 50000, "10.20.2.5", 22, TCP, "SSH", T));
     assert_anomaly(v, "vendor_unauthorized", OW_SEV_HIGH, "");
-    /* an endpoint whose vendor a maintenance rule names, and nothing above applies */
-    v = eval(make_flow("10.20.1.11", 50000, "10.30.2.7", 3389, TCP, "RDP", T));
+    assert_non_null(strstr(v.reason, "other-jump is vendor access"));
+    /* a non-NE asset a vendor owns, as client or as server */
+    v = eval(make_flow("10.30.3.4", 50000, "10.20.2.5", 830, TCP, "SSH", T));
     assert_anomaly(v, "vendor_unauthorized", OW_SEV_HIGH, "chg-2026-0142");
-    assert_string_equal(v.asset_src, "ne-core");
+    assert_string_equal(v.asset_src, "acme-ems");
+    v = eval(make_flow("10.30.2.7", 50000, "10.30.4.4", 443, TCP, "TLS", T));
+    assert_anomaly(v, "vendor_unauthorized", OW_SEV_HIGH, "");
+    assert_non_null(strstr(v.reason, "beta-ems is run by vendor beta"));
     /* the right window but the wrong app: not outside_window, the vendor row applies */
     v = eval(make_flow("10.99.0.7", 50000, "10.20.1.11", 22, TCP, "HTTP", "2026-02-10T02:00:00Z"));
     assert_anomaly(v, "vendor_unauthorized", OW_SEV_HIGH, "chg-2026-0142");
-    /* vendor outranks protocol_mismatch (snmp-poll would match but for app) */
+
+    /* An NE's vendor is its maker, not a way in: acme built ne-core, so ne-core's own
+     * flows are judged as any NE's. */
+    v = eval(make_flow("10.20.1.11", 50000, "10.30.2.7", 3389, TCP, "RDP", T));
+    assert_anomaly(v, "unlisted_flow", OW_SEV_MEDIUM, "");
+    assert_string_equal(v.asset_src, "ne-core");
     v = eval(make_flow("10.30.1.2", 50000, "10.20.1.11", 161, UDP, "DNS", T));
-    assert_anomaly(v, "vendor_unauthorized", OW_SEV_HIGH, "chg-2026-0142");
+    assert_anomaly(v, "protocol_mismatch", OW_SEV_HIGH, "snmp-poll");
+    /* an acme-built NE talking to the internet is egress, whatever acme's tickets say */
+    v = eval(make_flow("10.20.1.11", 45443, "203.0.113.50", 443, TCP, "SSH", "2026-02-10T02:00:00Z"));
+    assert_anomaly(v, "egress_external", OW_SEV_HIGH, "");
+    v = eval(make_flow("10.20.1.12", 53001, "8.8.8.8", 53, UDP, "DNS", T));
+    assert_anomaly(v, "egress_external", OW_SEV_HIGH, "");
 }
 
 static void test_protocol_mismatch(void **state)
@@ -338,16 +355,135 @@ static void test_roles_and_overlap(void **state)
     assert_authorized(eval(make_flow("10.30.1.2", 1, "10.20.2.5", 161, UDP, "SNMP", T)), "snmp-poll");
     struct ow_verdict v = eval(make_flow("10.30.1.2", 1, "10.20.1.99", 161, UDP, "SNMP", T));
     assert_authorized(v, "snmp-poll");
-    /* 10.20.1.99 is in ne-core's /24 and is ne-special: the most specific prefix wins */
+    /* 10.20.1.99 is ne-special and, inside ne-core's /24, ne-core too: the most specific
+     * asset names it, and both are listed */
     assert_string_equal(v.asset_dest, "ne-special");
-    /* so the ticket for ne-core does not cover ne-special */
+    assert_string_equal(v.asset_dest_all, "ne-special,ne-core");
+    assert_string_equal(v.asset_src_all, "nms");
+    /* so the ticket for ne-core reaches it too: an asset selector matches every address it lists */
     v = eval(make_flow("10.99.0.7", 50000, "10.20.1.99", 22, TCP, "SSH", "2026-02-10T02:00:00Z"));
-    assert_anomaly(v, "vendor_unauthorized", OW_SEV_HIGH, "chg-2026-0142");
+    assert_authorized(v, "chg-2026-0142");
     assert_string_equal(v.asset_dest, "ne-special");
-    /* its neighbours stay ne-core */
     v = eval(make_flow("10.99.0.7", 50000, "10.20.1.98", 22, TCP, "SSH", "2026-02-10T02:00:00Z"));
     assert_authorized(v, "chg-2026-0142");
     assert_string_equal(v.asset_dest, "ne-core");
+    assert_string_equal(v.asset_dest_all, "ne-core");
+    /* no asset: empty lists */
+    v = eval(make_flow("10.30.2.7", 50000, "203.0.113.9", 443, TCP, "TLS", T));
+    assert_string_equal(v.asset_dest_all, "");
+}
+
+/* Host groups as operators write them: one address in several assets, rules on the group
+ * and on the member, role: and vendor: selectors, and the precedence table across overlaps. */
+static const char groups_policy[] =
+    "version: 1\n"
+    "networks: {management: [10.20.0.0/16, 10.30.0.0/16]}\n"
+    "assets:\n"
+    "  core-nf:  {role: network-element, vendor: acme, addresses: [10.20.1.11, 10.20.1.12, 10.20.1.13]}\n"
+    "  mme:      {role: network-element, vendor: acme, addresses: [10.20.1.11]}\n"
+    "  core-lan: {role: network-element, addresses: [10.20.1.0/24]}\n"
+    "  probe:    {role: li-mediation, addresses: [10.20.1.13]}\n"
+    "  ems:      {role: operations, vendor: borealis, addresses: [10.20.1.12]}\n"
+    "  ran:      {role: network-element, vendor: borealis, addresses: [10.20.2.0/24]}\n"
+    "  nms:      {role: operations, addresses: [10.30.1.2]}\n"
+    "  noc:      {role: operations, addresses: [10.30.2.0/24]}\n"
+    "rules:\n"
+    "  - {id: mme-s1ap, kind: operations, from: noc, to: mme, service: {proto: tcp, ports: [36412]}}\n"
+    "  - {id: nf-ssh, kind: operations, from: noc, to: core-nf, service: {proto: tcp, ports: [22]}, app: SSH}\n"
+    "  - {id: lan-http, kind: operations, from: noc, to: core-lan, service: {proto: tcp, ports: [80]}}\n"
+    "  - {id: acme-snmp, kind: operations, from: nms, to: vendor:acme, service: {proto: udp, ports: [161]}, app: SNMP}\n"
+    "  - {id: bor-ntp, kind: operations, from: vendor:borealis, to: nms, service: {proto: udp, ports: [123]}}\n";
+
+static void test_groups(void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    struct ow_policy *p = ow_policy_load(write_fixture("groups.yaml", groups_policy, path, sizeof path),
+                                         NULL, NULL, err, sizeof err);
+    if (!p)
+        fprintf(stderr, "%s\n", err);
+    assert_non_null(p);
+    struct ow_policy *saved = pol;
+    pol = p;
+
+    /* the shared address is reached by the rule on the member and by the rule on the group */
+    struct ow_verdict v = eval(make_flow("10.30.2.9", 1, "10.20.1.11", 36412, TCP, "Unknown", T));
+    assert_authorized(v, "mme-s1ap");
+    v = eval(make_flow("10.30.2.9", 1, "10.20.1.11", 22, TCP, "SSH", T));
+    assert_authorized(v, "nf-ssh");
+    /* a rule on the /24 reaches every address inside it, listed elsewhere or not */
+    assert_authorized(eval(make_flow("10.30.2.9", 1, "10.20.1.11", 80, TCP, "HTTP", T)), "lan-http");
+    assert_authorized(eval(make_flow("10.30.2.9", 1, "10.20.1.200", 80, TCP, "HTTP", T)), "lan-http");
+    /* the member rule does not reach the group's other addresses */
+    v = eval(make_flow("10.30.2.9", 1, "10.20.1.12", 36412, TCP, "Unknown", T));
+    assert_int_equal(v.status, OW_VERDICT_ANOMALY);
+
+    /* most specific first; the same /32 in two assets: the first in the file */
+    assert_string_equal(v.asset_dest, "core-nf");
+    assert_string_equal(v.asset_dest_all, "core-nf,ems,core-lan");
+    v = eval(make_flow("10.30.2.9", 1, "10.20.1.11", 22, TCP, "SSH", T));
+    assert_string_equal(v.asset_dest, "core-nf");
+    assert_string_equal(v.asset_dest_all, "core-nf,mme,core-lan");
+    assert_string_equal(v.asset_src_all, "noc");
+
+    /* vendor: selectors match every asset with that vendor, NEs included */
+    assert_authorized(eval(make_flow("10.30.1.2", 1, "10.20.1.11", 161, UDP, "SNMP", T)), "acme-snmp");
+    assert_authorized(eval(make_flow("10.30.1.2", 1, "10.20.1.12", 161, UDP, "SNMP", T)), "acme-snmp");
+    v = eval(make_flow("10.30.1.2", 1, "10.20.1.200", 161, UDP, "SNMP", T));   /* core-lan: no vendor */
+    assert_anomaly(v, "unlisted_flow", OW_SEV_MEDIUM, "");
+    assert_authorized(eval(make_flow("10.20.2.7", 1, "10.30.1.2", 123, UDP, "NTP", T)), "bor-ntp");
+    assert_authorized(eval(make_flow("10.20.1.12", 1, "10.30.1.2", 123, UDP, "NTP", T)), "bor-ntp");
+
+    /* the precedence table over overlaps: any LI asset holding an endpoint makes it LI */
+    v = eval(make_flow("10.30.2.9", 1, "10.20.1.13", 8080, TCP, "HTTP", T));
+    assert_anomaly(v, "li_unauthorized", OW_SEV_CRITICAL, "");
+    assert_non_null(strstr(v.reason, "probe is an LI asset"));
+    assert_string_equal(v.asset_dest, "core-nf");
+    /* an NE that is also a vendor-owned asset: vendor_unauthorized, named by the vendor's asset */
+    v = eval(make_flow("10.20.1.12", 1, "10.30.2.9", 8080, TCP, "HTTP", T));
+    assert_anomaly(v, "vendor_unauthorized", OW_SEV_HIGH, "");
+    assert_non_null(strstr(v.reason, "ems is run by vendor borealis"));
+    /* ... which outranks protocol_mismatch (acme-snmp would match but for app) */
+    v = eval(make_flow("10.30.1.2", 1, "10.20.1.12", 161, UDP, "DNS", T));
+    assert_anomaly(v, "vendor_unauthorized", OW_SEV_HIGH, "");
+    v = eval(make_flow("10.30.1.2", 1, "10.20.1.11", 161, UDP, "DNS", T));
+    assert_anomaly(v, "protocol_mismatch", OW_SEV_HIGH, "acme-snmp");
+    /* a member of only NE groups: protocol_mismatch and egress as for any NE */
+    v = eval(make_flow("10.30.2.9", 1, "10.20.1.11", 22, TCP, "Telnet", T));
+    assert_anomaly(v, "protocol_mismatch", OW_SEV_HIGH, "nf-ssh");
+    v = eval(make_flow("10.20.1.11", 1, "203.0.113.5", 443, TCP, "TLS", T));
+    assert_anomaly(v, "egress_external", OW_SEV_HIGH, "");
+
+    pol = saved;
+    ow_policy_free(p);
+}
+
+/* More holders than fit in the verdict's 192-byte lists: whole names, then "…". */
+static void test_many_holders(void **state)
+{
+    (void)state;
+    char text[16384], path[512], err[512];
+    size_t len = (size_t)snprintf(text, sizeof text, "version: 1\nnetworks: {management: [10.0.0.0/8]}\nassets:\n");
+    for (int a = 0; a < 40; a++)
+        len += (size_t)snprintf(text + len, sizeof text - len,
+                                "  group-with-a-long-name-%02d: {role: operations, addresses: [10.0.0.0/%d]}\n",
+                                a, 9 + a / 2);
+    struct ow_policy *p = ow_policy_load(write_fixture("many.yaml", text, path, sizeof path), NULL, NULL,
+                                         err, sizeof err);
+    if (!p)
+        fprintf(stderr, "%s\n", err);
+    assert_non_null(p);
+    struct ow_flow_record r = make_flow("10.0.0.1", 1, "10.0.0.2", 22, TCP, "SSH", T);
+    ow_policy_evaluate(p, &r);
+    const char *all = r.verdict.asset_src_all;
+    assert_true(strlen(all) < sizeof r.verdict.asset_src_all);
+    assert_true(utf8_valid(all));
+    assert_string_equal(all + strlen(all) - 3, "\xe2\x80\xa6");
+    /* most specific first (two /28s, in file order), then the /27s */
+    assert_int_equal(strncmp(all, "group-with-a-long-name-38,group-with-a-long-name-39,"
+                                  "group-with-a-long-name-36,", 78), 0);
+    assert_string_equal(r.verdict.asset_src, "group-with-a-long-name-38");
+    ow_policy_free(p);
 }
 
 static void test_overrun(void **state)
@@ -512,8 +648,14 @@ static void test_index_matches_linear(void **state)
     for (int a = 0; a < 60; a++)
         len += (size_t)snprintf(text + len, cap - len,
                                 "  a%d: {role: %s, %saddresses: [10.%d.%d.0/%d, \"fd00:%x::/%d\"]}\n",
-                                a, roles[a % 5], a % 7 == 0 ? "vendor: v1, " : "",
+                                a, roles[a % 5], a % 7 == 0 ? "vendor: v1, " : a % 5 == 1 ? "vendor: v2, " : "",
                                 rnd(200), a, 24 + (int)rnd(9), a, 32 + (int)rnd(40));
+    /* groups that overlap the assets above: wide prefixes, and a /24 some asset also lists */
+    for (int g = 0; g < 12; g++)
+        len += (size_t)snprintf(text + len, cap - len,
+                                "  g%d: {role: %s, %saddresses: [10.%u.0.0/14, 10.%u.%d.0/24]}\n", g,
+                                roles[g % 5], g % 3 == 0 ? "vendor: v2, " : "", rnd(50) * 4,
+                                rnd(128), g * 5);
     len += (size_t)snprintf(text + len, cap - len, "rules:\n");
     for (int r = 0; r < 400; r++) {
         int kind = (int)rnd(3);
@@ -529,15 +671,19 @@ static void test_index_matches_linear(void **state)
             len += (size_t)snprintf(text + len, cap - len, "    %s: [", side ? "to" : "from");
             int items = 1 + (int)rnd(3);
             for (int i = 0; i < items; i++) {
-                uint32_t c = rnd(4);
-                if (c == 0)
+                uint32_t c = rnd(5);
+                if (c == 4)
+                    len += (size_t)snprintf(text + len, cap - len, "%svendor:v%u", i ? ", " : "", 1 + rnd(2));
+                else if (c == 0)
                     len += (size_t)snprintf(text + len, cap - len, "%srole:%s", i ? ", " : "", roles[rnd(5)]);
                 else if (c == 1)
                     len += (size_t)snprintf(text + len, cap - len, "%s10.%u.0.0/16", i ? ", " : "", rnd(200));
                 else if (c == 2)
                     len += (size_t)snprintf(text + len, cap - len, "%s\"fd00:%x::/32\"", i ? ", " : "", rnd(60));
-                else
+                else if (rnd(4))
                     len += (size_t)snprintf(text + len, cap - len, "%sa%u", i ? ", " : "", rnd(60));
+                else
+                    len += (size_t)snprintf(text + len, cap - len, "%sg%u", i ? ", " : "", rnd(12));
             }
             len += (size_t)snprintf(text + len, cap - len, "]\n");
         }
@@ -600,6 +746,8 @@ int main(void)
         cmocka_unit_test(test_out_of_scope),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_roles_and_overlap),
+        cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_many_holders),
         cmocka_unit_test(test_overrun),
         cmocka_unit_test(test_default_allow),
         cmocka_unit_test(test_first_rule_wins),

@@ -71,15 +71,20 @@ static void test_prefix_tree(void **state)
     assert_int_equal(ow_pt_lookup_all(&t, ep.family, ep.addr, vals, 1), 3);   /* count, capped */
     assert_int_equal(ow_pt_lookup_all(&t, 0, ep.addr, vals, 4), 0);          /* bad family */
 
-    /* shadowing: 10.20.1.0/24 is not covered by 10.20.1.99 alone; a /31 split in two /32s is */
-    assert_false(ow_pt_shadowed(&t, &b));
-    struct ow_cidr pair = cidr("10.40.0.0/31"), lo = cidr("10.40.0.0"), hi = cidr("10.40.0.1");
-    assert_int_equal(ow_pt_insert(&t, &pair, 6, NULL), 0);
-    assert_int_equal(ow_pt_insert(&t, &lo, 7, NULL), 0);
-    assert_false(ow_pt_shadowed(&t, &pair));
-    assert_int_equal(ow_pt_insert(&t, &hi, 8, NULL), 0);
-    assert_true(ow_pt_shadowed(&t, &pair));
-    assert_false(ow_pt_shadowed(&t, &hi));
+    /* parents, exact finds and longer prefixes, as the asset groups use them */
+    assert_int_equal(ow_pt_parent(&t, &c), 2);          /* 10.20.1.99 inside 10.20.1.0/24 */
+    assert_int_equal(ow_pt_parent(&t, &b), 1);
+    assert_int_equal(ow_pt_parent(&t, &a), -1);
+    struct ow_cidr mid = cidr("10.20.1.64/26"), other = cidr("10.40.0.0/31");
+    assert_int_equal(ow_pt_parent(&t, &mid), 2);         /* not in the tree itself */
+    assert_int_equal(ow_pt_find(&t, &mid), -1);
+    assert_int_equal(ow_pt_find(&t, &b), 2);
+    assert_int_equal(ow_pt_find(&t, &other), -1);
+    assert_true(ow_pt_has_longer(&t, &b));               /* 10.20.1.99 */
+    assert_true(ow_pt_has_longer(&t, &mid));
+    assert_false(ow_pt_has_longer(&t, &c));
+    assert_false(ow_pt_has_longer(&t, &other));
+    assert_false(ow_pt_has_longer(&t, &d));
 
     /* a default route holds everything of its family */
     assert_int_equal(ow_pt_insert(&t, &e, 5, NULL), 0);

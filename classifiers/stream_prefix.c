@@ -1,5 +1,5 @@
 /* stream_prefix.c — bounded in-order reassembly of the first bytes of a direction. */
-#include "classifiers/li/stream_prefix.h"
+#include "classifiers/stream_prefix.h"
 
 #include <string.h>
 
