@@ -67,8 +67,11 @@ def main():
                 continue
             stored = {row[0] for row in ec.query(db, "SELECT flow_id FROM flows")}
             seen = set()
-            with open(jsonl, encoding="utf-8") as f:
-                lines = f.read().split("\n")
+            # A kill before the output was opened leaves no file: nothing was streamed.
+            lines = [""]
+            if os.path.exists(jsonl):
+                with open(jsonl, encoding="utf-8") as f:
+                    lines = f.read().split("\n")
             # The last line may be cut by the kill; every complete line must be stored.
             for line in lines[:-1]:
                 seen.add(json.loads(line)["flow_id"])
