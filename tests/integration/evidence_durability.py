@@ -67,7 +67,8 @@ def main():
                 continue
             stored = {row[0] for row in ec.query(db, "SELECT flow_id FROM flows")}
             seen = set()
-            lines = [""]          # killed before the stream was opened: nothing streamed
+            # A kill before the output was opened leaves no file: nothing was streamed.
+            lines = [""]
             if os.path.exists(jsonl):
                 with open(jsonl, encoding="utf-8") as f:
                     lines = f.read().split("\n")
