@@ -1,5 +1,6 @@
 /* ndpi_flow.c — nDPI 4.2 module setup, per-flow feeding and metadata copy-out. */
 #include "classifiers/ndpi_flow.h"
+#include "sensor/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +63,7 @@ static int load_sha1(struct ndpi_detection_module_struct *mod, const char *path)
 
 struct ow_ndpi_module *ow_ndpi_module_new(const struct ow_ndpi_config *cfg, char *err, size_t errlen)
 {
-    struct ow_ndpi_module *m = calloc(1, sizeof *m);
+    struct ow_ndpi_module *m = ow_calloc(1, sizeof *m);
     if (!m) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -100,7 +101,7 @@ void ow_ndpi_module_free(struct ow_ndpi_module *m)
 
 struct ndpi_flow_struct *ow_ndpi_flow_new(void)
 {
-    return calloc(1, SIZEOF_FLOW_STRUCT);
+    return ow_calloc(1, SIZEOF_FLOW_STRUCT);
 }
 
 void ow_ndpi_flow_discard(struct ndpi_flow_struct *f)

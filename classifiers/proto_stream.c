@@ -10,6 +10,7 @@
 
 #include "classifiers/classifier.h"
 #include "classifiers/stream_prefix.h"
+#include "sensor/alloc.h"
 
 #define IPPROTO_TCP_NUM 6
 #define IPPROTO_UDP_NUM 17
@@ -43,7 +44,7 @@ struct ow_proto_stream {
 
 struct ow_proto_stream *ow_proto_stream_new(uint8_t l4_proto)
 {
-    struct ow_proto_stream *st = calloc(1, sizeof *st + 2 * DIR_BYTES);
+    struct ow_proto_stream *st = ow_calloc(1, sizeof *st + 2 * DIR_BYTES);
     if (!st)
         return NULL;
     st->l4_proto = l4_proto;

@@ -13,6 +13,7 @@
 #include "db/eve_signatures.h"
 #include "db/triage.h"
 #include "sensor/endpoint.h"
+#include "sensor/alloc.h"
 
 /* ndpi_risk2str() of nDPI 4.2 for ndpi_risk_enum 1..41 (ndpi_utils.c). */
 static const char *const risk_names[OW_NDPI_RISK_BITS] = {
@@ -431,7 +432,7 @@ static char *escape_del(char *s)
         dels += s[len] == 0x7f;
     if (dels == 0)
         return s;
-    char *out = malloc(len + dels * 5 + 1);
+    char *out = ow_malloc(len + dels * 5 + 1);
     if (out) {
         size_t o = 0;
         for (size_t i = 0; i < len; i++) {
@@ -466,15 +467,27 @@ static int write_line(FILE *out, char *line)
     return rc;
 }
 
+/* jansson leaves out what it cannot allocate; an event short of a field is worse than none. */
+static json_t *complete(json_t *root)
+{
+    if (root && ow_alloc_failed()) {
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
 char *ow_eve_flow_string_ctx(const struct ow_flow_record *rec, const struct ow_eve_context *ctx)
 {
-    return dump(flow_event(rec, ctx));
+    ow_alloc_failed_reset();
+    return dump(complete(flow_event(rec, ctx)));
 }
 
 char *ow_eve_alert_string_ctx(const struct ow_flow_record *rec, int64_t alert_id,
                               const struct ow_eve_context *ctx)
 {
-    return dump(alert_event(rec, alert_id, ctx));
+    ow_alloc_failed_reset();
+    return dump(complete(alert_event(rec, alert_id, ctx)));
 }
 
 int ow_eve_write_flow_ctx(FILE *out, const struct ow_flow_record *rec,

@@ -18,14 +18,19 @@
 #include "db/hash_chain.h"
 #include "db/listing.h"
 #include "db/migrations.h"
+#include "db/store_files.h"
+#include "sensor/alloc.h"
 #include "sensor/endpoint.h"
+#include "sensor/private_file.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
 struct ow_store {
     sqlite3 *db;
     int readonly;
+    int snapshot;                /* read-only handle on a store without -wal/-shm */
     int in_batch;
+    int batch_lost;              /* SQLite rolled the open batch back after an error */
     sqlite3_stmt *insert_run, *update_run, *insert_flow, *insert_alert, *bump_rule;
     sqlite3_stmt *savepoint, *release, *rollback_to;
     sqlite3_stmt *insert_evidence, *insert_run_rule, *set_chain_head;
@@ -166,7 +171,7 @@ static int prepare_writer(struct ow_store *st)
 
 static struct ow_store *store_new(sqlite3 *db, int readonly)
 {
-    struct ow_store *st = calloc(1, sizeof *st);
+    struct ow_store *st = ow_calloc(1, sizeof *st);
     if (st) {
         st->db = db;
         st->readonly = readonly;
@@ -187,7 +192,9 @@ static struct ow_store *store_open_once(const char *path, char *err, size_t errl
 {
     sqlite3 *db = NULL;
     *retry = 0;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    /* NOFOLLOW: a symlink planted at the store's name is refused, not written through. */
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                             SQLITE_OPEN_NOFOLLOW, NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "cannot open %s: %s", path,
                  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -226,6 +233,18 @@ static struct ow_store *store_open_once(const char *path, char *err, size_t errl
         sqlite3_close(db);
         return NULL;
     }
+    /* The -wal and -shm outlive this handle (emptied, not deleted), so readers, which may
+     * not write the directory, never have to create them. */
+    int persist = 1;
+    sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+    /* A first read opens the -wal and -shm now, while the directory may still be written:
+     * after a capture gives up root it may not create files there. */
+    if (exec_sql(db, "PRAGMA journal_size_limit = 67108864", err, errlen, path) < 0 ||
+        exec_sql(db, "SELECT count(*) FROM sqlite_schema", err, errlen, path) < 0 ||
+        (!ow_store_path_special(path) && ow_store_files_make_private(path, err, errlen) < 0)) {
+        sqlite3_close(db);
+        return NULL;
+    }
 
     struct ow_store *st = store_new(db, 0);
     if (!st) {
@@ -248,6 +267,18 @@ struct ow_store *ow_store_open(const char *path, char *err, size_t errlen)
 {
     if (!path || !*path) {
         snprintf(err, errlen, "store: no file name given");
+        return NULL;
+    }
+    struct stat lsb;
+    if (!ow_store_path_special(path) && lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode)) {
+        snprintf(err, errlen, "cannot open %s: a symbolic link; a store is not opened through "
+                 "one (give the file itself)", path);
+        return NULL;
+    }
+    /* A new file is private from its first byte; an existing one only once it is known to be
+     * a store (a foreign file is left exactly as it was). */
+    if (!ow_store_path_special(path) && ow_private_create(path) < 0) {
+        snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
         return NULL;
     }
     struct timespec start, now;
@@ -274,16 +305,31 @@ struct ow_store *ow_store_open_readonly(const char *path, char *err, size_t errl
         snprintf(err, errlen, "store: no file name given");
         return NULL;
     }
-    if (stat(path, &sb) < 0) {
+    if (lstat(path, &sb) < 0) {
         snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (S_ISLNK(sb.st_mode)) {
+        snprintf(err, errlen, "cannot open %s: a symbolic link; a store is not opened through "
+                 "one (give the file itself)", path);
         return NULL;
     }
     if (!S_ISREG(sb.st_mode)) {
         snprintf(err, errlen, "%s: not a regular file", path);
         return NULL;
     }
+    /* Without its -wal and -shm (another program closed it last) a normal read-only handle
+     * would create them; read the file as it stands instead. */
+    char uri[8192];
+    bool snapshot = !ow_store_files_complete(path);
+    if (snapshot && ow_store_snapshot_uri(path, uri, sizeof uri) < 0) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return NULL;
+    }
     sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    int rc = sqlite3_open_v2(snapshot ? uri : path, &db,
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW |
+                             (snapshot ? SQLITE_OPEN_URI : 0), NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "cannot open %s: %s", path,
                  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -306,8 +352,15 @@ struct ow_store *ow_store_open_readonly(const char *path, char *err, size_t errl
     if (!st) {
         snprintf(err, errlen, "%s: out of memory", path);
         sqlite3_close(db);
+        return NULL;
     }
+    st->snapshot = snapshot;
     return st;
+}
+
+int ow_store_is_snapshot(struct ow_store *st)
+{
+    return st ? st->snapshot : 0;
 }
 
 void ow_store_close(struct ow_store *st)
@@ -402,8 +455,29 @@ struct unit {
     uint8_t head[OW_HASH_LEN];
 };
 
+/* After SQLITE_NOMEM, SQLITE_FULL or SQLITE_IOERR, SQLite may roll back the whole open
+ * transaction by itself. Writing on would then autocommit rows one by one behind a chain
+ * state that still counts the lost ones, so the batch is declared lost and nothing more is
+ * written until the writer commits (and hears of it). */
+static int batch_gone(struct ow_store *st)
+{
+    if (!st->in_batch || !sqlite3_get_autocommit(st->db))
+        return 0;
+    st->in_batch = 0;
+    st->batch_lost = 1;
+    ow_chain_forget(&st->chain);
+    set_err(st, "the open batch was rolled back by SQLite after an error (%s)",
+            sqlite3_errmsg(st->db));
+    return 1;
+}
+
 static int unit_begin(struct ow_store *st, struct unit *u, const char *what)
 {
+    if (st->batch_lost || batch_gone(st)) {
+        set_err(st, "%s: the open batch was lost after an error; nothing is written until it "
+                "is committed", what);
+        return -1;
+    }
     u->own = !st->in_batch;
     if (u->own) {
         if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -432,6 +506,8 @@ static int unit_end(struct ow_store *st, struct unit *u, int ok, const char *wha
     }
     if (ok && step_done(st, st->release, what) == 0)
         return 0;
+    char why[sizeof st->errmsg];
+    memcpy(why, st->errmsg, sizeof why);
     sqlite3_step(st->rollback_to);
     sqlite3_reset(st->rollback_to);
     sqlite3_step(st->release);
@@ -439,6 +515,8 @@ static int unit_end(struct ow_store *st, struct unit *u, int ok, const char *wha
     st->chain.loaded = u->loaded;
     st->chain.seq = u->seq;
     memcpy(st->chain.head, u->head, OW_HASH_LEN);
+    if (batch_gone(st))
+        set_err(st, "%s; and SQLite rolled the whole batch back", why);
     return -1;
 }
 
@@ -531,6 +609,11 @@ int ow_store_commit_batch(struct ow_store *st)
 {
     if (!writable(st))
         return -1;
+    if (st->batch_lost) {
+        st->batch_lost = 0;
+        set_err(st, "commit batch: the batch had been rolled back after an error");
+        return -1;
+    }
     if (!st->in_batch) {
         set_err(st, "commit batch: no batch open");
         return -1;
@@ -1096,7 +1179,7 @@ int ow_store_get_evidence(struct ow_store *st, int64_t flow_row, uint8_t **pcap,
             set_err(st, "evidence of flow row %lld does not match its SHA-256 %s",
                     (long long)flow_row, stored);
             result = 2;
-        } else if (!(*pcap = malloc(n > 0 ? (size_t)n : 1))) {
+        } else if (!(*pcap = ow_malloc(n > 0 ? (size_t)n : 1))) {
             set_err(st, "get evidence: out of memory");
             result = -1;
         } else {

@@ -46,6 +46,10 @@ struct ow_store *ow_store_open_readonly(const char *path, char *err, size_t errl
 
 void ow_store_close(struct ow_store *st);
 
+/* 1 when a read-only handle reads the file as it stood at open (the store had no -wal/-shm,
+ * db/store_files.h): it sees no later writes, so a long-lived reader reopens it. */
+int ow_store_is_snapshot(struct ow_store *st);
+
 /* Schema version after migrations. */
 int ow_store_schema_version(struct ow_store *st);
 

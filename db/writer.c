@@ -1,6 +1,7 @@
 /* writer.c — batched transactions from the workers' output rings into the store. */
 #include "db/writer.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,6 +10,7 @@
 #include "db/store.h"
 #include "sensor/messages.h"
 #include "sensor/worker.h"
+#include "sensor/alloc.h"
 
 static uint64_t mono_ms(void)
 {
@@ -21,7 +23,18 @@ static void fail(struct ow_writer *w, const char *what)
 {
     if (!w->failed) {
         w->failed = true;
-        snprintf(w->err, sizeof w->err, "evidence store: %s failed", what);
+        snprintf(w->err, sizeof w->err, "evidence store: %s failed (%s); nothing more was "
+                 "stored", what, ow_store_errmsg(w->store));
+    }
+}
+
+/* The JSON lines stream stops at its first gap (the store goes on): a SIEM must not be fed
+ * a stream with holes in it that nothing announces. */
+static void jsonl_fail(struct ow_writer *w, const char *why)
+{
+    if (!w->jsonl_failed) {
+        w->jsonl_failed = true;
+        snprintf(w->jsonl_err, sizeof w->jsonl_err, "JSON lines stopped: %s", why);
     }
 }
 
@@ -57,18 +70,20 @@ static void write_flow(struct ow_writer *w, const struct ow_msg_flow *m, bool *b
     atomic_fetch_add_explicit(&w->flows_written, 1, memory_order_relaxed);
     uint64_t alerts = (ids.alert_id > 0) + (ids.overrun_alert_id > 0);
     atomic_fetch_add_explicit(&w->alerts_written, alerts, memory_order_relaxed);
-    if (w->pending) {
+    if (w->pending && !w->jsonl_failed) {
         /* The same context a reader of the store prints these lines with. */
-        ow_run_context_load(ow_store_handle(w->store), w->run_id, &w->run_context);
+        int bad = ow_run_context_load(ow_store_handle(w->store), w->run_id, &w->run_context);
         struct ow_eve_context eve = ow_run_context_eve(&w->run_context, NULL);
         if (ids.alert_id > 0)
-            ow_eve_write_alert_ctx(w->pending, rec, ids.alert_id, &eve);
+            bad |= ow_eve_write_alert_ctx(w->pending, rec, ids.alert_id, &eve);
         if (ids.overrun_alert_id > 0) {
             struct ow_flow_record view;
             ow_store_overrun_view(rec, &view);
-            ow_eve_write_alert_ctx(w->pending, &view, ids.overrun_alert_id, &eve);
+            bad |= ow_eve_write_alert_ctx(w->pending, &view, ids.overrun_alert_id, &eve);
         }
-        ow_eve_write_flow_ctx(w->pending, rec, &eve);
+        bad |= ow_eve_write_flow_ctx(w->pending, rec, &eve);
+        if (bad)
+            jsonl_fail(w, "an event could not be rendered (out of memory, or its run unreadable)");
     }
 }
 
@@ -83,10 +98,12 @@ static void commit(struct ow_writer *w, bool *batch_open)
         fail(w, "commit");
     *batch_open = false;
     if (w->pending) {
-        fflush(w->pending);
-        if (ok && w->pending_len)
-            fwrite(w->pending_buf, 1, w->pending_len, w->jsonl);
-        fflush(w->jsonl);
+        if (fflush(w->pending) != 0)
+            jsonl_fail(w, "out of memory");
+        if (ok && w->pending_len && !w->jsonl_failed &&
+            (fwrite(w->pending_buf, 1, w->pending_len, w->jsonl) != w->pending_len ||
+             fflush(w->jsonl) != 0))
+            jsonl_fail(w, strerror(errno));
         rewind(w->pending);
     }
 }
@@ -94,8 +111,8 @@ static void commit(struct ow_writer *w, bool *batch_open)
 static void *writer_main(void *arg)
 {
     struct ow_writer *w = arg;
-    if (w->jsonl && !(w->pending = open_memstream(&w->pending_buf, &w->pending_len)))
-        fail(w, "allocating the JSON lines buffer");
+    if (w->jsonl && !(w->pending = ow_open_memstream(&w->pending_buf, &w->pending_len)))
+        jsonl_fail(w, "no memory for its buffer");
     size_t done = 0;
     bool batch_open = false;
     uint64_t batch_start = 0;
@@ -139,7 +156,7 @@ static void *writer_main(void *arg)
 
 int ow_writer_start(struct ow_writer *w)
 {
-    return pthread_create(&w->thread, NULL, writer_main, w) == 0 ? 0 : -1;
+    return ow_thread_start(&w->thread, writer_main, w);
 }
 
 void ow_writer_join(struct ow_writer *w)

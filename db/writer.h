@@ -31,12 +31,15 @@ struct ow_writer {
     _Atomic uint64_t evidence_refused;   /* evidence images the store rejected */
     bool failed;                   /* a store write failed; err says why */
     char err[256];
+    bool jsonl_failed;             /* the JSON lines stream stopped; jsonl_err says why */
+    char jsonl_err[128];
 };
 
 /* Batch limits: whichever comes first closes the transaction. */
 #define OW_WRITER_BATCH_ROWS 2000
 #define OW_WRITER_BATCH_MS 200
 
+/* 0, or the error number when the thread could not start. */
 int ow_writer_start(struct ow_writer *w);
 /* Returns once every worker has reported done and everything is committed. */
 void ow_writer_join(struct ow_writer *w);

@@ -7,8 +7,9 @@ set -euo pipefail
 PACKAGES=(
   build-essential meson ninja-build pkg-config python3
   libpcap-dev libndpi-dev libndpi-bin libsqlite3-dev libcmocka-dev libyaml-dev
-  libmicrohttpd-dev libgcrypt20-dev libjansson-dev
+  libmicrohttpd-dev libgcrypt20-dev libjansson-dev libgnutls28-dev libcap-ng-dev libseccomp-dev
   sqlite3 tshark tcpreplay iproute2 clang libclang-rt-14-dev poppler-utils python3-jsonschema
+  gnutls-bin openssl curl binutils util-linux
 )
 # Browser tests (web UI): Debian's chromium and node/npm for playwright-core.
 if [[ "${OW_SETUP_BROWSER:-1}" == 1 ]]; then
@@ -46,4 +47,12 @@ if [[ "${OW_SETUP_BROWSER:-1}" == 1 && -f "$browser_dir/package-lock.json" &&
   echo "setup: npm ci in tests/browser" >&2
   (cd "$browser_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >&2) ||
     echo "setup: npm ci failed; the browser tests will be skipped" >&2
+fi
+
+# The packaged default user (deploy/omwitness.sysusers): the privilege tests run the capture
+# as it. Only as root, and only when it is missing.
+if [[ $(id -u) -eq 0 ]] && ! getent passwd omwitness >/dev/null; then
+  echo "setup: adding the system user omwitness" >&2
+  useradd --system --user-group --no-create-home --home-dir /var/lib/omwitness \
+    --shell /usr/sbin/nologin omwitness || echo "setup: could not add the user omwitness" >&2
 fi

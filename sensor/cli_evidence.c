@@ -18,6 +18,7 @@
 #include "db/verify.h"
 #include "sensor/cli.h"
 #include "sensor/timefmt.h"
+#include "sensor/private_file.h"
 
 static const char verify_help[] =
     "usage: omwitness verify [--db FILE] [--head HEX]\n"
@@ -169,7 +170,7 @@ int ow_cmd_report(int argc, char **argv)
         return 1;
     }
     FILE *out = stdout;
-    if (out_path && strcmp(out_path, "-") != 0 && !(out = fopen(out_path, "w"))) {
+    if (out_path && strcmp(out_path, "-") != 0 && !(out = ow_private_fopen(out_path, "w"))) {
         fprintf(stderr, "omwitness: %s: cannot write: %s\n", out_path, strerror(errno));
         json_decref(report);
         return 2;
@@ -270,10 +271,8 @@ int ow_cmd_evidence(int argc, char **argv)
     ow_store_close(st);
 
     int to_stdout = strcmp(out_path, "-") == 0;
-    /* O_NOFOLLOW: a symlink planted at OUT is refused rather than followed. */
-    int fd = to_stdout ? STDOUT_FILENO
-                       : open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                              0644);
+    /* Private, and a symlink planted at OUT is refused rather than followed. */
+    int fd = to_stdout ? STDOUT_FILENO : ow_private_open(out_path, O_TRUNC);
     if (fd < 0) {
         fprintf(stderr, "omwitness: %s: cannot write: %s\n", out_path, strerror(errno));
         free(pcap);

@@ -268,6 +268,15 @@ int ow_cmd_alerts(int argc, char **argv)
         fflush(stdout);
         struct timespec ts = { 0, 500000000 };
         nanosleep(&ts, NULL);
+        if (ow_store_is_snapshot(st)) {     /* it would see no new alert: take a new one */
+            struct ow_store *again = open_store(db);
+            if (!again) {
+                ow_store_close(st);
+                return 1;
+            }
+            ow_store_close(st);
+            st = again;
+        }
         q.after_id = last_id;
         n = ow_list_alerts(st, stdout, &q, OW_SORT_ID, &style, &last_id, err, sizeof err);
     }

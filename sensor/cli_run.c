@@ -44,7 +44,8 @@ static const char *config_file(const char *dir, const char *name, char *buf, siz
 enum {
     OPT_POLICY = 1000, OPT_DB, OPT_THREADS, OPT_JSONL, OPT_NDPI_CONFIG, OPT_MAX_FLOWS,
     OPT_NO_PROGRESS, OPT_LISTEN, OPT_NO_PROMISC, OPT_BUFFER_MB, OPT_SNAPLEN, OPT_GAP, OPT_EVIDENCE_MB,
-    OPT_TOKEN_FILE, OPT_EVIDENCE_PACKETS, OPT_EVIDENCE_KB,
+    OPT_TOKENS, OPT_EVIDENCE_PACKETS, OPT_EVIDENCE_KB, OPT_USER, OPT_GROUP, OPT_TLS_CERT,
+    OPT_TLS_KEY, OPT_WEBUI,
 };
 
 static const char replay_help[] =
@@ -64,6 +65,7 @@ static const char replay_help[] =
     "  --evidence-packets N, --evidence-kb N\n"
     "                      evidence kept per anomalous flow, from its first packet on\n"
     "                      (default 1000 packets and 2048 KiB, whichever comes first)\n"
+    "  --group NAME        the store and outputs are mode 0640 for this group (else 0600)\n"
     "  --no-progress       no progress line on stderr\n";
 
 static const char capture_help[] =
@@ -81,9 +83,15 @@ static const char capture_help[] =
     "  --snaplen N         bytes captured per packet (default 262144)\n"
     "  --gap-seconds N     a silence longer than N s on an interface is recorded as a\n"
     "                      coverage gap (default 300)\n"
+    "  --user NAME         once the interfaces, store, outputs and listening socket are\n"
+    "                      open, run as this user (its group, no others), with no\n"
+    "                      capabilities, no_new_privs and a seccomp allowlist; started\n"
+    "                      as root without it, the capture warns (docs/hardening.md)\n"
+    "  --group NAME        the store and outputs are mode 0640 for this group (else 0600);\n"
+    "                      with --user, also the group the capture runs as\n"
     "  --listen ADDR:PORT  serve the web UI and JSON API while capturing (as 'serve');\n"
-    "                      an address outside 127.0.0.0/8 and ::1 needs a bearer token\n"
-    "  --token-file FILE   the bearer token; without it one is generated and printed\n";
+    "                      an address outside 127.0.0.0/8 and ::1 needs TLS\n"
+    "  --tokens FILE, --tls-cert FILE, --tls-key FILE, --webui DIR: as for 'serve'\n";
 
 static int run_command(int argc, char **argv, bool live)
 {
@@ -103,7 +111,12 @@ static int run_command(int argc, char **argv, bool live)
         { "snaplen", required_argument, NULL, OPT_SNAPLEN },
         { "gap-seconds", required_argument, NULL, OPT_GAP },
         { "evidence-mb", required_argument, NULL, OPT_EVIDENCE_MB },
-        { "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+        { "tokens", required_argument, NULL, OPT_TOKENS },
+        { "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+        { "tls-key", required_argument, NULL, OPT_TLS_KEY },
+        { "webui", required_argument, NULL, OPT_WEBUI },
+        { "user", required_argument, NULL, OPT_USER },
+        { "group", required_argument, NULL, OPT_GROUP },
         { "evidence-packets", required_argument, NULL, OPT_EVIDENCE_PACKETS },
         { "evidence-kb", required_argument, NULL, OPT_EVIDENCE_KB },
         { "help", no_argument, NULL, 'h' },
@@ -171,10 +184,26 @@ static int run_command(int argc, char **argv, bool live)
                 return ow_usage_error(cmd, "--evidence-kb takes a number from 1 to 65536, not '%s'", optarg);
             o.evidence_kb = (uint32_t)v;
             break;
-        case OPT_TOKEN_FILE:
+        case OPT_TOKENS:
+        case OPT_TLS_CERT:
+        case OPT_TLS_KEY:
+        case OPT_WEBUI:
+        case OPT_USER:
             if (!live)
-                return ow_usage_error(cmd, "--token-file belongs to 'capture'");
-            o.token_file = optarg;
+                return ow_usage_error(cmd, "%s belongs to 'capture'", argv[optind - 2]);
+            if (c == OPT_TOKENS)
+                o.tokens_path = optarg;
+            else if (c == OPT_TLS_CERT)
+                o.tls_cert_path = optarg;
+            else if (c == OPT_TLS_KEY)
+                o.tls_key_path = optarg;
+            else if (c == OPT_WEBUI)
+                o.webui_dir = optarg;
+            else
+                o.user = optarg;
+            break;
+        case OPT_GROUP:
+            o.group = optarg;
             break;
         case OPT_GAP:
             if (!live)
@@ -211,6 +240,10 @@ static int run_command(int argc, char **argv, bool live)
             return ow_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
         if (!nifaces)
             return ow_usage_error(cmd, "no interface: give -i IFACE");
+        if (!o.tls_cert_path != !o.tls_key_path)
+            return ow_usage_error(cmd, "--tls-cert and --tls-key go together");
+        if ((o.tokens_path || o.tls_cert_path || o.webui_dir) && !o.listen)
+            return ow_usage_error(cmd, "--tokens, --tls-cert, --tls-key and --webui need --listen");
         return ow_engine_capture(&o, ifaces, nifaces);
     }
     if (optind >= argc)

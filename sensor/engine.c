@@ -23,7 +23,10 @@
 #include "sensor/dispatch.h"
 #include "sensor/http_api.h"
 #include "sensor/file_hash.h"
+#include "sensor/private_file.h"
+#include "sensor/sandbox.h"
 #include "sensor/worker.h"
+#include "sensor/alloc.h"
 
 #define IN_RING_BYTES (8u << 20)
 #define MAX_FRAME 262144u
@@ -38,7 +41,8 @@ struct engine {
     struct ow_writer writer;
     FILE *jsonl;
     int64_t run_id;
-    bool workers_started, writer_started;
+    bool writer_started;
+    bool start_failed;            /* a thread could not start: the run ends at once, unclean */
 };
 
 static uint64_t wall_us(void)
@@ -90,8 +94,8 @@ static int engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t
     e->nworkers = o->threads > 0 ? o->threads : 1;
     ow_crypto_init();
 
-    e->ndpi = calloc((size_t)e->nworkers, sizeof *e->ndpi);
-    e->workers = calloc((size_t)e->nworkers, sizeof *e->workers);
+    e->ndpi = ow_calloc((size_t)e->nworkers, sizeof *e->ndpi);
+    e->workers = ow_calloc((size_t)e->nworkers, sizeof *e->workers);
     if (!e->ndpi || !e->workers) {
         fprintf(stderr, "omwitness: out of memory\n");
         return 1;
@@ -101,7 +105,7 @@ static int engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t
         e->ndpi[i] = ow_ndpi_module_new(&o->ndpi, err, sizeof err);
         if (!e->ndpi[i]) {
             fprintf(stderr, "omwitness: %s\n", err);
-            return 2;
+            return strcmp(err, "out of memory") ? 2 : 1;   /* a bad nDPI file is bad input */
         }
     }
     if (o->policy_path) {
@@ -112,7 +116,7 @@ static int engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t
         }
     }
     if (o->jsonl_path) {
-        e->jsonl = strcmp(o->jsonl_path, "-") == 0 ? stdout : fopen(o->jsonl_path, "w");
+        e->jsonl = strcmp(o->jsonl_path, "-") == 0 ? stdout : ow_private_fopen(o->jsonl_path, "w");
         if (!e->jsonl) {
             fprintf(stderr, "omwitness: %s: cannot write: %s\n", o->jsonl_path, strerror(errno));
             return 2;
@@ -139,11 +143,13 @@ static int engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t
     return 0;
 }
 
-static int engine_start(struct engine *e, const struct ow_run_info *info)
+/* The run's row and the rules it is judged by: store writes, before any thread runs. */
+static int engine_begin_run(struct engine *e, const struct ow_run_info *info)
 {
     e->run_id = ow_store_begin_run(e->store, info);
     if (e->run_id <= 0) {
-        fprintf(stderr, "omwitness: %s: cannot record the run\n", e->o->db_path);
+        fprintf(stderr, "omwitness: %s: cannot record the run: %s\n", e->o->db_path,
+                ow_store_errmsg(e->store));
         return 1;
     }
     /* The rules the run is judged by, so the report can name LI and maintenance sessions. */
@@ -152,25 +158,40 @@ static int engine_start(struct engine *e, const struct ow_run_info *info)
                                   ow_policy_rule_kind(e->policy, i),
                                   ow_policy_rule_interface(e->policy, i),
                                   ow_policy_rule_ticket(e->policy, i)) != 0) {
-            fprintf(stderr, "omwitness: %s: cannot record the run's rules\n", e->o->db_path);
+            fprintf(stderr, "omwitness: %s: cannot record the run's rules: %s\n",
+                    e->o->db_path, ow_store_errmsg(e->store));
             return 1;
         }
     }
-    for (int i = 0; i < e->nworkers; i++) {
-        if (ow_worker_start(&e->workers[i]) != 0) {
-            fprintf(stderr, "omwitness: cannot start worker threads\n");
-            exit(1);   /* threads already running cannot be unwound cleanly */
-        }
-    }
-    e->workers_started = true;
+    return 0;
+}
+
+/* The writer first, then the workers. When one cannot start, the run still ends in order:
+ * the workers that never ran are reported done to the writer, the caller ends the input as
+ * usual, and the run is stored as not ended cleanly. 0, or 1. */
+static int engine_start_threads(struct engine *e)
+{
     e->writer = (struct ow_writer){ .store = e->store, .run_id = e->run_id,
                                     .workers = e->workers, .nworkers = (size_t)e->nworkers,
                                     .jsonl = e->jsonl };
-    if (ow_writer_start(&e->writer) != 0) {
-        fprintf(stderr, "omwitness: cannot start the writer thread\n");
-        exit(1);
+    int rc = ow_writer_start(&e->writer);
+    if (rc != 0) {
+        fprintf(stderr, "omwitness: cannot start the writer thread: %s\n", strerror(rc));
+        e->start_failed = true;
+        return 1;
     }
     e->writer_started = true;
+    for (int i = 0; i < e->nworkers; i++) {
+        rc = ow_worker_start(&e->workers[i]);
+        if (rc != 0) {
+            fprintf(stderr, "omwitness: cannot start worker thread %d of %d: %s\n", i + 1,
+                    e->nworkers, strerror(rc));
+            for (int j = i; j < e->nworkers; j++)
+                ow_worker_never_started(&e->workers[j]);
+            e->start_failed = true;
+            return 1;
+        }
+    }
     return 0;
 }
 
@@ -181,7 +202,17 @@ static int engine_finish(struct engine *e, struct ow_dispatcher *const *readers,
 {
     for (int i = 0; i < e->nworkers; i++)
         ow_worker_join(&e->workers[i]);
-    ow_writer_join(&e->writer);
+    if (e->writer_started)
+        ow_writer_join(&e->writer);
+    uint64_t unclassified = 0, lost = 0, evidence_lost = 0;
+    for (int i = 0; i < e->nworkers; i++) {
+        unclassified += e->workers[i].flows_unclassified;
+        lost += e->workers[i].packets_lost;
+        evidence_lost += e->workers[i].evidence_lost;
+    }
+    /* A run that lost packets, has flows it could not judge, or alerts without all their
+     * packets, is not complete evidence: the report must not read it as such. */
+    clean = clean && !e->start_failed && !unclassified && !evidence_lost && !lost;
 
     struct ow_run_stats st = { .kernel_drops = kernel_drops, .clean_end = clean ? 1 : 0 };
     for (size_t r = 0; r < nreaders; r++) {
@@ -201,18 +232,79 @@ static int engine_finish(struct engine *e, struct ow_dispatcher *const *readers,
         st.flows += e->workers[i].flows_started;
         st.flows_evicted += e->workers[i].flows_evicted;
     }
+    /* Packets no flow could be made for are lost inside omwitness, as ring overflows are. */
+    st.internal_drops += lost;
+    if (unclassified)
+        fprintf(stderr, "omwitness: %" PRIu64 " flow%s could not be classified (out of memory); "
+                "stored as unevaluated, %s\n", unclassified, unclassified == 1 ? "" : "s",
+                "verdict kind " OW_CLASSIFICATION_FAILED);
+    if (lost)
+        fprintf(stderr, "omwitness: %" PRIu64 " packet%s lost: no memory for a new flow\n", lost,
+                lost == 1 ? "" : "s");
+    if (evidence_lost)
+        fprintf(stderr, "omwitness: the evidence of %" PRIu64 " alert%s is incomplete: no memory "
+                "for its packets (stored as truncated)\n", evidence_lost,
+                evidence_lost == 1 ? "" : "s");
     if (e->writer.failed) {
         fprintf(stderr, "omwitness: %s: %s\n", e->o->db_path, e->writer.err);
         return 1;
     }
     if (ow_store_end_run(e->store, e->run_id, &st) != 0) {
-        fprintf(stderr, "omwitness: %s: cannot record the end of the run\n", e->o->db_path);
+        fprintf(stderr, "omwitness: %s: cannot record the end of the run: %s\n", e->o->db_path,
+                ow_store_errmsg(e->store));
         return 1;
     }
+    if (e->writer.jsonl_failed) {
+        fprintf(stderr, "omwitness: %s: %s\n", e->o->jsonl_path, e->writer.jsonl_err);
+        return 1;
+    }
+    if (e->start_failed || unclassified || lost || evidence_lost)
+        return 1;
     if (e->o->progress && isatty(STDERR_FILENO))
         fprintf(stderr, "omwitness: %" PRIu64 " packets, %" PRIu64 " flows, %" PRIu64
                 " alerts; run %" PRId64 " stored in %s\n", st.packets, (uint64_t)e->writer.flows_written,
                 (uint64_t)e->writer.alerts_written, e->run_id, e->o->db_path);
+    return 0;
+}
+
+/* Appends ",item" (or "item" first) at *used; buf was sized for every item and its comma. */
+static void append_item(char *buf, size_t *used, const char *item)
+{
+    size_t n = strlen(item);
+    if (*used)
+        buf[(*used)++] = ',';
+    memcpy(buf + *used, item, n + 1);
+    *used += n;
+}
+
+static int bad_usage(const char *cmd, const char *why)
+{
+    fprintf(stderr, "omwitness %s: %s; see 'omwitness %s --help'\n", cmd, why, cmd);
+    return 2;
+}
+
+/* --group and --user name accounts; files are made for them before anything is opened. */
+static int set_file_owners(const char *cmd, const struct ow_engine_opts *o,
+                           struct ow_account *user, bool *switching, gid_t *group)
+{
+    char err[256];
+    *switching = false;
+    *group = (gid_t)-1;
+    if (o->group && ow_sandbox_find_group(o->group, group, err, sizeof err) < 0)
+        return bad_usage(cmd, err);
+    if (o->user) {
+        if (ow_sandbox_find_user(o->user, user, err, sizeof err) < 0)
+            return bad_usage("capture", err);
+        if (!ow_sandbox_running_as_root()) {
+            snprintf(err, sizeof err, "--user %s needs root; started as a user, leave it out",
+                     o->user);
+            return bad_usage("capture", err);
+        }
+        *switching = true;
+        ow_private_files_configure(*group, user->uid, *group != (gid_t)-1 ? *group : user->gid);
+    } else {
+        ow_private_files_configure(*group, (uid_t)-1, (gid_t)-1);
+    }
     return 0;
 }
 
@@ -299,8 +391,15 @@ int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfi
         pcap_close(pc);
         sources_len += PATH_MAX + 1;
     }
+    struct ow_account user;
+    bool switching;
+    gid_t group;
+    int orc = set_file_owners("replay", o, &user, &switching, &group);
+    if (orc)
+        return orc;
     ow_crypto_init();
-    char *hashes = calloc(1, hashes_len), *sources = calloc(1, sources_len);
+    char *hashes = ow_calloc(1, hashes_len), *sources = ow_calloc(1, sources_len);
+    size_t hashes_used = 0, sources_used = 0;
     if (!hashes || !sources) {
         fprintf(stderr, "omwitness: out of memory\n");
         free(hashes);
@@ -315,14 +414,10 @@ int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfi
             free(sources);
             return 2;
         }
-        if (i) {
-            strcat(hashes, ",");
-            strcat(sources, ",");
-        }
-        strcat(hashes, hex);
+        append_item(hashes, &hashes_used, hex);
         /* The run records where the file was, absolute, so a report read elsewhere names it. */
         char abs[PATH_MAX];
-        strcat(sources, realpath(files[i], abs) ? abs : files[i]);
+        append_item(sources, &sources_used, realpath(files[i], abs) ? abs : files[i]);
     }
 
     struct engine e;
@@ -341,13 +436,13 @@ int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfi
             rc = 1;
         } else {
             d_ok = true;
-            rc = engine_start(&e, &info);
+            rc = engine_begin_run(&e, &info);
         }
     }
     if (!rc) {
+        int read_rc = engine_start_threads(&e);
         struct progress prog = { .on = o->progress && isatty(STDERR_FILENO) };
-        int read_rc = 0;
-        for (int i = 0; i < nfiles; i++) {
+        for (int i = 0; !e.start_failed && i < nfiles; i++) {
             int r = replay_file(&d, files[i], &prog);
             if (r)
                 read_rc = r;
@@ -382,6 +477,7 @@ struct capture_source {
     int dlt;
     struct ow_dispatcher d;
     pthread_t thread;
+    bool started;
     bool failed;
     char err[PCAP_ERRBUF_SIZE + 64];
     /* pcap_stats sampled once a second by this source's own thread (a pcap handle is not
@@ -486,43 +582,60 @@ static pcap_t *open_live(const struct ow_engine_opts *o, const char *iface, char
     return pc;
 }
 
-/* The web UI during a capture: same token rule as `serve`. 0, or the exit code. */
-static int start_http(const struct ow_engine_opts *o, struct capture_health *health,
-                      struct ow_http **out)
+/* The web UI during a capture, prepared (tokens, TLS, the bound socket) while the files
+ * it needs can still be read; it starts serving after the privilege drop. */
+static int prepare_http(const struct ow_engine_opts *o, struct capture_health *health,
+                        struct ow_http **out)
 {
-    char token[256], err[512];
-    bool generated = false;
-    if (ow_http_choose_token(o->listen, o->token_file, false, token, sizeof token, &generated,
-                             err, sizeof err) < 0) {
-        fprintf(stderr, "omwitness capture: %s\n", err);
-        return 2;
-    }
+    char err[512];
     struct ow_http_config cfg = {
-        .listen = o->listen, .db_path = o->db_path, .webui_dir = OW_WEBUI_DIR,
-        .token = token[0] ? token : NULL, .health_fn = capture_health_fn, .health_ctx = health,
+        .command = "capture", .listen = o->listen, .db_path = o->db_path,
+        .webui_dir = o->webui_dir ? o->webui_dir : ow_http_default_webui(),
+        .tokens_path = o->tokens_path, .tls_cert_path = o->tls_cert_path,
+        .tls_key_path = o->tls_key_path, .health_fn = capture_health_fn, .health_ctx = health,
         .policy = health->e->policy,
     };
-    signal(SIGPIPE, SIG_IGN);
-    *out = ow_http_start(&cfg, err, sizeof err);
+    *out = ow_http_prepare(&cfg, err, sizeof err);
     if (!*out) {
         fprintf(stderr, "omwitness capture: %s\n", err);
-        explicit_bzero(token, sizeof token);
         return 2;
     }
-    if (generated)
-        fprintf(stderr, "omwitness capture: bearer token: %s\n", token);
-    fprintf(stderr, "omwitness capture: web UI on port %u\n", ow_http_port(*out));
-    explicit_bzero(token, sizeof token);
+    return 0;
+}
+
+static int run_http(struct ow_http *http)
+{
+    char err[512];
+    signal(SIGPIPE, SIG_IGN);
+    if (ow_http_run(http, err, sizeof err) < 0) {
+        fprintf(stderr, "omwitness capture: %s\n", err);
+        return 1;
+    }
+    fprintf(stderr, "omwitness capture: web UI on port %u\n", ow_http_port(http));
+    ow_http_announce(http, stderr);
     return 0;
 }
 
 int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int nifaces)
 {
-    struct capture_source *src = calloc((size_t)nifaces, sizeof *src);
-    if (!src)
+    struct ow_account user;
+    bool switching;
+    gid_t group;
+    if (nifaces < 1 || nifaces > 64)
+        return bad_usage("capture", "give 1 to 64 interfaces");
+    int orc = set_file_owners("capture", o, &user, &switching, &group);
+    if (orc)
+        return orc;
+    if (!switching && ow_sandbox_running_as_root())
+        fprintf(stderr, "omwitness capture: running as root; --user NAME gives root up once the "
+                "interfaces are open\n");
+    struct capture_source *src = ow_calloc((size_t)nifaces, sizeof *src);
+    if (!src) {
+        fprintf(stderr, "omwitness: out of memory\n");
         return 1;
+    }
     char err[512];
-    size_t sources_len = 1;
+    size_t sources_len = 1, sources_used = 0;
     for (int i = 0; i < nifaces; i++) {
         src[i].iface = ifaces[i];
         src[i].pc = open_live(o, ifaces[i], err, sizeof err);
@@ -536,22 +649,36 @@ int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int n
         src[i].dlt = pcap_datalink(src[i].pc);
         sources_len += strlen(ifaces[i]) + 1;
     }
-    char *sources = calloc(1, sources_len);
-    for (int i = 0; sources && i < nifaces; i++) {
-        if (i)
-            strcat(sources, ",");
-        strcat(sources, ifaces[i]);
-    }
+    char *sources = ow_calloc(1, sources_len);
+    for (int i = 0; sources && i < nifaces; i++)
+        append_item(sources, &sources_used, ifaces[i]);
 
     struct engine e;
     memset(&e, 0, sizeof e);
     int rc = sources ? engine_setup(&e, o, (size_t)nifaces) : 1;
+    if (!sources)
+        fprintf(stderr, "omwitness: out of memory\n");
     int ninit = 0;
     for (; !rc && ninit < nifaces; ninit++) {
-        if (ow_dispatch_init(&src[ninit].d, e.workers, (size_t)e.nworkers, (size_t)ninit, true))
+        if (ow_dispatch_init(&src[ninit].d, e.workers, (size_t)e.nworkers, (size_t)ninit, true)) {
+            fprintf(stderr, "omwitness: out of memory\n");
             rc = 1;
+            break;
+        }
         src[ninit].d.gap_threshold_us = (uint64_t)(o->gap_seconds ? o->gap_seconds : 300) * 1000000u;
         src[ninit].d.started_us = wall_us();
+    }
+    struct capture_health health = { .e = &e, .src = src, .nsrc = nifaces };
+    struct ow_http *http = NULL;
+    if (!rc && o->listen)
+        rc = prepare_http(o, &health, &http);
+    /* Everything is open: give up what a capture does not need before any thread runs. */
+    if (!rc) {
+        struct ow_sandbox sb = { .user = switching ? &user : NULL, .group = group };
+        if (ow_sandbox_enter(&sb, err, sizeof err) < 0) {
+            fprintf(stderr, "omwitness capture: %s\n", err);
+            rc = 1;
+        }
     }
     if (!rc) {
         struct ow_run_info info = {
@@ -560,20 +687,34 @@ int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int n
             .policy_sha256 = e.policy ? ow_policy_sha256(e.policy) : "",
             .version = OW_VERSION, .threads = e.nworkers, .started_wall_us = wall_us(),
         };
-        rc = engine_start(&e, &info);
+        rc = engine_begin_run(&e, &info);
     }
-    struct capture_health health = { .e = &e, .src = src, .nsrc = nifaces };
-    struct ow_http *http = NULL;
-    if (!rc && o->listen)
-        rc = start_http(o, &health, &http);
     if (!rc) {
+        bool failed = engine_start_threads(&e) != 0;
+        if (!failed && http && run_http(http) != 0)
+            failed = true;
         struct sigaction sa = { .sa_handler = on_stop_signal };
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
-        for (int i = 0; i < nifaces; i++)
-            pthread_create(&src[i].thread, NULL, capture_main, &src[i]);
-        if (isatty(STDERR_FILENO))
+        if (failed)
+            stop_requested = 1;
+        for (int i = 0; i < nifaces; i++) {
+            int trc = failed ? -1 : ow_thread_start(&src[i].thread, capture_main, &src[i]);
+            src[i].started = trc == 0;
+            if (!src[i].started) {
+                /* Its reader never runs: end its input for it, and stop the others. */
+                if (!failed) {
+                    snprintf(src[i].err, sizeof src[i].err, "%s: cannot start its capture "
+                             "thread: %s", src[i].iface, strerror(trc));
+                    src[i].failed = true;
+                }
+                failed = true;
+                stop_requested = 1;
+                ow_dispatch_end(&src[i].d);
+            }
+        }
+        if (!failed && isatty(STDERR_FILENO))
             fprintf(stderr, "omwitness: capturing on %s; Ctrl-C stops and stores everything\n", sources);
         while (!stop_requested) {
             bool all_failed = true;
@@ -588,11 +729,12 @@ int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int n
         for (int i = 0; i < nifaces; i++)
             pcap_breakloop(src[i].pc);
         uint64_t kdrops = 0;
-        bool clean = true;
-        struct ow_dispatcher **ds = calloc((size_t)nifaces, sizeof *ds);
+        bool clean = !failed;
+        struct ow_dispatcher *ds[64];
         uint64_t stopped = wall_us();
         for (int i = 0; i < nifaces; i++) {
-            pthread_join(src[i].thread, NULL);
+            if (src[i].started)
+                pthread_join(src[i].thread, NULL);
             ow_dispatch_check_gap(&src[i].d, stopped);
             struct pcap_stat ps;
             if (pcap_stats(src[i].pc, &ps) == 0)
@@ -601,13 +743,11 @@ int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int n
                 fprintf(stderr, "omwitness: %s\n", src[i].err);
                 clean = false;
             }
-        }
-        for (int i = 0; ds && i < nifaces; i++)
             ds[i] = &src[i].d;
-        rc = ds ? engine_finish(&e, ds, (size_t)nifaces, kdrops, clean) : 1;
+        }
+        rc = engine_finish(&e, ds, (size_t)nifaces, kdrops, clean);
         if (!rc && !clean)
             rc = 1;
-        free(ds);
     }
     ow_http_stop(http);
     for (int i = 0; i < nifaces; i++) {

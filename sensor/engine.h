@@ -26,7 +26,13 @@ struct ow_engine_opts {
     int snaplen;
     unsigned gap_seconds;         /* silence on an interface longer than this is a gap (default 300) */
     const char *listen;           /* serve the web UI and API while capturing; NULL = no */
-    const char *token_file;       /* bearer token for --listen (see ow_http_choose_token) */
+    const char *tokens_path;      /* --tokens for --listen (NULL: a one-time login token) */
+    const char *tls_cert_path;    /* --tls-cert/--tls-key for --listen */
+    const char *tls_key_path;
+    const char *webui_dir;        /* NULL: ow_http_default_webui() */
+    const char *user;             /* --user: run as this user once everything is open */
+    /* both commands */
+    const char *group;            /* --group: files 0640 for this group (else 0600) */
 };
 
 int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfiles);

@@ -1,5 +1,6 @@
 /* evidence_buf.c — pcap file images built in memory. */
 #include "sensor/evidence_buf.h"
+#include "sensor/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,11 @@ static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
 
 struct ow_evidence_buf *ow_evidence_new(int dlt)
 {
-    struct ow_evidence_buf *b = calloc(1, sizeof *b);
+    struct ow_evidence_buf *b = ow_calloc(1, sizeof *b);
     if (!b)
         return NULL;
     b->cap = 4096;
-    b->data = malloc(b->cap);
+    b->data = ow_malloc(b->cap);
     if (!b->data) {
         free(b);
         return NULL;
@@ -66,9 +67,10 @@ bool ow_evidence_add(struct ow_evidence_buf *b, uint64_t ts_us, uint32_t caplen,
             cap *= 2;
         if (cap > max_bytes)
             cap = max_bytes;
-        uint8_t *d = realloc(b->data, (size_t)cap);
+        uint8_t *d = ow_realloc(b->data, (size_t)cap);
         if (!d) {
             b->truncated = true;
+            b->oom = true;
             return false;
         }
         b->data = d;

@@ -23,6 +23,7 @@ struct ow_evidence_buf {
     uint32_t len, cap;
     uint32_t packets;
     bool truncated;
+    bool oom;                    /* a packet was left out for want of memory */
 };
 
 /* A buffer with the pcap file header for link type dlt; NULL when out of memory. */

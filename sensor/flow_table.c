@@ -1,5 +1,6 @@
 /* flow_table.c — bounded flow hash table with per-class LRU lists. */
 #include "sensor/flow_table.h"
+#include "sensor/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@ int ow_flow_table_init(struct ow_flow_table *t, size_t max_flows)
     size_t nb = 16;
     while (nb < max_flows)
         nb <<= 1;
-    t->buckets = calloc(nb, sizeof *t->buckets);
+    t->buckets = ow_calloc(nb, sizeof *t->buckets);
     if (!t->buckets)
         return -1;
     t->nbuckets = nb;
@@ -85,7 +86,7 @@ struct ow_flow *ow_flow_table_insert(struct ow_flow_table *t, const struct ow_fl
     } else {
         if (t->allocated >= t->max)
             return NULL;
-        f = malloc(sizeof *f);
+        f = ow_malloc(sizeof *f);
         if (!f)
             return NULL;
         t->allocated++;
@@ -125,4 +126,9 @@ void ow_flow_table_touch(struct ow_flow_table *t, struct ow_flow *f, uint8_t tc)
 struct ow_flow *ow_flow_table_oldest(struct ow_flow_table *t, uint8_t tc)
 {
     return t->lru_head[tc];
+}
+
+bool ow_flow_table_full(const struct ow_flow_table *t)
+{
+    return !t->free_list && t->allocated >= t->max;
 }

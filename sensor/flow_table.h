@@ -43,6 +43,7 @@ struct ow_flow {
 
     struct ow_evidence_buf *evidence; /* packets kept for a possible alert, or NULL */
     bool evidence_done;               /* nothing more to keep for this flow */
+    bool evidence_oom;                /* packets were left out for want of memory */
 
     struct ndpi_flow_struct *ndpi;    /* NULL once decided */
     struct ow_ndpi_last ndpi_last;    /* what nDPI returned for the latest packet */
@@ -69,6 +70,8 @@ struct ow_flow *ow_flow_table_find(struct ow_flow_table *t, const struct ow_flow
 struct ow_flow *ow_flow_table_insert(struct ow_flow_table *t, const struct ow_flow_key *key,
                                      uint64_t hash, uint8_t tc);
 void ow_flow_table_remove(struct ow_flow_table *t, struct ow_flow *f);
+/* True when no flow can be added without removing one (as opposed to memory running out). */
+bool ow_flow_table_full(const struct ow_flow_table *t);
 /* Moves f to the tail of class tc (most recently used). */
 void ow_flow_table_touch(struct ow_flow_table *t, struct ow_flow *f, uint8_t tc);
 /* Least recently used flow of class tc, or NULL. */

@@ -2,6 +2,7 @@
  * in buckets of FRAG_BUCKET consecutive slots, so lookups and inserts touch a fixed amount
  * of memory and nothing is allocated after creation. */
 #include "sensor/fragments.h"
+#include "sensor/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -82,9 +83,9 @@ struct ow_frag_table *ow_frag_table_new(size_t slots)
     if (slots == 0 || slots > FRAG_MAX_SLOTS) return NULL;
     size_t n = FRAG_MIN_SLOTS;
     while (n < slots) n <<= 1;
-    struct ow_frag_table *t = malloc(sizeof *t);
+    struct ow_frag_table *t = ow_malloc(sizeof *t);
     if (!t) return NULL;
-    t->slots = calloc(n, sizeof *t->slots);
+    t->slots = ow_calloc(n, sizeof *t->slots);
     if (!t->slots) {
         free(t);
         return NULL;

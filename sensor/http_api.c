@@ -1,6 +1,7 @@
-/* http_api.c — the HTTP server: binding, the token rule, request routing and the headers every
- * response carries. The endpoints themselves live in http_routes.c, http_events.c and
- * http_static.c. */
+/* http_api.c — the HTTP server: binding (with TLS when asked), sign-in and the session
+ * cookie, request routing, LI masking and the headers every response carries. Tokens and
+ * sessions live in http_auth.c, connection limits and the request deadline in http_conn.c,
+ * the endpoints in http_routes.c, http_events.c and http_static.c. */
 #include "sensor/http_internal.h"
 
 #include <arpa/inet.h>
@@ -10,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "sensor/alloc.h"
+#include "sensor/private_file.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8642"
 
@@ -94,24 +97,6 @@ bool ow_http_addr_is_loopback(const char *addr)
     return false;
 }
 
-int ow_http_new_token(char out[65])
-{
-    unsigned char raw[32];
-    size_t got = 0;
-    while (got < sizeof raw) {
-        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        got += (size_t)n;
-    }
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(out + 2 * i, 3, "%02x", raw[i]);
-    return 0;
-}
-
 /* Splits "ADDR:PORT" or "[V6]:PORT" into a socket address. */
 static int parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *sslen,
                         char *host, size_t hostlen, char *err, size_t errlen)
@@ -167,72 +152,202 @@ static int parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t
     return 0;
 }
 
-/* Compares without stopping at the first difference, so timing says nothing about it. */
-static bool token_equal(const char *given, const char *want)
+/* ---- who is asking --------------------------------------------------------------------- */
+
+static const char *cookie_name(const struct ow_http *srv)
 {
-    size_t gl = strlen(given), wl = strlen(want);
-    unsigned char diff = gl != wl;
-    for (size_t i = 0; i < wl; i++)
-        diff |= (unsigned char)want[i] ^ (unsigned char)(i < gl ? given[i] : 0);
-    return diff == 0;
+    /* Under TLS the __Host- prefix makes the browser refuse the cookie from anything but a
+     * secure, host-only, Path=/ Set-Cookie. */
+    return srv->tls_cert ? "__Host-ow_session" : "ow_session";
 }
 
-static bool authorized(struct ow_http *srv, struct MHD_Connection *c, bool allow_query)
+static const char *bearer_of(struct MHD_Connection *c)
 {
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    if (h && !strncasecmp(h, "Bearer ", 7)) {
-        const char *t = h + 7;
-        while (*t == ' ')
-            t++;
-        return token_equal(t, srv->token);
+    if (!h || strncasecmp(h, "Bearer ", 7))
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return h;
+}
+
+/* A bearer token from --tokens, else the session cookie. */
+static bool authenticate(struct ow_http *srv, struct MHD_Connection *c)
+{
+    struct ow_identity who = { .role = OW_HTTP_ROLE_NONE };
+    const char *bearer = bearer_of(c);
+    if (bearer) {
+        if (!ow_auth_bearer(srv->auth, bearer, &who))
+            return false;
+        ow_http_conn_set_identity(c, &who, false);
+        return true;
     }
-    if (allow_query) {
-        const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
-        if (q)
-            return token_equal(q, srv->token);
+    const char *sid = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, cookie_name(srv));
+    if (!sid || !ow_auth_session(srv->auth, sid, &who))
+        return false;
+    ow_http_conn_set_identity(c, &who, true);
+    return true;
+}
+
+bool ow_http_request_same_origin(struct MHD_Connection *c)
+{
+    if (!ow_http_request_by_cookie(c))
+        return ow_http_request_role(c) != OW_HTTP_ROLE_NONE;
+    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+    if (origin && host) {
+        const char *rest = !strncmp(origin, "https://", 8) ? origin + 8
+                         : !strncmp(origin, "http://", 7) ? origin + 7 : NULL;
+        return rest && !strcasecmp(rest, host);
     }
+    if (origin)
+        return false;
+    const char *site = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site");
+    return site && !strcmp(site, "same-origin");
+}
+
+bool ow_http_require_role(struct MHD_Connection *c, enum ow_http_role need, enum MHD_Result *ret)
+{
+    enum ow_http_role have = ow_http_request_role(c);
+    if (have >= need)
+        return true;
+    *ret = ow_http_send_error(c, MHD_HTTP_FORBIDDEN, "this needs the %s role (%s has %s)",
+                              ow_http_role_name(need), ow_http_request_user(c),
+                              ow_http_role_name(have));
     return false;
 }
 
-/* Without a token, a page on another site could still reach us through DNS rebinding
- * (its name re-pointed at 127.0.0.1); it cannot make the browser send a loopback Host. */
-static bool host_is_loopback(struct MHD_Connection *c)
+bool ow_http_may_see_li(struct MHD_Connection *c)
 {
-    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
-    if (!host)
-        return false;
-    char name[64];
-    size_t n;
-    if (host[0] == '[') {
-        const char *close = strchr(host, ']');
-        if (!close)
-            return false;
-        n = (size_t)(close - host - 1);
-        host++;
-    } else {
-        const char *colon = strchr(host, ':');
-        n = colon ? (size_t)(colon - host) : strlen(host);
+    return ow_http_request_role(c) >= OW_HTTP_ROLE_LI_OFFICER;
+}
+
+void ow_http_mask_eve_li(json_t *eve)
+{
+    json_t *li = json_is_object(eve) ? json_object_get(eve, "li") : NULL;
+    if (!json_is_object(li))
+        return;
+    static const char *const keys[] = { "liid", "target" };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const char *v = json_string_value(json_object_get(li, keys[i]));
+        if (v && *v)
+            json_object_set_new(li, keys[i], json_string(OW_HTTP_MASKED));
     }
-    if (n == 0 || n >= sizeof name)
-        return false;
-    memcpy(name, host, n);
-    name[n] = '\0';
-    return !strcasecmp(name, "localhost") || ow_http_addr_is_loopback(name);
+}
+
+void ow_http_mask_eve(struct MHD_Connection *c, json_t *eve)
+{
+    if (!ow_http_may_see_li(c))
+        ow_http_mask_eve_li(eve);
+}
+
+char *ow_http_mask_eve_line(char *line)
+{
+    if (!line || !strstr(line, "\"li\":"))
+        return line;
+    json_t *eve = json_loads(line, 0, NULL);
+    free(line);
+    if (!eve)
+        return NULL;
+    ow_http_mask_eve_li(eve);
+    char *out = json_dumps(eve, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+    json_decref(eve);
+    return out;
 }
 
 static enum MHD_Result send_unauthorized(struct MHD_Connection *c)
 {
-    static char body[] = "{\"error\":\"missing or wrong bearer token\"}";
+    static char body[] = "{\"error\":\"sign in: a bearer token from --tokens, or the session "
+                         "cookie /login sets\"}";
     struct MHD_Response *r =
         MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_PERSISTENT);
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
     MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"omwitness\"");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
     ow_http_add_security_headers(r);
     enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+/* An empty answer with a redirect and a cookie line (either may be NULL). */
+static enum MHD_Result send_redirect(struct MHD_Connection *c, const char *location,
+                                     const char *cookie)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    if (cookie)
+        MHD_add_response_header(r, "Set-Cookie", cookie);
+    MHD_add_response_header(r, "Location", location);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    ow_http_add_security_headers(r);
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_SEE_OTHER, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* GET /login?token=T (a link, as `serve` prints it: answered with a redirect to /) or with
+ * "Authorization: Bearer T" (the page's sign-in form: answered with who signed in). Either
+ * way the session cookie is set; the token itself is never in a URL afterwards. */
+static enum MHD_Result handle_login(struct ow_http *srv, struct MHD_Connection *c)
+{
+    static const char *const allowed[] = { "token", NULL };
+    struct ow_params p = { .c = c };
+    if (ow_params_check(&p, allowed) < 0)
+        return ow_http_send_error(c, MHD_HTTP_BAD_REQUEST, "%s", p.err);
+    const char *query = ow_params_get(&p, "token");
+    const char *token = query ? query : bearer_of(c);
+    char sid[OW_AUTH_SESSION_HEX + 1];
+    struct ow_identity who;
+    if (!token || !ow_auth_login(srv->auth, token, sid, &who))
+        return ow_http_send_error(c, MHD_HTTP_UNAUTHORIZED,
+                                  "that token is wrong, or the one-time token was used already");
+    if (srv->login_file && ow_auth_one_time_used(srv->auth))
+        unlink(srv->login_file);
+    char cookie[256];
+    snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
+             cookie_name(srv), sid, OW_AUTH_SESSION_SECONDS, srv->tls_cert ? "; Secure" : "");
+    explicit_bzero(sid, sizeof sid);
+    enum MHD_Result ret;
+    if (query) {
+        ret = send_redirect(c, "/", cookie);
+    } else {
+        json_t *body = json_pack("{s:s,s:s}", "name", who.name, "role",
+                                 ow_http_role_name(who.role));
+        char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        json_decref(body);
+        struct MHD_Response *r = text ? MHD_create_response_from_buffer(strlen(text), text,
+                                                                        MHD_RESPMEM_MUST_FREE)
+                                      : NULL;
+        if (!r) {
+            free(text);
+            explicit_bzero(cookie, sizeof cookie);
+            return MHD_NO;
+        }
+        MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
+        MHD_add_response_header(r, "Set-Cookie", cookie);
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+        ow_http_add_security_headers(r);
+        ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+        MHD_destroy_response(r);
+    }
+    explicit_bzero(cookie, sizeof cookie);
+    return ret;
+}
+
+static enum MHD_Result handle_logout(struct ow_http *srv, struct MHD_Connection *c)
+{
+    const char *sid = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, cookie_name(srv));
+    if (sid)
+        ow_auth_logout(srv->auth, sid);
+    char cookie[128];
+    snprintf(cookie, sizeof cookie, "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
+             cookie_name(srv), srv->tls_cert ? "; Secure" : "");
+    return send_redirect(c, "/", cookie);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -242,67 +357,50 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     struct ow_http *srv = cls;
     (void)version;
     bool post = !strcmp(method, "POST");
-    /* A POST's body arrives in later calls; its request was checked in the first. */
-    if (post && *con_cls)
+    /* A POST's body arrives in later calls; its request was checked in the first. The
+     * request deadline (http_conn.c) stops once the whole request is in: with the headers
+     * for GET and HEAD, when the body is complete for a POST. */
+    if (post && *con_cls) {
+        if (*upload_data_size == 0)
+            ow_http_conn_request_received(srv, c);
         return ow_http_post_continue(srv, c, upload_data, upload_data_size, *con_cls);
+    }
+    if (!post)
+        ow_http_conn_request_received(srv, c);
     if (!post && strcmp(method, "GET") && strcmp(method, "HEAD")) {
         *upload_data_size = 0;
         return ow_http_send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
                                   "only GET and HEAD are served (and POST for triage)");
     }
-    if (srv->check_host && !host_is_loopback(c))
-        return ow_http_send_error(c, MHD_HTTP_MISDIRECTED_REQUEST,
-                                  "this server answers only to a loopback Host");
     bool api = !strcmp(url, "/api") || !strncmp(url, "/api/", 5);
-    if (!api) {
-        if (post)
-            return ow_http_send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-                                      "only GET and HEAD are served here");
+    if (!api && post)
+        return ow_http_send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                  "only GET and HEAD are served here");
+    if (!strcmp(url, "/login"))
+        return handle_login(srv, c);
+    if (!strcmp(url, "/logout"))
+        return handle_logout(srv, c);
+    if (!api)
         return ow_http_serve_static(srv, c, url);
-    }
-    bool events = !strcmp(url, "/api/events");
-    if (srv->token && !authorized(srv, c, events && !post))
+    if (!authenticate(srv, c))
         return send_unauthorized(c);
     if (post)
         return ow_http_post_begin(srv, c, url, con_cls);
-    if (events)
+    if (!strcmp(url, "/api/events"))
         return ow_http_serve_events(srv, c);
     return ow_http_route_api(srv, c, url);
 }
 
+/* The end of every request: the connection waits for its next one (the request deadline
+ * starts again), and a POST's state goes. */
 static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode why)
 {
-    (void)cls;
-    (void)c;
-    (void)why;
+    ow_http_conn_completed(cls, c, con_cls, why);
     if (con_cls && *con_cls) {
         ow_http_post_free(*con_cls);
         *con_cls = NULL;
     }
-}
-
-/* libmicrohttpd's own messages: a client that leaves a page while its event stream is open,
- * or drops a connection, is ordinary browsing and not worth a line on stderr; anything else
- * (a failure to bind, to create a thread ...) is. */
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    static const char *const ordinary[] = {
-        "Closing connection (application error generating response)",
-        "Failed to send", "Failed to receive", "Connection reset by peer", "Broken pipe",
-        "closed by remote peer", "is no longer available", "Socket has been disconnected",
-        "Error processing request data",
-    };
-    char msg[512];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    for (size_t i = 0; i < sizeof ordinary / sizeof ordinary[0]; i++)
-        if (strstr(msg, ordinary[i]))
-            return;
-    size_t n = strlen(msg);
-    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-        msg[--n] = '\0';
-    fprintf(stderr, "omwitness: http: %s\n", msg);
 }
 
 static int hex_value(char ch)
@@ -343,17 +441,147 @@ static void free_server(struct ow_http *srv)
         return;
     if (srv->webui_fd >= 0)
         close(srv->webui_fd);
+    if (srv->listen_fd >= 0)
+        close(srv->listen_fd);
+    if (srv->login_file) {
+        unlink(srv->login_file);
+        free(srv->login_file);
+    }
+    if (srv->login_url) {
+        explicit_bzero(srv->login_url, strlen(srv->login_url));
+        free(srv->login_url);
+    }
     free(srv->db_path);
     free(srv->webui_dir);
-    if (srv->token) {
-        explicit_bzero(srv->token, strlen(srv->token));
-        free(srv->token);
+    free(srv->tls_cert);
+    if (srv->tls_key) {
+        explicit_bzero(srv->tls_key, strlen(srv->tls_key));
+        free(srv->tls_key);
     }
+    ow_auth_free(srv->auth);
     pthread_mutex_destroy(&srv->rate_lock);
+    pthread_mutex_destroy(&srv->conn_lock);
     free(srv);
 }
 
-struct ow_http *ow_http_start(const struct ow_http_config *cfg, char *err, size_t errlen)
+/* libmicrohttpd's own messages. A client that leaves a page while its event stream is open,
+ * or drops a connection, is ordinary browsing and not worth a line; anything else (a failure
+ * to create a thread, a client speaking plain HTTP to the TLS port ...) is, but a client can
+ * cause those at will, so only the first few are passed on. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    struct ow_http *srv = cls;
+    static const char *const ordinary[] = {
+        "Closing connection (application error generating response)",
+        "Failed to send", "Failed to receive", "Connection reset by peer", "Broken pipe",
+        "closed by remote peer", "is no longer available", "Socket has been disconnected",
+        "Error processing request data",
+    };
+    char msg[256];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    for (size_t i = 0; i < sizeof ordinary / sizeof ordinary[0]; i++)
+        if (strstr(msg, ordinary[i]))
+            return;
+    unsigned n = atomic_fetch_add(&srv->log_lines, 1);
+    if (n > 20)
+        return;
+    size_t len = strlen(msg);
+    while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
+        msg[--len] = '\0';
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            *p = '?';
+    fprintf(stderr, "omwitness %s: http: %s%s\n", srv->command, msg,
+            n == 20 ? " (further HTTP messages are not shown)" : "");
+}
+
+/* Where the one-time login token goes: the service's runtime directory, the user's, or a
+ * new private file in the temporary directory. The file holds the token and its URL. */
+static int write_login_file(struct ow_http *srv, const char *token, char *err, size_t errlen)
+{
+    const char *scheme = srv->tls_cert ? "https" : "http";
+    const char *host = srv->host;
+    if (!strcmp(host, "0.0.0.0"))
+        host = "127.0.0.1";
+    else if (!strcmp(host, "::"))
+        host = "::1";
+    bool v6 = strchr(host, ':') != NULL;
+    char url[256];
+    snprintf(url, sizeof url, "%s://%s%s%s:%u/login?token=%s", scheme, v6 ? "[" : "", host,
+             v6 ? "]" : "", srv->port, token);
+    srv->login_url = ow_strdup(url);
+    explicit_bzero(url, sizeof url);
+    if (!srv->login_url) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char path[4096];
+    const char *dir = getenv("RUNTIME_DIRECTORY");
+    if (!dir || !*dir)
+        dir = getenv("XDG_RUNTIME_DIR");
+    int fd = -1;
+    if (dir && *dir && dir[0] == '/') {
+        size_t dl = strcspn(dir, ":");     /* systemd may list several */
+        snprintf(path, sizeof path, "%.*s/omwitness-%s-%ld.login", (int)dl, dir, srv->command,
+                 (long)getpid());
+        fd = ow_secret_open(path, O_EXCL | O_TRUNC);
+    }
+    if (fd < 0) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(path, sizeof path, "%s/omwitness-login-XXXXXX",
+                 tmp && tmp[0] == '/' ? tmp : "/tmp");
+        fd = mkstemp(path);    /* 0600, created exclusively */
+        if (fd >= 0 && ow_private_adopt(fd, true) < 0) {   /* the --user's, to remove it */
+            close(fd);
+            unlink(path);
+            fd = -1;
+        }
+    }
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot write the login token file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    srv->login_file = ow_strdup(path);
+    size_t tl = strlen(token), ul = strlen(srv->login_url);
+    bool ok = srv->login_file && write(fd, token, tl) == (ssize_t)tl && write(fd, "\n", 1) == 1 &&
+              write(fd, srv->login_url, ul) == (ssize_t)ul && write(fd, "\n", 1) == 1;
+    ok = close(fd) == 0 && ok;
+    if (!ok) {
+        if (!srv->login_file)
+            unlink(path);
+        snprintf(err, errlen, "cannot write the login token file %s", path);
+        return -1;
+    }
+    return 0;
+}
+
+static int bind_listen(struct ow_http *srv, const struct sockaddr_storage *ss, socklen_t sslen,
+                       const char *where, char *err, size_t errlen)
+{
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", where, strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ss->ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, (const struct sockaddr *)ss, sslen) < 0 || listen(fd, 128) < 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", where, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    struct sockaddr_storage got;
+    socklen_t gl = sizeof got;
+    if (getsockname(fd, (struct sockaddr *)&got, &gl) == 0)
+        srv->port = ntohs(got.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&got)->sin6_port
+                                                    : ((struct sockaddr_in *)&got)->sin_port);
+    srv->listen_fd = fd;
+    return 0;
+}
+
+struct ow_http *ow_http_prepare(const struct ow_http_config *cfg, char *err, size_t errlen)
 {
     const char *listen = cfg->listen ? cfg->listen : DEFAULT_LISTEN;
     struct sockaddr_storage ss;
@@ -361,35 +589,47 @@ struct ow_http *ow_http_start(const struct ow_http_config *cfg, char *err, size_
     char host[INET6_ADDRSTRLEN + 1];
     if (parse_listen(listen, &ss, &sslen, host, sizeof host, err, errlen) < 0)
         return NULL;
-    bool loopback = ow_http_addr_is_loopback(host);
-    if ((!loopback || cfg->require_token) && (!cfg->token || !*cfg->token)) {
-        snprintf(err, errlen, "listening on %s (not loopback) needs a bearer token", listen);
-        return NULL;
-    }
-    if (cfg->token && strlen(cfg->token) < 16) {
-        snprintf(err, errlen, "the bearer token must be at least 16 characters");
+    bool tls = cfg->tls_cert_path || cfg->tls_key_path;
+    if (!ow_http_addr_is_loopback(host) && !tls) {
+        snprintf(err, errlen, "listening on %s (not loopback) needs TLS: give --tls-cert and "
+                 "--tls-key", listen);
         return NULL;
     }
     if (!cfg->db_path) {
         snprintf(err, errlen, "no store given");
         return NULL;
     }
-    struct ow_http *srv = calloc(1, sizeof *srv);
+    struct ow_http *srv = ow_calloc(1, sizeof *srv);
     if (!srv) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     pthread_mutex_init(&srv->rate_lock, NULL);
+    pthread_mutex_init(&srv->conn_lock, NULL);
     srv->webui_fd = -1;
-    srv->db_path = strdup(cfg->db_path);
-    srv->token = cfg->token ? strdup(cfg->token) : NULL;
-    srv->webui_dir = cfg->webui_dir ? strdup(cfg->webui_dir) : NULL;
-    srv->check_host = !cfg->token;
+    srv->listen_fd = -1;
+    srv->command = cfg->command ? cfg->command : "serve";
+    srv->ipv6 = ss.ss_family == AF_INET6;
+    snprintf(srv->host, sizeof srv->host, "%s", host);
+    srv->db_path = ow_strdup(cfg->db_path);
+    srv->webui_dir = cfg->webui_dir ? ow_strdup(cfg->webui_dir) : NULL;
     srv->health_fn = cfg->health_fn;
     srv->health_ctx = cfg->health_ctx;
     srv->policy = cfg->policy;
-    if (!srv->db_path || (cfg->token && !srv->token) || (cfg->webui_dir && !srv->webui_dir)) {
+    if (!srv->db_path || (cfg->webui_dir && !srv->webui_dir)) {
         snprintf(err, errlen, "out of memory");
+        free_server(srv);
+        return NULL;
+    }
+    char login_token[65] = "";
+    if (cfg->tokens_path)
+        srv->auth = ow_auth_load(cfg->tokens_path, err, errlen);
+    else
+        srv->auth = ow_auth_one_time(login_token, err, errlen);
+    if (!srv->auth ||
+        (tls && ow_tls_load(cfg->tls_cert_path, cfg->tls_key_path, &srv->tls_cert,
+                            &srv->tls_key, err, errlen) < 0)) {
+        explicit_bzero(login_token, sizeof login_token);
         free_server(srv);
         return NULL;
     }
@@ -397,30 +637,73 @@ struct ow_http *ow_http_start(const struct ow_http_config *cfg, char *err, size_
         srv->webui_fd = open(srv->webui_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (srv->webui_fd < 0) {
             snprintf(err, errlen, "%s: %s", srv->webui_dir, strerror(errno));
+            explicit_bzero(login_token, sizeof login_token);
             free_server(srv);
             return NULL;
         }
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_ERROR_LOG;
-    if (ss.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, srv,
-                                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
-                                   MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                                   MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-                                   MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-                                   MHD_OPTION_NOTIFY_COMPLETED, request_done, srv,
-                                   MHD_OPTION_END);
-    if (!srv->daemon) {
-        snprintf(err, errlen, "cannot listen on %s (address in use or not available)", listen);
+    if (bind_listen(srv, &ss, sslen, listen, err, errlen) < 0 ||
+        (!cfg->tokens_path && write_login_file(srv, login_token, err, errlen) < 0)) {
+        explicit_bzero(login_token, sizeof login_token);
         free_server(srv);
         return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    srv->port = info ? info->port : 0;
+    explicit_bzero(login_token, sizeof login_token);
+    return srv;
+}
+
+int ow_http_run(struct ow_http *srv, char *err, size_t errlen)
+{
+    int rc = ow_http_conn_start(srv);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the HTTP watchdog thread: %s", strerror(rc));
+        return -1;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_ERROR_LOG | (srv->ipv6 ? MHD_USE_IPv6 : 0) |
+                     (srv->tls_cert ? MHD_USE_TLS : 0);
+    if (srv->tls_cert)
+        srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, srv,
+            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+            MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
+            MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+            MHD_OPTION_NOTIFY_CONNECTION, ow_http_conn_notify, srv,
+            MHD_OPTION_NOTIFY_COMPLETED, request_done, srv,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)OW_HTTP_MAX_CONNECTIONS,
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)OW_HTTP_MAX_PER_CLIENT,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)OW_HTTP_IDLE_TIMEOUT_S,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+            MHD_OPTION_HTTPS_MEM_CERT, srv->tls_cert,
+            MHD_OPTION_HTTPS_MEM_KEY, srv->tls_key,
+            MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+            MHD_OPTION_END);
+    else
+        srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, srv,
+            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+            MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
+            MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+            MHD_OPTION_NOTIFY_CONNECTION, ow_http_conn_notify, srv,
+            MHD_OPTION_NOTIFY_COMPLETED, request_done, srv,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)OW_HTTP_MAX_CONNECTIONS,
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)OW_HTTP_MAX_PER_CLIENT,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)OW_HTTP_IDLE_TIMEOUT_S,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+            MHD_OPTION_END);
+    if (!srv->daemon) {
+        snprintf(err, errlen, "cannot start the HTTP server on port %u", srv->port);
+        return -1;
+    }
+    srv->listen_fd = -1;    /* libmicrohttpd closes it when it stops */
+    return 0;
+}
+
+struct ow_http *ow_http_start(const struct ow_http_config *cfg, char *err, size_t errlen)
+{
+    struct ow_http *srv = ow_http_prepare(cfg, err, errlen);
+    if (srv && ow_http_run(srv, err, errlen) < 0) {
+        ow_http_stop(srv);
+        return NULL;
+    }
     return srv;
 }
 
@@ -429,12 +712,31 @@ unsigned ow_http_port(const struct ow_http *srv)
     return srv ? srv->port : 0;
 }
 
+const char *ow_http_login_file(const struct ow_http *srv)
+{
+    return srv ? srv->login_file : NULL;
+}
+
+void ow_http_announce(const struct ow_http *srv, FILE *out)
+{
+    if (!srv || !srv->login_file || ow_auth_one_time_used(srv->auth))
+        return;
+    if (isatty(fileno(out)))
+        fprintf(out, "omwitness %s: sign in at %s (it works once)\n", srv->command,
+                srv->login_url);
+    else
+        fprintf(out, "omwitness %s: sign in with the one-time login URL in %s\n", srv->command,
+                srv->login_file);
+}
+
 void ow_http_stop(struct ow_http *srv)
 {
     if (!srv)
         return;
     atomic_store(&srv->stopping, true);
-    MHD_stop_daemon(srv->daemon);
+    if (srv->daemon)
+        MHD_stop_daemon(srv->daemon);
+    ow_http_conn_stop(srv);
     free_server(srv);
 }
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct ow_policy;
 
@@ -28,14 +29,27 @@ struct ow_health {
 /* Fills *out; called from HTTP threads, so it must be thread-safe (atomics are enough). */
 typedef void (*ow_health_fn)(void *ctx, struct ow_health *out);
 
+/* Who may do what (docs/webui.md "Access"): an analyst reads everything but LI targets and
+ * LIIDs, which are masked; an li-officer sees them too; admin is everything. Ordered. */
+enum ow_http_role {
+    OW_HTTP_ROLE_NONE = 0,
+    OW_HTTP_ROLE_ANALYST,
+    OW_HTTP_ROLE_LI_OFFICER,
+    OW_HTTP_ROLE_ADMIN,
+};
+const char *ow_http_role_name(enum ow_http_role role);
+
 struct ow_http_config {
+    const char *command;         /* "serve" or "capture", for messages; NULL = "serve" */
     const char *listen;          /* "ADDR:PORT", "[V6ADDR]:PORT"; NULL = "127.0.0.1:8642";
                                   * port 0 picks a free port (see ow_http_port) */
     const char *db_path;         /* the evidence store (read-only handles) */
     const char *webui_dir;       /* directory of the static UI; NULL = no UI, API only */
-    const char *token;           /* bearer token; NULL = none. Required (start fails without
-                                  * one) when listen is not a loopback address */
-    bool require_token;          /* ask for the token even on loopback (tests) */
+    const char *tokens_path;     /* --tokens FILE ("name role token" lines); NULL: a one-time
+                                  * login token is made and written to a private file */
+    /* --tls-cert/--tls-key (PEM): both or neither; required when listen is not loopback. */
+    const char *tls_cert_path;
+    const char *tls_key_path;
     ow_health_fn health_fn;      /* NULL when serving a stored db */
     void *health_ctx;
     const struct ow_policy *policy;   /* optional: lists rules with no hits too; must outlive
@@ -44,29 +58,39 @@ struct ow_http_config {
 
 struct ow_http;
 
-/* Starts serving. NULL on failure with a one-line reason in err. */
+/* Everything that can fail because of the configuration, and everything that needs files or
+ * privileges: reads the tokens and TLS files, opens the UI directory, binds and listens.
+ * Starts no thread, so a capture can drop its privileges between this and ow_http_run.
+ * NULL on failure with a one-line reason in err. */
+struct ow_http *ow_http_prepare(const struct ow_http_config *cfg, char *err, size_t errlen);
+
+/* Starts serving (libmicrohttpd's threads and the request-deadline watchdog). 0, or -1 with
+ * err; the server must still be stopped. */
+int ow_http_run(struct ow_http *srv, char *err, size_t errlen);
+
+/* ow_http_prepare and ow_http_run in one. */
 struct ow_http *ow_http_start(const struct ow_http_config *cfg, char *err, size_t errlen);
 
 /* The port actually bound (useful with port 0). */
 unsigned ow_http_port(const struct ow_http *srv);
 
-/* Ends open event streams, stops the threads and frees everything. NULL is allowed. */
+/* Tells the operator where to go: "listening on port N", and without --tokens how to sign
+ * in: the login URL when out is a terminal, else only the file holding the one-time token
+ * (a token must not end up in a log). */
+void ow_http_announce(const struct ow_http *srv, FILE *out);
+
+/* The file holding the one-time login token, NULL with --tokens. */
+const char *ow_http_login_file(const struct ow_http *srv);
+
+/* Ends open event streams, stops the threads, removes the login token file and frees
+ * everything. NULL is allowed. */
 void ow_http_stop(struct ow_http *srv);
 
-/* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104 ("loopback" for the token rule). */
+/* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104 ("loopback": no TLS needed). */
 bool ow_http_addr_is_loopback(const char *addr);
 
-/* A new random token (getrandom): 64 lowercase hex characters and a NUL in out[65]. */
-int ow_http_new_token(char out[65]);
-
-/* Reads a bearer token from a file (first line, surrounding whitespace removed; at least 16
- * printable characters). 0, or -1 with a one-line reason in err. */
-int ow_read_token_file(const char *path, char *token, size_t tokenlen, char *err, size_t errlen);
-
-/* Decides the bearer token for a server listening on listen ("ADDR:PORT"): read from
- * token_file when given; else generated (64 hex characters, *generated set) when the
- * address is not loopback or require is set; else none (token ""). 0, or -1 with err. */
-int ow_http_choose_token(const char *listen, const char *token_file, bool require,
-                         char *token, size_t tokenlen, bool *generated, char *err, size_t errlen);
+/* The web UI directory used when --webui is not given: the installed copy, else this source
+ * tree's webui-static/ (a binary run from its build directory). */
+const char *ow_http_default_webui(void);
 
 #endif

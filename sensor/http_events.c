@@ -28,6 +28,7 @@ struct stream {
     sqlite3_stmt *poll;
     struct ow_run_context run;   /* the last alert's run, reused while it does not change */
     int64_t last_id;
+    bool li_visible;             /* the caller's role may see LI targets and LIIDs */
     char *buf;
     size_t len, pos, cap;
     uint64_t last_write_ms;
@@ -66,6 +67,8 @@ static int queue_alert(struct stream *s, int64_t id)
     char *line = ow_alert_eve_line(s->st, id, &s->run, &status, NULL, NULL);
     if (status == 1)
         return 0;   /* gone: nothing to tell */
+    if (!s->li_visible)
+        line = ow_http_mask_eve_line(line);
     if (!line)
         return -1;
     char head[64];
@@ -76,11 +79,36 @@ static int queue_alert(struct stream *s, int64_t id)
     return rc;
 }
 
+static int prepare_poll(struct stream *s)
+{
+    return sqlite3_prepare_v2(ow_store_handle(s->st),
+                              "SELECT id FROM alerts WHERE id > ? ORDER BY id LIMIT 50", -1,
+                              &s->poll, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* A snapshot handle (a store without -wal/-shm) sees no later writes: take a new one. */
+static int refresh_snapshot(struct stream *s)
+{
+    if (!ow_store_is_snapshot(s->st))
+        return 0;
+    char err[512];
+    struct ow_store *st = ow_store_open_readonly(s->srv->db_path, err, sizeof err);
+    if (!st)
+        return -1;
+    sqlite3_finalize(s->poll);
+    s->poll = NULL;
+    ow_store_close(s->st);
+    s->st = st;
+    return prepare_poll(s);
+}
+
 /* Reads the ids of new alerts, then renders them; -1 on a store error. */
 static int poll_alerts(struct stream *s)
 {
     int64_t ids[ALERTS_PER_POLL];
     int n = 0, rc;
+    if (refresh_snapshot(s) < 0)
+        return -1;
     sqlite3_bind_int64(s->poll, 1, s->last_id);
     while (n < ALERTS_PER_POLL && (rc = sqlite3_step(s->poll)) == SQLITE_ROW)
         ids[n++] = sqlite3_column_int64(s->poll, 0);
@@ -209,6 +237,7 @@ enum MHD_Result ow_http_serve_events(struct ow_http *srv, struct MHD_Connection 
     char err[512] = "out of memory";
     if (s) {
         s->srv = srv;
+        s->li_visible = ow_http_may_see_li(c);
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         s->fd = ci ? ci->connect_fd : -1;
@@ -223,9 +252,7 @@ enum MHD_Result ow_http_serve_events(struct ow_http *srv, struct MHD_Connection 
         free_stream(s);
         return ow_http_send_error(c, MHD_HTTP_BAD_REQUEST, "%s", p.err);
     }
-    if (sqlite3_prepare_v2(ow_store_handle(s->st),
-                           "SELECT id FROM alerts WHERE id > ? ORDER BY id LIMIT 50", -1,
-                           &s->poll, NULL) != SQLITE_OK) {
+    if (prepare_poll(s) < 0) {
         free_stream(s);
         return ow_http_send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "cannot query the store");
     }

@@ -12,15 +12,24 @@
 #include <stdint.h>
 
 #include "sensor/http_api.h"
+#include "sensor/http_auth.h"
+
+struct ow_conn;
 
 struct ow_http {
     struct MHD_Daemon *daemon;
+    const char *command;         /* "serve" or "capture" */
     char *db_path;
     char *webui_dir;             /* NULL: no UI */
     int webui_fd;                /* O_DIRECTORY handle on webui_dir, -1 when none */
-    char *token;                 /* NULL: no token asked */
-    bool check_host;             /* no token: only loopback Host headers (DNS rebinding) */
+    int listen_fd;               /* bound and listening; libmicrohttpd owns it once running */
+    bool ipv6;
+    char host[64];               /* the listening address as given, for the login URL */
     unsigned port;
+    struct ow_auth *auth;
+    char *login_file;            /* one-time login token's file (no --tokens), else NULL */
+    char *login_url;             /* the URL that uses it */
+    char *tls_cert, *tls_key;    /* PEM, NULL without TLS */
     ow_health_fn health_fn;
     void *health_ctx;
     const struct ow_policy *policy;
@@ -30,12 +39,64 @@ struct ow_http {
     pthread_mutex_t rate_lock;   /* packets/s from successive health samples */
     uint64_t rate_prev_us, rate_prev_packets;
     double rate_pps;
+
+    /* Open connections and the request-deadline watchdog (http_conn.c). */
+    pthread_mutex_t conn_lock;
+    struct ow_conn *conns;
+    pthread_t watchdog;
+    pthread_cond_t watchdog_cond;
+    bool watchdog_running, watchdog_stop;
+    _Atomic uint64_t conns_cut;  /* connections cut at the request deadline */
+    _Atomic unsigned log_lines;  /* libmicrohttpd messages passed on (capped) */
 };
 
 /* Limits shared by the endpoints. */
 #define OW_HTTP_MAX_LIMIT   500      /* rows per page */
 #define OW_HTTP_MAX_OFFSET  10000000
 #define OW_HTTP_MAX_STREAMS 32       /* concurrent /api/events */
+#define OW_HTTP_MAX_CONNECTIONS 128
+#define OW_HTTP_MAX_PER_CLIENT 16    /* connections from one address */
+#define OW_HTTP_REQUEST_DEADLINE_MS 10000   /* to receive a whole request, idle time included */
+#define OW_HTTP_IDLE_TIMEOUT_S 30    /* no byte either way (libmicrohttpd's own timeout) */
+
+/* ---- who is asking (http_conn.c) ------------------------------------------------------
+ * Every /api/ route runs after the request was authenticated (a bearer token from --tokens
+ * or a session cookie); these say as whom. A route that changes anything checks the role
+ * (ow_http_require_role) and, for requests that came with the cookie, that they came from
+ * our own pages (ow_http_request_same_origin), since a browser sends cookies along with
+ * requests other sites make it send. */
+enum ow_http_role ow_http_request_role(struct MHD_Connection *c);
+const char *ow_http_request_user(struct MHD_Connection *c);    /* the token's name */
+bool ow_http_request_by_cookie(struct MHD_Connection *c);
+/* True when the request may act for the caller: it carried a bearer token (no browser adds
+ * one by itself), or its Origin (else Sec-Fetch-Site) says our own origin. */
+bool ow_http_request_same_origin(struct MHD_Connection *c);
+/* True when the request's role is need or above; otherwise queues a 403 naming the role
+ * needed into *ret and returns false. */
+bool ow_http_require_role(struct MHD_Connection *c, enum ow_http_role need, enum MHD_Result *ret);
+/* LI targets and LIIDs identify people under interception: below li-officer they are
+ * replaced by OW_HTTP_MASKED in every EVE object or line before it is sent. */
+#define OW_HTTP_MASKED "[masked]"
+bool ow_http_may_see_li(struct MHD_Connection *c);
+void ow_http_mask_eve(struct MHD_Connection *c, json_t *eve);   /* by the caller's role */
+void ow_http_mask_eve_li(json_t *eve);                           /* whoever asks */
+/* An EVE line with its LI identities masked (takes line; NULL when out of memory). */
+char *ow_http_mask_eve_line(char *line);
+
+/* Connection tracking (http_conn.c), wired into libmicrohttpd by http_api.c. */
+void ow_http_conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                         enum MHD_ConnectionNotificationCode code);
+void ow_http_conn_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                            enum MHD_RequestTerminationCode toe);
+void ow_http_conn_request_received(struct ow_http *srv, struct MHD_Connection *c);
+void ow_http_conn_set_identity(struct MHD_Connection *c, const struct ow_identity *who,
+                               bool by_cookie);
+int ow_http_conn_start(struct ow_http *srv);
+void ow_http_conn_stop(struct ow_http *srv);
+
+/* --tls-cert/--tls-key in memory, checked as a pair (http_tls.c). */
+int ow_tls_load(const char *cert_path, const char *key_path, char **cert_pem, char **key_pem,
+                char *err, size_t errlen);
 
 /* Responses. Each queues a response (with the security headers) and returns MHD's result.
  * send_json takes ownership of body. */

@@ -156,6 +156,21 @@ static json_t *eve_object(char *line)
     return o;
 }
 
+/* 1 when the flow's LI fields name a target or an LIID (its packets then carry them). */
+static int li_identities(sqlite3 *db, int64_t flow_row)
+{
+    sqlite3_stmt *q = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT li_liid <> '' OR li_target <> '' FROM flows WHERE id = ?",
+                           -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, flow_row);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            found = sqlite3_column_int(q, 0) != 0;
+    }
+    sqlite3_finalize(q);
+    return found;
+}
+
 /* The rule an alert was held against: its definition from the policy serve was given, or
  * what the store recorded of it (kind, ticket) and why there is no more. NULL: no rule. */
 static json_t *held_rule(struct ow_http *srv, sqlite3 *db, int64_t run_id, const char *rule)
@@ -211,6 +226,8 @@ static enum MHD_Result get_alert(struct ow_http *srv, struct MHD_Connection *c, 
     }
     int frc = 0;
     json_t *flow = flow_row > 0 ? eve_object(ow_flow_eve_line(st, flow_row, NULL, &frc)) : NULL;
+    ow_http_mask_eve(c, alert);
+    ow_http_mask_eve(c, flow);
     sqlite3 *db = ow_store_handle(st);
     json_t *siblings = ow_api_flow_alerts(db, flow_row, id);
     json_t *history = ow_triage_history_json(db, id);
@@ -229,7 +246,11 @@ static enum MHD_Result get_alert(struct ow_http *srv, struct MHD_Connection *c, 
         sqlite3_finalize(q);
     }
     json_object_set_new(evidence, "available", json_boolean(available));
-    if (available) {
+    if (available && !ow_http_may_see_li(c) && (li_identities(db, flow_row) != 0)) {
+        json_object_set_new(evidence, "restricted", json_true());
+        json_object_set_new(evidence, "why", json_string(
+            "the packets carry LI targets or LIIDs in the clear: an li-officer may download them"));
+    } else if (available) {
         char url[64];
         snprintf(url, sizeof url, "/api/alerts/%lld/evidence.pcap", (long long)id);
         json_object_set_new(evidence, "url", json_string(url));
@@ -275,6 +296,14 @@ static enum MHD_Result get_evidence(struct ow_http *srv, struct MHD_Connection *
     if (flow_row <= 0) {
         ow_store_close(st);
         return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no alert %lld", (long long)id);
+    }
+    /* The packets of an LI flow carry the targets and LIIDs in the clear; they cannot be
+     * masked, so they are for an li-officer only. */
+    enum MHD_Result refused;
+    if (!ow_http_may_see_li(c) && li_identities(db, flow_row) &&
+        !ow_http_require_role(c, OW_HTTP_ROLE_LI_OFFICER, &refused)) {
+        ow_store_close(st);
+        return refused;
     }
     if (!ow_api_has_table(db, "evidence")) {
         ow_store_close(st);
@@ -390,6 +419,7 @@ static enum MHD_Result get_flow(struct ow_http *srv, struct MHD_Connection *c, i
         return MHD_YES;
     int rc = 0;
     json_t *flow = eve_object(ow_flow_eve_line(st, row, NULL, &rc));
+    ow_http_mask_eve(c, flow);
     json_t *alerts = rc == 0 ? ow_api_flow_alerts(ow_store_handle(st), row, 0) : json_array();
     ow_store_close(st);
     if (rc == 1) {
@@ -651,11 +681,24 @@ static enum MHD_Result get_report(struct ow_http *srv, struct MHD_Connection *c)
 
 static enum MHD_Result get_index(struct MHD_Connection *c)
 {
-    return ow_http_send_json(c, MHD_HTTP_OK, json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s]}",
+    return ow_http_send_json(c, MHD_HTTP_OK, json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s]}",
         "endpoints", "/api/summary", "/api/alerts", "/api/alerts/groups", "/api/alerts/{id}",
         "/api/alerts/{id}/evidence.pcap", "POST /api/alerts/{id}/triage", "/api/flows",
         "/api/flows/{row}", "/api/assets", "/api/runs", "/api/rules", "/api/timeline",
-        "/api/health", "/api/report", "/api/events"));
+        "/api/health", "/api/report", "/api/events", "/api/session"));
+}
+
+/* Who the caller is, so the pages can say so and know whether LI identities are shown. */
+static enum MHD_Result get_session(struct MHD_Connection *c)
+{
+    static const char *const allowed[] = { NULL };
+    struct ow_params p = { .c = c };
+    if (ow_params_check(&p, allowed) < 0)
+        return BAD_PARAMS(&p);
+    return ow_http_send_json(c, MHD_HTTP_OK,
+        json_pack("{s:s,s:s,s:b,s:b}", "name", ow_http_request_user(c),
+                  "role", ow_http_role_name(ow_http_request_role(c)),
+                  "li_visible", ow_http_may_see_li(c), "cookie", ow_http_request_by_cookie(c)));
 }
 
 enum MHD_Result ow_http_route_api(struct ow_http *srv, struct MHD_Connection *c, const char *url)
@@ -692,5 +735,7 @@ enum MHD_Result ow_http_route_api(struct ow_http *srv, struct MHD_Connection *c,
         return get_health(srv, c);
     if (!strcmp(url, "/api/report"))
         return get_report(srv, c);
+    if (!strcmp(url, "/api/session"))
+        return get_session(c);
     return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint");
 }

@@ -119,3 +119,8 @@ enum MHD_Result ow_http_serve_static(struct ow_http *srv, struct MHD_Connection 
     MHD_destroy_response(r);
     return ret;
 }
+
+const char *ow_http_default_webui(void)
+{
+    return access(OW_WEBUI_DIR "/index.html", R_OK) == 0 ? OW_WEBUI_DIR : OW_WEBUI_SRC_DIR;
+}

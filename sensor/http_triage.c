@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "db/store.h"
 #include "db/triage.h"
@@ -21,14 +22,14 @@ struct post_state {
     char body[MAX_BODY + 1];
 };
 
-/* Whether this request may write a triage record, and as whom. The token rule of the whole
- * API has already been applied (http_api.c); roles, when tokens carry them, are checked
- * here and nowhere else. */
+/* Whether this request may write a triage record, and as whom: the request is signed in
+ * (http_api.c), its role must be analyst or above, and the record names the token. Roles
+ * are checked here and nowhere else. */
 static bool may_triage(struct ow_http *srv, struct MHD_Connection *c, char *who, size_t wholen)
 {
-    (void)c;
-    snprintf(who, wholen, "%s", srv->token ? "token holder" : "local user");
-    return true;
+    (void)srv;
+    snprintf(who, wholen, "%s", ow_http_request_user(c));
+    return ow_http_request_role(c) >= OW_HTTP_ROLE_ANALYST && who[0];
 }
 
 /* Host header's authority ("127.0.0.1:8642") equals Origin's ("http://127.0.0.1:8642"). */
@@ -103,6 +104,10 @@ enum MHD_Result ow_http_post_begin(struct ow_http *srv, struct MHD_Connection *c
         return refuse(ps, c, MHD_HTTP_METHOD_NOT_ALLOWED,
                       "POST is served only at /api/alerts/{id}/triage");
     const char *why = cross_site(c);
+    /* Signed in with the cookie, the request must show it came from our own pages. */
+    if (!why && ow_http_request_by_cookie(c) && !ow_http_request_same_origin(c))
+        why = "cross-site request refused (a cookie sign-in needs Origin or Sec-Fetch-Site "
+              "of this server)";
     if (why)
         return refuse(ps, c, MHD_HTTP_FORBIDDEN, why);
     if (!json_content_type(c))
@@ -152,15 +157,27 @@ static enum MHD_Result finish(struct ow_http *srv, struct MHD_Connection *c, str
         json_decref(req);
         return refuse(ps, c, MHD_HTTP_FORBIDDEN, "this token may not triage alerts");
     }
+    /* The record names the token that signed in; a name typed in the page is kept beside
+     * it, never instead of it. */
+    char by_text[OW_TRIAGE_BY_MAX + 1];
+    int n = -1;
+    if (by && *by && strcmp(by, who) && strlen(who) + strlen(by) + 7 <= OW_TRIAGE_BY_MAX)
+        n = snprintf(by_text, sizeof by_text, "%s (for %s)", who, by);
+    if (n < 0 || (size_t)n >= sizeof by_text)
+        snprintf(by_text, sizeof by_text, "%s", who);
     char err[512];
     struct ow_store *st = ow_store_open(srv->db_path, err, sizeof err);
     if (!st) {
         json_decref(req);
+        if (access(srv->db_path, W_OK) != 0)
+            return refuse(ps, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                          "this server may only read the store (it runs as a reader in the "
+                          "store's group, or read-only): triage with 'omwitness triage' as the "
+                          "store's owner, or run serve as its owner");
         return refuse(ps, c, MHD_HTTP_SERVICE_UNAVAILABLE, err);
     }
     struct ow_triage_state *t = calloc(1, sizeof *t);
-    int rc = t ? ow_triage_add(st, ps->alert_id, status, note, by && *by ? by : who, 0, t, err,
-                               sizeof err)
+    int rc = t ? ow_triage_add(st, ps->alert_id, status, note, by_text, 0, t, err, sizeof err)
                : -1;
     json_decref(req);
     json_t *history = rc == 0 ? ow_triage_history_json(ow_store_handle(st), ps->alert_id) : NULL;

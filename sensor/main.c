@@ -1,7 +1,9 @@
 /* main.c — entry point: picks the subcommand. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "sensor/alloc.h"
 #include "sensor/cli.h"
 #include "sensor/cli_evidence.h"
 #include "sensor/cli_serve.h"
@@ -15,6 +17,7 @@ static const char usage[] =
     "  replay   [--policy FILE] [--db FILE] [--threads N] [--jsonl FILE|-] PCAP...\n"
     "           classify the flows of pcap/pcapng files and store them\n"
     "  capture  -i IFACE [-i IFACE]... [--policy FILE] [--db FILE] [--threads N] [--jsonl FILE|-]\n"
+    "           [--listen ADDR:PORT] [--user NAME] [--group NAME]\n"
     "           capture live until SIGINT/SIGTERM, storing everything\n"
     "  flows    [--db FILE] [--format table|jsonl] [--wide] [--verdict LIST] [--ip ADDR]\n"
     "           [--app NAME] [--asset NAME] [--limit N]   list stored flows\n"
@@ -26,7 +29,8 @@ static const char usage[] =
     "  policy check FILE   validate a policy file and summarise it\n"
     "  policy learn [--policy FILE] [-o FILE] PCAP...|--db FILE\n"
     "                      write a draft policy from a baseline\n"
-    "  serve    [--db FILE] [--listen ADDR:PORT]   web UI and JSON API over a store\n"
+    "  serve    [--db FILE] [--listen ADDR:PORT] [--tokens FILE] [--tls-cert F --tls-key F]\n"
+    "           web UI and JSON API over a store\n"
     "  report   [--db FILE] [--from RFC3339] [--to RFC3339] [--format json|html] [-o FILE]\n"
     "           what was watched, how completely, and the conclusion for a period\n"
     "  verify   [--db FILE]   recompute the hash chain (exit 3 when tampered with)\n"
@@ -38,6 +42,9 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
+    /* Whatever omwitness writes is private unless it says otherwise (--group). */
+    umask(077);
+    ow_alloc_install_json();
     if (argc < 2) {
         fputs(usage, stderr);
         return 2;

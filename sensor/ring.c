@@ -2,6 +2,7 @@
  * length followed by the payload, padded to 8 bytes; a record never wraps: when it does not
  * fit before the end of the buffer, a pad record (length 0 marker) fills the rest. */
 #include "sensor/ring.h"
+#include "sensor/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@ int ow_ring_init(struct ow_ring *r, size_t size)
     while (s < size)
         s <<= 1;
     memset(r, 0, sizeof *r);
-    r->buf = aligned_alloc(64, s);
+    r->buf = ow_aligned_alloc(64, s);
     if (!r->buf)
         return -1;
     r->size = s;

@@ -13,6 +13,7 @@
 #include "sensor/community_id.h"
 #include "sensor/evidence_buf.h"
 #include "sensor/messages.h"
+#include "sensor/alloc.h"
 
 const uint32_t ow_idle_timeout_s[OW_TC_COUNT] = {
     [OW_TC_TCP_NEW] = 60,
@@ -36,8 +37,8 @@ int ow_worker_init(struct ow_worker *w, int index, size_t n_in, size_t in_ring_b
     w->evidence_budget = cfg->evidence_budget;
     w->evidence_flow_packets = cfg->evidence_flow_packets ? cfg->evidence_flow_packets : OW_EVIDENCE_FLOW_PKTS;
     w->evidence_flow_bytes = cfg->evidence_flow_bytes ? cfg->evidence_flow_bytes : OW_EVIDENCE_FLOW_BYTES;
-    w->in = calloc(n_in, sizeof *w->in);
-    w->in_ended = calloc(n_in, sizeof *w->in_ended);
+    w->in = ow_calloc(n_in, sizeof *w->in);
+    w->in_ended = ow_calloc(n_in, sizeof *w->in_ended);
     if (!w->in || !w->in_ended)
         return -1;
     for (size_t i = 0; i < n_in; i++)
@@ -52,7 +53,7 @@ int ow_worker_init(struct ow_worker *w, int index, size_t n_in, size_t in_ring_b
 
 void ow_worker_destroy(struct ow_worker *w)
 {
-    for (size_t i = 0; i < w->n_in; i++)
+    for (size_t i = 0; w->in && i < w->n_in; i++)   /* init may have failed before w->in */
         ow_ring_destroy(&w->in[i]);
     free(w->in);
     free(w->in_ended);
@@ -135,8 +136,12 @@ static void keep_evidence(struct ow_worker *w, struct ow_flow *f, const struct o
     }
     if (!ow_evidence_add(f->evidence, m->pkt.ts_us, m->pkt.caplen, m->pkt.wirelen,
                          (const uint8_t *)(m + 1), max_pkts, max_bytes)) {
-        if (anomaly)
+        if (f->evidence->oom) {
+            f->evidence_oom = true;
+            f->evidence_done = true;
+        } else if (anomaly) {
             f->evidence_done = true;   /* cap reached */
+        }
     }
     w->evidence_used += f->evidence->len - before;
 }
@@ -228,6 +233,12 @@ static void emit_flow(struct ow_worker *w, struct ow_flow *f, uint8_t reason)
         m->evidence_truncated = truncated;
         f->evidence = NULL;    /* the writer owns it now; it stays counted in the run's budget */
     }
+    /* An alert whose packets are incomplete for want of memory is said to be so. */
+    if (f->evidence_oom && f->rec.verdict.status == OW_VERDICT_ANOMALY) {
+        m->evidence_truncated = 1;
+        atomic_fetch_add_explicit(&w->evidence_lost, 1, memory_order_relaxed);
+        f->evidence_oom = false;
+    }
     drop_evidence(w, f);       /* later slices of a long flow carry no evidence */
     ow_ring_commit(&w->out);
     f->rec.verdict = plain;
@@ -308,23 +319,79 @@ static void start_record(struct ow_flow *f, const struct ow_packet *pkt, bool fr
     rec->flow_id = make_flow_id(key_hash, pkt->ts_us);
 }
 
+static void remember_lost(struct ow_worker *w, const struct ow_flow_key *key, uint64_t hash)
+{
+    uint64_t h = hash ? hash : 1;
+    for (unsigned i = 0; i < OW_LOST_KEYS; i++)
+        if (w->lost_hashes[i] == h && ow_flow_key_equal(&w->lost_keys[i], key))
+            return;
+    unsigned slot = w->lost_next++ % OW_LOST_KEYS;
+    w->lost_keys[slot] = *key;
+    w->lost_hashes[slot] = h;
+}
+
+static bool take_lost(struct ow_worker *w, const struct ow_flow_key *key, uint64_t hash)
+{
+    uint64_t h = hash ? hash : 1;
+    for (unsigned i = 0; i < OW_LOST_KEYS; i++)
+        if (w->lost_hashes[i] == h && ow_flow_key_equal(&w->lost_keys[i], key)) {
+            w->lost_hashes[i] = 0;
+            return true;
+        }
+    return false;
+}
+
+/* The classifier state could not be allocated, or the flow's first packets were lost for want
+ * of memory: the flow is kept and counted, but marked and never judged, since a verdict
+ * without its classification, or on a partial view, could be a false alert (or a false
+ * all-clear). */
+static void classification_failed(struct ow_worker *w, struct ow_flow *f, const char *why)
+{
+    ow_ndpi_flow_discard(f->ndpi);
+    f->ndpi = NULL;
+    ow_proto_stream_free(f->cls);
+    f->cls = NULL;
+    struct ow_verdict *v = &f->rec.verdict;
+    memset(v, 0, sizeof *v);
+    v->status = OW_VERDICT_UNEVALUATED;
+    snprintf(v->kind, sizeof v->kind, "%s", OW_CLASSIFICATION_FAILED);
+    snprintf(v->reason, sizeof v->reason, "classification failed: %s, so the flow was "
+             "recorded without a verdict", why);
+    f->classified = true;
+    drop_evidence(w, f);
+    atomic_fetch_add_explicit(&w->flows_unclassified, 1, memory_order_relaxed);
+}
+
 static struct ow_flow *new_flow(struct ow_worker *w, const struct ow_msg_packet *m, bool from_a,
                                 const struct ow_flow_key *key)
 {
     struct ow_flow *f = ow_flow_table_insert(&w->table, key, m->key_hash, OW_TC_OTHER);
-    if (!f) {
+    if (!f && ow_flow_table_full(&w->table)) {
         evict_one(w);
         f = ow_flow_table_insert(&w->table, key, m->key_hash, OW_TC_OTHER);
-        if (!f)
-            return NULL;
+    }
+    if (!f) {
+        /* Out of memory (evicting a flow would not help): the packet is lost. */
+        atomic_fetch_add_explicit(&w->packets_lost, 1, memory_order_relaxed);
+        remember_lost(w, key, m->key_hash);
+        return NULL;
     }
     start_record(f, &m->pkt, from_a, m->key_hash);
     f->ndpi = ow_ndpi_flow_new();
-    if (w->policy && w->evidence_budget)
+    bool failed = !f->ndpi;
+    if (w->policy && w->evidence_budget) {
         f->evidence = ow_evidence_new(m->dlt);
+        f->evidence_oom = f->evidence == NULL;
+    }
     f->evidence_done = f->evidence == NULL;
-    if (m->pkt.l4_proto == 6 || m->pkt.l4_proto == 17)
+    if (m->pkt.l4_proto == 6 || m->pkt.l4_proto == 17) {
         f->cls = ow_proto_stream_new(m->pkt.l4_proto);
+        failed = failed || !f->cls;
+    }
+    if (take_lost(w, key, m->key_hash))
+        classification_failed(w, f, "its first packets were lost for want of memory");
+    else if (failed)
+        classification_failed(w, f, "no memory for the classifiers' state");
     atomic_fetch_add_explicit(&w->flows_started, 1, memory_order_relaxed);
     atomic_store_explicit(&w->active_flows, w->table.count, memory_order_relaxed);
     return f;
@@ -485,10 +552,21 @@ static void *worker_main(void *arg)
 
 int ow_worker_start(struct ow_worker *w)
 {
-    return pthread_create(&w->thread, NULL, worker_main, w) == 0 ? 0 : -1;
+    int rc = ow_thread_start(&w->thread, worker_main, w);
+    w->started = rc == 0;
+    return rc;
+}
+
+void ow_worker_never_started(struct ow_worker *w)
+{
+    struct ow_msg_end *done = ow_ring_reserve_wait(&w->out, sizeof *done);
+    done->type = OW_MSG_WORKER_DONE;
+    ow_ring_commit(&w->out);
 }
 
 void ow_worker_join(struct ow_worker *w)
 {
-    pthread_join(w->thread, NULL);
+    if (w->started)
+        pthread_join(w->thread, NULL);
+    w->started = false;
 }

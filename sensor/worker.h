@@ -16,6 +16,8 @@
 struct ow_ndpi_module;
 struct ow_policy;
 
+#define OW_LOST_KEYS 64
+
 struct ow_worker_config {
     size_t max_flows;        /* per worker */
     uint64_t evidence_budget;  /* bytes of evidence packets per worker and run; 0 = none */
@@ -36,8 +38,21 @@ struct ow_worker {
     uint64_t evidence_budget, evidence_used;
     uint32_t evidence_flow_packets, evidence_flow_bytes;
 
+    bool started;            /* its thread runs (ow_worker_start succeeded) */
+
+    /* Flows whose packet was lost because no memory was left for them: when such a flow
+     * shows up again it is missing its start, so it is stored unjudged, never with a verdict
+     * built on a partial view (a missed SYN turns client and server round). Fixed size, so
+     * remembering needs no memory. */
+    struct ow_flow_key lost_keys[OW_LOST_KEYS];
+    uint64_t lost_hashes[OW_LOST_KEYS];   /* 0: free slot */
+    unsigned lost_next;
+
     /* Read by other threads only after join, or approximately for the health page. */
     _Atomic uint64_t flows_started;
+    _Atomic uint64_t flows_unclassified;   /* classifier state could not be allocated */
+    _Atomic uint64_t packets_lost;         /* no memory for a new flow: the packet is lost */
+    _Atomic uint64_t evidence_lost;        /* alerts whose packets are incomplete (no memory) */
     _Atomic uint64_t flows_evicted;
     _Atomic uint64_t active_flows;
 };
@@ -46,7 +61,12 @@ struct ow_worker {
 int ow_worker_init(struct ow_worker *w, int index, size_t n_in, size_t in_ring_bytes,
                    const struct ow_worker_config *cfg, struct ow_ndpi_module *ndpi,
                    const struct ow_policy *policy);
+/* 0, or the error number when the thread could not start. */
 int ow_worker_start(struct ow_worker *w);
+/* For a worker whose thread could not start: tells the writer it is done, so a run whose
+ * start failed half-way still ends cleanly. Only before the writer joins. */
+void ow_worker_never_started(struct ow_worker *w);
+/* Waits for a started worker; nothing for one that never started. */
 void ow_worker_join(struct ow_worker *w);
 void ow_worker_destroy(struct ow_worker *w);
 
@@ -54,6 +74,9 @@ void ow_worker_destroy(struct ow_worker *w);
  * reported in slices. */
 extern const uint32_t ow_idle_timeout_s[OW_TC_COUNT];
 #define OW_ACTIVE_TIMEOUT_S 3600u
+/* verdict.kind of a flow whose classifier state could not be allocated (verdict status
+ * unevaluated): recorded, counted, never judged. */
+#define OW_CLASSIFICATION_FAILED "classification_failed"
 /* Packets after which a flow's LI inspection stops (it decides on what it has). */
 #define OW_LI_MAX_PACKETS 80u
 

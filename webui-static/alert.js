@@ -18,7 +18,7 @@ function kv(table, rows) {
   OW.clear(table);
   for (const [k, v] of rows) {
     if (v === undefined || v === null || v === '') continue;
-    table.append(OW.el('tr', {}, OW.el('th', {}, k), OW.el('td', { class: 'mono' }, v)));
+    table.append(OW.el('tr', {}, OW.el('th', {}, k), OW.el('td', { class: 'mono' }, OW.maybeMasked(v))));
   }
   return table.rows.length;
 }
@@ -126,21 +126,9 @@ async function main() {
   ]);
 
   const ev = OW.clear(document.getElementById('evidence'));
-  if (d.evidence.available) {
+  if (d.evidence.available && d.evidence.url) {
     const href = d.evidence.url;
     ev.append(OW.el('a', { href, class: 'button', id: 'evidence-link', download: 'omwitness-alert-' + a.id + '.pcap' }, 'Download the packets (pcap)'));
-    if (OW.token()) {
-      /* A plain link cannot carry the Authorization header: fetch it and save the blob. */
-      document.getElementById('evidence-link').addEventListener('click', async (e) => {
-        e.preventDefault();
-        const r = await fetch(href, { headers: OW.authHeaders() });
-        const url = URL.createObjectURL(await r.blob());
-        const tmp = OW.el('a', { download: 'omwitness-alert-' + a.id + '.pcap' });
-        tmp.setAttribute('href', url);
-        document.body.append(tmp); tmp.click(); tmp.remove();
-        setTimeout(() => URL.revokeObjectURL(url), 5000);
-      });
-    }
     ev.append(OW.el('p', { class: 'hint' }, 'Also: omwitness evidence --alert ' + a.id + ' -o alert-' + a.id + '.pcap'));
   } else {
     ev.append(OW.el('p', { class: 'muted' }, d.evidence.why || 'no packets were kept'));

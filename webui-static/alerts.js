@@ -312,8 +312,7 @@ function liveBadge(state) {
 }
 
 function startStream() {
-  const url = '/api/events' + (OW.token() ? '?token=' + encodeURIComponent(OW.token()) : '');
-  const es = new EventSource(url);
+  const es = new EventSource('/api/events');   /* the session cookie goes with it */
   es.addEventListener('open', () => liveBadge('open'));
   es.addEventListener('error', () => liveBadge('error'));
   let refresh = null;

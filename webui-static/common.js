@@ -1,14 +1,13 @@
-/* common.js — what every page shares: the header (navigation, theme toggle), the API client
- * (with the bearer token when the server asks for one), DOM building that only ever sets
- * text, ISO UTC time formatting, links that pivot to filtered views, filter errors shown
- * beside their field, sortable table headers, and the SVG chart with its brush.
+/* common.js — what every page shares: the header (navigation, theme toggle, who is signed
+ * in), the API client (the session cookie /login sets does the signing in; no token is kept
+ * in the page), DOM building that only ever sets text, ISO UTC time formatting, links that
+ * pivot to filtered views, filter errors shown beside their field, sortable table headers,
+ * and the SVG chart with its brush.
  * Every string from the API is attacker-controlled (it came off the wire): it reaches the
  * page through textContent and attribute setters, never through innerHTML. */
 'use strict';
 
 const OW = {};
-
-OW.token = () => sessionStorage.getItem('ow_token') || '';
 
 /* el('td', {class: 'x', title: t}, 'text', child...) — children are nodes or text. */
 OW.el = function (tag, attrs, ...children) {
@@ -42,22 +41,17 @@ class ApiError extends Error {
 }
 OW.ApiError = ApiError;
 
-/* How the page authenticates, in one place: the bearer token (when the server asked for
- * one) goes on every request. */
-OW.authHeaders = function () {
-  return OW.token() ? { Authorization: 'Bearer ' + OW.token() } : {};
-};
-
 async function answer(r) {
   let body = null;
   try { body = await r.json(); } catch (e) { body = null; }
-  if (r.status === 401) { OW.askToken(); throw new ApiError(401, 'this server needs its bearer token'); }
+  if (r.status === 401) { OW.askToken(); throw new ApiError(401, 'sign in to see the evidence'); }
   if (!r.ok) throw new ApiError(r.status, (body && body.error) || ('HTTP ' + r.status), body && body.param);
   return body;
 }
 
 OW.api = async function (path) {
-  const r = await fetch(path, { headers: { Accept: 'application/json', ...OW.authHeaders() }, cache: 'no-store' });
+  const r = await fetch(path, { headers: { Accept: 'application/json' }, cache: 'no-store',
+                                credentials: 'same-origin' });
   return answer(r);
 };
 
@@ -65,27 +59,54 @@ OW.api = async function (path) {
 OW.post = async function (path, obj) {
   const r = await fetch(path, {
     method: 'POST', cache: 'no-store', credentials: 'same-origin',
-    headers: { Accept: 'application/json', 'Content-Type': 'application/json', ...OW.authHeaders() },
+    headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
     body: JSON.stringify(obj),
   });
   return answer(r);
 };
 
-/* A form for the token, shown once when the API answers 401. */
+/* The sign-in form, shown once when the API answers 401. The token goes to /login in a
+ * header, never in an address; the server answers with the session cookie. */
 OW.askToken = function () {
   if (document.getElementById('token-form')) return;
   const input = OW.el('input', { type: 'password', id: 'token-input', autocomplete: 'off',
-                                 placeholder: 'bearer token', size: '40' });
+                                 placeholder: 'token', size: '40' });
+  const note = OW.el('span', { class: 'hint', id: 'token-error' });
   const form = OW.el('form', { id: 'token-form', class: 'token-form' },
-    OW.el('label', { for: 'token-input' }, 'This server asks for the bearer token printed when it started: '),
-    input, OW.el('button', { type: 'submit' }, 'Use token'));
-  form.addEventListener('submit', (ev) => {
+    OW.el('label', { for: 'token-input' }, 'Sign in with your token (or the one-time login link serve printed): '),
+    input, OW.el('button', { type: 'submit' }, 'Sign in'), ' ', note);
+  form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    sessionStorage.setItem('ow_token', input.value.trim());
-    location.reload();
+    const r = await fetch('/login', { headers: { Authorization: 'Bearer ' + input.value.trim(), Accept: 'application/json' },
+                                      cache: 'no-store', credentials: 'same-origin' });
+    input.value = '';
+    if (r.ok) location.reload();
+    else note.textContent = 'that token was not accepted';
   });
   document.querySelector('main').prepend(form);
 };
+
+/* Who is signed in, in the header, with a way out. */
+OW.showSession = async function () {
+  const header = document.querySelector('header');
+  if (!header || document.getElementById('session')) return;
+  let s;
+  try {
+    const r = await fetch('/api/session', { cache: 'no-store', credentials: 'same-origin' });
+    if (!r.ok) return;
+    s = await r.json();
+  } catch (e) { return; }
+  OW.session = s;
+  header.append(OW.el('span', { id: 'session', class: 'session' },
+    OW.el('span', { id: 'session-name' }, s.name), ' ', OW.el('span', { id: 'session-role', class: 'role' }, s.role),
+    s.cookie ? OW.el('a', { href: '/logout', id: 'logout' }, 'sign out') : null));
+};
+
+/* An LI target or LIID the caller's role may not see arrives masked. */
+OW.MASKED = '[masked]';
+OW.maybeMasked = (v) => (v === OW.MASKED
+  ? OW.el('span', { class: 'masked', title: 'LI targets and LIIDs are shown to the li-officer role only' }, 'masked (li-officer only)')
+  : v);
 
 OW.showError = function (where, err) {
   const box = typeof where === 'string' ? document.getElementById(where) : where;
@@ -433,6 +454,7 @@ OW.buildHeader = function () {
   theme.addEventListener('click', () => toggleTheme(theme));
   header.append(OW.el('a', { class: 'brand', href: '/index.html' }, 'omwitness'), nav,
     OW.el('span', { id: 'live', class: 'live hidden', role: 'status' }), theme);
+  OW.showSession();
 };
 
 OW.buildHeader();

@@ -29,16 +29,6 @@ function render(r, query) {
     OW.el('ul', {}, ...(r.conclusion_reasons || []).map((x) => OW.el('li', {}, x)))));
   const html = '/api/report?' + new URLSearchParams({ ...query, format: 'html' }).toString();
   const link = OW.el('a', { href: html, class: 'button', id: 'printable' }, 'Printable report (HTML)');
-  if (OW.token()) {
-    link.addEventListener('click', async (e) => {
-      e.preventDefault();
-      const resp = await fetch(html, { headers: OW.authHeaders() });
-      const url = URL.createObjectURL(await resp.blob());
-      const a = OW.el('a', { download: 'omwitness-report.html' });
-      a.setAttribute('href', url);
-      document.body.append(a); a.click(); a.remove();
-    });
-  }
   box.append(OW.el('p', {}, link, ' ', OW.el('span', { class: 'hint' }, 'or: omwitness report --format html -o report.html')));
   const per = r.period || {};
   box.append(OW.el('p', { class: 'hint' }, `Period: ${per.from || 'start of the evidence'} to ${per.to || 'end of the evidence'} (packet time). Generated ${r.generated || ''}.`));

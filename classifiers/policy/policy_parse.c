@@ -195,7 +195,7 @@ static void roles_list(char *buf, size_t len)
 static bool parse_networks(struct loader *L, yaml_node_t *n)
 {
     static const char *const keys[] = { "management" };
-    yaml_node_t *v[1];
+    yaml_node_t *v[1] = { NULL };
     if (!fields(L, n, "networks", keys, 1, v))
         return false;
     if (!v[0])

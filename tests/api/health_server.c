@@ -2,7 +2,7 @@
  * `capture --listen` does, over a given store; the counters grow with wall time (1000
  * packets/s) so the test can check the live health endpoint and its packets/s. Prints
  * "listening on port N" and serves until SIGINT/SIGTERM.
- * Usage: health_server DB WEBUI_DIR */
+ * Usage: health_server DB WEBUI_DIR TOKENS_FILE */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,8 +31,8 @@ static void fake_health(void *ctx, struct ow_health *out)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: health_server DB WEBUI_DIR\n");
+    if (argc != 4) {
+        fprintf(stderr, "usage: health_server DB WEBUI_DIR TOKENS_FILE\n");
         return 2;
     }
     static int64_t run_id = 9;
@@ -43,7 +43,8 @@ int main(int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     struct ow_http_config cfg = { .listen = "127.0.0.1:0", .db_path = argv[1], .webui_dir = argv[2],
-                                  .health_fn = fake_health, .health_ctx = &run_id };
+                                  .tokens_path = argv[3], .health_fn = fake_health,
+                                  .health_ctx = &run_id };
     char err[256];
     struct ow_http *srv = ow_http_start(&cfg, err, sizeof err);
     if (!srv) {

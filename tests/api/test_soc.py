@@ -14,7 +14,7 @@ import time
 import urllib.parse
 
 from apitest import (Results, Server, get_json, omwitness, post_json, replay, request, tempdir,
-                     cleanup, SAMPLE_POLICY)
+                     cleanup, SAMPLE_POLICY, TOKENS, auth as apitest_auth)
 
 T = Results("soc")
 Q = urllib.parse.quote
@@ -176,13 +176,10 @@ def test_static_404(port):
 
 
 def test_triage_post(db, work):
-    """The POST, its refusals, and its record: with a token required (the existing rule)."""
-    tokfile = os.path.join(work, "token")
-    token = "tri-" + "z" * 40
-    with open(tokfile, "w") as f:
-        f.write(token + "\n")
-    srv = Server(db, "--require-token", "--token-file", tokfile)
-    auth = {"Authorization": "Bearer " + token}
+    """The POST, its refusals, and its record: every role may triage (analyst and above), and
+    the record names the token that signed in."""
+    srv = Server(db)
+    auth = apitest_auth("analyst")
     try:
         p = srv.port
         aid = db_one(db, "SELECT id FROM alerts ORDER BY id LIMIT 1")
@@ -223,14 +220,22 @@ def test_triage_post(db, work):
         T.check(db_one(db, "SELECT count(*) FROM triage") == before, "refused requests stored nothing")
         # accepted, as the page sends it and as curl sends it (no Origin, no Sec-Fetch-Site)
         status, _, r = post_json(p, path, {"status": "acknowledged", "note": "vendor call", "by": "alice"}, auth)
-        T.check(status == 201 and r["triage"]["status"] == "acknowledged" and r["triage"]["by"] == "alice",
-                f"same-origin POST: {status} {r}")
+        T.check(status == 201 and r["triage"]["status"] == "acknowledged" and
+                r["triage"]["by"] == "test-analyst (for alice)", f"same-origin POST: {status} {r}")
+        # Signed in with the cookie, a request that does not show it came from our pages is refused.
+        _, h, _ = request(p, "/login?token=" + TOKENS["analyst"], role=None)
+        jar = {"Cookie": h.get("set-cookie", "").split(";")[0], "Authorization": None}
+        status, _, e = post_json(p, path, {"status": "closed"}, {**jar, "Origin": None, "Sec-Fetch-Site": None})
+        T.check(status == 403 and "cross-site" in e["error"], f"cookie without Origin: {status}")
+        status, _, r = post_json(p, path, {"status": "acknowledged", "note": "from the page"}, jar)
+        T.check(status == 201 and r["triage"]["by"] == "test-analyst", f"cookie from our page: {status} {r}")
         status, _, r = post_json(p, path, {"status": "closed", "note": "ticket extended \u2192 CHG-2026-0150"},
                                  {**auth, "Origin": None, "Sec-Fetch-Site": None})
-        T.check(status == 201 and len(r["history"]) == 2, f"a client without Origin: {status}")
+        T.check(status == 201 and len(r["history"]) == 3, f"a client without Origin: {status}")
         _, _, d = get_json(p, f"/api/alerts/{aid}", auth)
         T.check(d["triage"]["status"] == "closed" and d["alert"]["triage"]["note"] == "ticket extended \u2192 CHG-2026-0150"
-                and [h["status"] for h in d["triage_history"]] == ["acknowledged", "closed"], "history and current")
+                and [h["status"] for h in d["triage_history"]] == ["acknowledged", "acknowledged", "closed"],
+                "history and current")
         _, _, lst = get_json(p, "/api/alerts?triage=closed", auth)
         T.check([x["id"] for x in lst["alerts"]] == [aid], "triage filter")
         _, _, lst = get_json(p, "/api/alerts?triage=open&limit=500", auth)

@@ -12,4 +12,4 @@ fi
 if [ ! -d "$dir/node_modules/playwright-core" ]; then
   echo "SKIP: $dir/node_modules is missing (run 'npm ci' there, or scripts/setup.sh)"; exit 77
 fi
-exec node --test --test-concurrency=1 "$dir/ui.test.mjs"
+exec node --test --test-concurrency=1 "$dir"/*.test.mjs

@@ -1,124 +1,26 @@
 // ui.test.mjs — the web UI in a real browser: Debian's chromium driven by playwright-core
 // (never a downloaded browser). Stores are made by replaying captures with the built
-// omwitness; `serve` runs on 127.0.0.1 with a free port. Screenshots of every page at 1024,
-// 1440 and 1920 px, light and dark, go to tests/browser/out/ (gitignored) for a person to
-// look at.
+// omwitness; `serve` runs on 127.0.0.1 with a free port; pages are signed in through /login
+// (helpers.mjs). Screenshots of every page at 1024, 1440 and 1920 px, light and dark, go to
+// tests/browser/out/ (gitignored) for a person to look at.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { HEALTH_SERVER, HERE, OMWITNESS, POLICY, SAMPLE_PCAP, WEBUI, apiGet, cli, newPage, noProblems,
+  replay, serve, setup, shot, start, storedAlerts, teardown, writeTokens } from './helpers.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SRC = process.env.OW_SOURCE_ROOT || path.resolve(HERE, '..', '..');
-const OUT = path.join(HERE, 'out');
-const OMWITNESS = process.env.OMWITNESS;
-const HEALTH_SERVER = process.env.OW_HEALTH_SERVER;
-const SAMPLE_PCAP = path.join(SRC, 'examples', 'sample-om-night.pcap');
-const POLICY = path.join(SRC, 'examples', 'sample-policy.yaml');
-const WEBUI = path.join(SRC, 'webui-static');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-let work, browser;
-const servers = [];
-
-function replay(db, pcap) {
-  const r = spawnSync(OMWITNESS, ['replay', '--policy', POLICY, '--db', db, pcap], { encoding: 'utf8', timeout: 120000 });
-  assert.equal(r.status, 0, `replay ${pcap}: ${r.stderr}`);
-}
-
-function cli(...args) {
-  const r = spawnSync(OMWITNESS, args, { encoding: 'utf8' });
-  assert.equal(r.status, 0, `omwitness ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-function storedAlerts(db) {
-  return cli('alerts', '--db', db, '--format', 'jsonl').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
-}
+let work;
 
 /* Alerts as the list shows them: newest first by time, then by id. */
 const byTimeDesc = (a, b) => (b.timestamp < a.timestamp ? -1 : b.timestamp > a.timestamp ? 1 : b.alert.id - a.alert.id);
 
-function serveCommand() {
-  return [OMWITNESS, 'serve'];
-}
-
-function start(cmdline, db) {
-  const [cmd, ...pre] = cmdline;
-  const proc = spawn(cmd, pre, { stdio: ['ignore', 'ignore', 'pipe'] });
-  servers.push(proc);
-  return new Promise((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error('server did not start: ' + err)), 10000);
-    proc.stderr.on('data', (d) => {
-      err += d;
-      const m = err.match(/listening on port (\d+)/);
-      if (m) {
-        clearTimeout(timer);
-        const token = (err.match(/bearer token: ([0-9a-f]{64})/) || [])[1] || null;
-        resolve({ proc, db, token, base: `http://127.0.0.1:${m[1]}`, stderr: () => err });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
-  });
-}
-
-function serve(db, ...extra) {
-  return start([...serveCommand(), '--db', db, '--listen', '127.0.0.1:0', '--webui', WEBUI, ...extra], db);
-}
-
-/* How the tests authenticate, in one place: a server that printed a token gets it in the
- * page's session storage before any page script runs, as the token form would put it. */
-async function login(context, srv) {
-  if (srv && srv.token) await context.addInitScript((t) => sessionStorage.setItem('ow_token', t), srv.token);
-}
-
-async function apiGet(srv, p) {
-  const headers = srv.token ? { Authorization: 'Bearer ' + srv.token } : {};
-  const r = await fetch(srv.base + p, { headers });
-  return { status: r.status, body: await r.json().catch(() => null) };
-}
-
-/* A page that records console errors (CSP refusals among them) and JS exceptions. */
-async function newPage(srv, opts = {}) {
-  const context = await browser.newContext({ viewport: { width: opts.width || 1360, height: opts.height || 900 },
-    acceptDownloads: true, colorScheme: opts.colorScheme || 'light' });
-  await login(context, srv);
-  const page = await context.newPage();
-  page.problems = [];
-  page.on('console', (m) => { if (m.type() === 'error') page.problems.push(m.text()); });
-  page.on('pageerror', (e) => page.problems.push('exception: ' + e.message));
-  page.on('dialog', (d) => { page.problems.push('dialog: ' + d.message()); d.dismiss(); });
-  return page;
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(OUT, name + '.png'), fullPage: true });
-}
-
-function noProblems(page, allow) {
-  const bad = page.problems.filter((p) => !/401|Failed to load resource/.test(p) && !(allow && allow.test(p)));
-  assert.deepEqual(bad, [], 'console errors / CSP refusals / exceptions');
-}
-
 before(async () => {
-  assert.ok(OMWITNESS, 'OMWITNESS must point at the built binary');
-  fs.mkdirSync(OUT, { recursive: true });
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'ow-browser-'));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+  ({ work } = await setup());
   replay(path.join(work, 'sample.db'), SAMPLE_PCAP);
 });
-
-after(async () => {
-  if (browser) await browser.close();
-  for (const p of servers) if (p.exitCode === null) p.kill('SIGINT');
-  if (work) fs.rmSync(work, { recursive: true, force: true });
-});
+after(teardown);
 
 test('alerts page lists every incident in time order with its colours; filters live in the URL', async () => {
   const db = path.join(work, 'sample.db');
@@ -261,7 +163,7 @@ test('triage: acknowledge, then close with a note; it survives a reload and show
 
   /* The CLI's EVE line and the report carry it; the store still verifies. */
   const line = storedAlerts(db).find((x) => x.alert.id === a.alert.id);
-  assert.deepEqual([line.triage.status, line.triage.note, line.triage.by], ['closed', 'vendor call, ticket extended', 'A. Analyst']);
+  assert.deepEqual([line.triage.status, line.triage.note, line.triage.by], ['closed', 'vendor call, ticket extended', 'test-admin (for A. Analyst)']);  // the token's name, then the one typed
   const table = cli('alerts', '--db', db, '--format', 'table', '--triage', 'closed');
   assert.match(table, new RegExp(`^ *${a.alert.id} .* closed `, 'm'));
   const report = JSON.parse(cli('report', '--db', db));
@@ -486,7 +388,7 @@ test('a replay started while the alerts page is open arrives over SSE, marked un
 
 test('a live capture is told apart from a stored replay', { skip: !HEALTH_SERVER && 'OW_HEALTH_SERVER not set' }, async () => {
   const db = path.join(work, 'sample.db');
-  const srv = await start([HEALTH_SERVER, db, WEBUI], db);
+  const srv = await start([HEALTH_SERVER, db, WEBUI, writeTokens()], db);
   const page = await newPage(srv);
   await page.goto(srv.base + '/');
   await page.locator('#live[data-state=live]').waitFor({ timeout: 5000 });
@@ -637,24 +539,61 @@ test('the alerts table is readable at 1024 px without a horizontal page scroll',
   noProblems(page);
 });
 
-test('a server that asks for a token: the page asks for it once, then everything works', async () => {
+test('a signed-out page asks for a token, signs in with it (cookie, no token kept), then everything works', async () => {
   const db = path.join(work, 'sample.db');
-  const srv = await serve(db, '--require-token');
-  assert.ok(srv.token, 'the generated token is printed');
+  const srv = await serve(db);
   const page = await newPage(null);
   await page.goto(srv.base + '/');
   await page.locator('#token-form').waitFor();
   assert.equal(await page.locator('#alerts tbody tr[data-id]').count(), 0, 'no data without the token');
+  await page.locator('#token-input').fill('not-the-token-' + '0'.repeat(40));
+  await page.locator('#token-form button').click();
+  await page.locator('#token-error', { hasText: 'not accepted' }).waitFor();
   await page.locator('#token-input').fill(srv.token);
   await page.locator('#token-form button').click();
   await page.locator('#alerts tbody tr[data-id]').first().waitFor();
   await page.locator('#live[data-state=stored]').waitFor({ timeout: 5000 });
-  /* Triage works with the token too. */
+  assert.equal(await page.evaluate(() => JSON.stringify(sessionStorage) + JSON.stringify(localStorage) + document.cookie)
+    .then((s) => s.includes(srv.token)), false, 'the page keeps no token');
+  assert.equal(await page.locator('#session-role').textContent(), 'admin');
+  /* Triage works signed in with the cookie too, and names the token. */
   const id = await page.locator('#alerts tbody tr[data-id]').first().getAttribute('data-id');
   await page.goto(srv.base + '/alert.html?id=' + id);
   await page.locator('button.triage-set[data-status=escalated]').click();
   await page.waitForFunction(() => document.querySelector('#triage-state .tri').textContent === 'escalated');
+  assert.match(await page.locator('#triage-state').textContent(), /test-admin/);
   await shot(page, 'token');
+  noProblems(page);
+});
+
+test('without --tokens: the one-time login link signs the page in, then everything works', async () => {
+  const db = path.join(work, 'sample.db');
+  const srv = await serve(db, { tokens: false });
+  const file = (srv.stderr().match(/login URL in (\S+)/) || [])[1];
+  assert.ok(file, 'serve names the file holding the login link');
+  assert.doesNotMatch(srv.stderr(), /[0-9a-f]{64}/, 'no token on stderr');
+  const url = fs.readFileSync(file, 'utf8').split('\n')[1];
+  const page = await newPage(null);
+  await page.goto(srv.base + '/');
+  await page.locator('#token-form').waitFor();
+  assert.equal(await page.locator('#alerts tbody tr[data-id]').count(), 0, 'no data before signing in');
+  await page.goto(url);
+  await page.waitForURL(srv.base + '/');
+  assert.doesNotMatch(page.url(), /token/, 'the address no longer holds the token');
+  await page.locator('#alerts tbody tr[data-id]').first().waitFor();
+  await page.locator('#live[data-state]').waitFor({ timeout: 5000 });
+  const cookies = await page.context().cookies(srv.base);
+  const c = cookies.find((x) => x.name === 'ow_session');
+  assert.ok(c && c.httpOnly && c.sameSite === 'Strict', 'an HttpOnly SameSite=Strict session cookie: ' + JSON.stringify(cookies));
+  assert.equal(await page.evaluate(() => document.cookie), '', 'the page script cannot read it');
+  assert.equal(await page.locator('#session-role').textContent(), 'admin');
+  assert.equal(fs.existsSync(file), false, 'the used login token file is gone');
+  await shot(page, 'signed-in');
+  // The link works once: a second browser is refused.
+  const other = await newPage(null);
+  await other.goto(url);
+  assert.equal((await other.content()).includes('was used already'), true, 'a used link is refused');
+  noProblems(page);
 });
 
 test('screenshots of every page at 1024, 1440 and 1920 px, light and dark', async () => {

@@ -46,7 +46,7 @@ static void base64_id_to_hex(const char *id, char *hex, size_t hexlen)
     }
     assert_int_equal(n, 20);
     assert_true(hexlen >= 2 + 2 * n + 1);
-    strcpy(hex, "1:");
+    memcpy(hex, "1:", 3);
     for (size_t i = 0; i < n; i++)
         snprintf(hex + 2 + 2 * i, 3, "%02x", raw[i]);
 }

@@ -253,6 +253,7 @@ static void test_alert_shape(void **state)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
     assert_int_equal(ow_eve_write_alert(f, &r, 12345), 0);
     assert_int_equal(ow_eve_write_flow(f, &r), 0);
     fclose(f);

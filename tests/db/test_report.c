@@ -269,6 +269,7 @@ static char *render_html(const json_t *r, size_t *len)
     char *buf = NULL;
     FILE *f = open_memstream(&buf, len);
     assert_non_null(f);
+    assert_non_null(f);
     assert_int_equal(ow_report_write_html(r, f), 0);
     fclose(f);
     return buf;
@@ -306,6 +307,7 @@ static void test_html_escapes_hostile_strings(void **state)
     for (size_t i = 0; i < len; i++)
         assert_true((unsigned char)html[i] >= 0x20 || html[i] == '\n');
     char *copy = malloc(len * 3 + 1);
+    assert_non_null(copy);
     ow_utf8_sanitize(copy, len * 3 + 1, html, len);
     assert_string_equal(copy, html);          /* already valid UTF-8 */
     /* Printable: A4 page rule, no scripts, the conclusion stated. */
@@ -327,6 +329,7 @@ static void test_html_escape_function(void **state)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
     ow_html_escape(f, "<a href=\"x\">&'\x01\x7f\xc3\xa9\xc3", 100);
     fclose(f);
     assert_string_equal(buf, "&lt;a href=&quot;x&quot;&gt;&amp;&#39;\xEF\xBF\xBD\xEF\xBF\xBD"
@@ -334,6 +337,7 @@ static void test_html_escape_function(void **state)
     free(buf);
     /* Bounded by len even without a NUL. */
     f = open_memstream(&buf, &len);
+    assert_non_null(f);
     ow_html_escape(f, "abcdef", 3);
     fclose(f);
     assert_string_equal(buf, "abc");

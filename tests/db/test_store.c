@@ -728,6 +728,7 @@ static void test_concurrent_first_open(void **state)
             }
             struct ow_run_info info = { .kind = "replay", .source = "child" };
             int ok = ow_store_begin_run(st, &info) > 0;
+            if (!ok) fprintf(stderr, "child %d: %s\n", i, ow_store_errmsg(st));
             ow_store_close(st);
             _exit(ok ? 0 : 2);
         }

@@ -172,6 +172,7 @@ static void test_bad_input_stores_nothing(void **state)
     assert_non_null(strstr(err, "UTF-8"));
     assert_int_equal(add(d->db, 1, "closed", "c1 \xc2\x9b control", "x", err, sizeof err), 2);
     char *long_note = malloc(OW_TRIAGE_NOTE_MAX + 2);
+    assert_non_null(long_note);
     memset(long_note, 'n', OW_TRIAGE_NOTE_MAX + 1);
     long_note[OW_TRIAGE_NOTE_MAX + 1] = '\0';
     assert_int_equal(add(d->db, 1, "closed", long_note, "x", err, sizeof err), 2);

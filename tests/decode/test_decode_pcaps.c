@@ -128,8 +128,9 @@ static unsigned for_each_file(const char *dir, file_fn fn, void *arg)
     if (n < 0) return 0;
     for (int i = 0; i < n; i++) {
         char path[8192];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
-        fn(names[i]->d_name, path, arg);
+        int len = snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
+        if (len > 0 && (size_t)len < sizeof path)
+            fn(names[i]->d_name, path, arg);
         free(names[i]);
     }
     free(names);

@@ -12,7 +12,7 @@ BUILD=${FUZZ_BUILD_DIR:-"${TMPDIR:-/tmp}/omwitness-fuzz-$(printf %s "$SRC" | cks
 SHARED=${OW_SHARED_DATA:-"$SRC/../shared/data"}
 
 if [ ! -f "$BUILD/build.ninja" ]; then
-    CC=clang meson setup "$BUILD" "$SRC" -Dfuzzers=true -Db_lundef=false >/dev/null
+    CC=clang meson setup "$BUILD" "$SRC" -Dfuzzers=true -Db_lundef=false -Dwerror=true >/dev/null
 fi
 OM_TARGETS="fuzz_tacacs fuzz_snmp fuzz_rmcp fuzz_bfd fuzz_ldp fuzz_pfcp fuzz_ldap"
 TARGETS="fuzz_decode fuzz_policy fuzz_ber fuzz_x2x3 fuzz_ps_pdu fuzz_hi2_33108 fuzz_xml fuzz_proto_stream $OM_TARGETS"

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 
+import apitest
 import owtest
 
 CAPTURES = ["ndpi-4.2/ssh.pcap", "ndpi-4.2/http_auth.pcap", "ndpi-4.2/NTPv4.pcap",
@@ -59,9 +60,14 @@ def main():
         with tempfile.TemporaryDirectory() as work:
             live_db = os.path.join(work, "live.db")
             ref_db = os.path.join(work, "replay.db")
+            tokens = apitest.write_tokens(work)
+            # The capture runs under its seccomp filter, which forbids the ptrace LeakSanitizer
+            # stops the world with at exit (ASan build).
+            env = dict(os.environ, ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
             proc = subprocess.Popen(nsx + [owtest.omwitness(), "capture", "-i", "owB", "--threads", "2",
-                                           "--db", live_db, "--listen", "127.0.0.1:0"],
-                                    stderr=subprocess.PIPE, text=True)
+                                           "--db", live_db, "--listen", "127.0.0.1:0",
+                                           "--tokens", tokens],
+                                    stderr=subprocess.PIPE, text=True, env=env)
             port = None
             for _ in range(20):                     # "omwitness capture: web UI on port N"
                 line = proc.stderr.readline()
@@ -90,8 +96,9 @@ def main():
             for p in pcaps:
                 sh(*nsx, "tcpreplay", "-q", "-i", "owA", "--mbps", "20", p)
             time.sleep(1.0)
-            fetch = ("import json, urllib.request; print(urllib.request.urlopen("
-                     f"'http://127.0.0.1:{port}/api/health', timeout=10).read().decode())")
+            fetch = ("import json, urllib.request; print(urllib.request.urlopen(urllib.request.Request("
+                     f"'http://127.0.0.1:{port}/api/health', headers={apitest.auth()!r}), "
+                     "timeout=10).read().decode())")
             health = json.loads(sh(*nsx, sys.executable, "-c", fetch).stdout)
             live_packets = health.get("capture", {}).get("packets", 0)
             if not health.get("live") or live_packets < 400:

@@ -48,6 +48,7 @@ static void test_x2x3_truncations(void **state)
     (void)state;
     for (size_t n = 0; n < sizeof x2_pdu; n++) {
         uint8_t *copy = malloc(n ? n : 1);       /* exact-size heap copy: ASan sees overreads */
+        assert_non_null(copy);
         memcpy(copy, x2_pdu, n);
         struct ow_x2x3_pdu p;
         assert_int_equal(ow_x2x3_parse(copy, n, &p), OW_PARSE_NEED_MORE);
@@ -201,6 +202,7 @@ static void test_ps_truncations_and_flips(void **state)
     assert_int_equal(ow_ps_pdu_parse(buf, len, &first), OW_PARSE_OK);
     for (size_t n = 0; n < first.size; n++) {
         uint8_t *copy = malloc(n ? n : 1);
+        assert_non_null(copy);
         memcpy(copy, buf, n);
         struct ow_ps_pdu p;
         assert_int_equal(ow_ps_pdu_parse(copy, n, &p), OW_PARSE_NEED_MORE);
@@ -211,6 +213,7 @@ static void test_ps_truncations_and_flips(void **state)
     for (size_t i = 0; i < sizeof len_offsets / sizeof len_offsets[0]; i++) {
         for (int delta = -1; delta <= 1; delta += 2) {
             uint8_t *copy = malloc(first.size);
+            assert_non_null(copy);
             memcpy(copy, buf, first.size);
             copy[len_offsets[i]] = (uint8_t)(copy[len_offsets[i]] + delta);
             struct ow_ps_pdu p;
@@ -249,6 +252,7 @@ static void test_ps_indefinite(void **state)
     assert_int_equal(p.liid_len, 4);
     for (size_t n = 0; n < sizeof ps_indef; n++) {
         uint8_t *copy = malloc(n ? n : 1);
+        assert_non_null(copy);
         memcpy(copy, ps_indef, n);
         assert_int_equal(ow_ps_pdu_parse(copy, n, &p), OW_PARSE_NEED_MORE);
         free(copy);
@@ -282,6 +286,7 @@ static void test_hi2_33108(void **state)
     assert_int_equal(r.liid_len, 5);
     for (size_t n = 0; n < sizeof hi2_rec; n++) {
         uint8_t *copy = malloc(n ? n : 1);
+        assert_non_null(copy);
         memcpy(copy, hi2_rec, n);
         assert_int_equal(ow_hi2_33108_parse(copy, n, &r), OW_PARSE_NEED_MORE);
         free(copy);

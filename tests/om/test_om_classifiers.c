@@ -123,6 +123,7 @@ static void test_samples_and_truncations(void **state)
         }
         for (size_t cut = 0; cut < n; cut++) {
             uint8_t *copy = malloc(cut ? cut : 1);   /* exactly cut bytes: ASan sees overreads */
+            assert_non_null(copy);
             memcpy(copy, buf, cut);
             for (int final = 0; final < 2; final++) {
                 memset(&p, 0, sizeof p);
@@ -147,6 +148,7 @@ static void test_byte_flips(void **state)
             static const uint8_t deltas[] = { 0x01, 0x80, 0xFF };
             for (size_t d = 0; d < sizeof deltas; d++) {
                 uint8_t *copy = malloc(n);
+                assert_non_null(copy);
                 memcpy(copy, buf, n);
                 copy[i] ^= deltas[d];
                 struct ow_pdu p;

@@ -186,6 +186,7 @@ static void test_learn(void **state)
     assert_string_equal(r.verdict.kind, "vendor_unauthorized");
     /* accepted as written, they pass too, within the window seen */
     char *acc = strdup(text), *w = acc;
+    assert_non_null(acc);
     for (const char *rd = text; *rd;) {
         if (strncmp(rd, "# review: ", 10) == 0)
             rd += 10;
