@@ -430,6 +430,7 @@ int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfi
             .site = e.policy ? ow_policy_site(e.policy) : "",
             .policy_sha256 = e.policy ? ow_policy_sha256(e.policy) : "",
             .version = OW_VERSION, .threads = e.nworkers, .started_wall_us = wall_us(),
+            .sensor = o->sensor,
         };
         if (ow_dispatch_init(&d, e.workers, (size_t)e.nworkers, 0, false) != 0) {
             fprintf(stderr, "omwitness: out of memory\n");
@@ -523,6 +524,34 @@ static void capture_health_fn(void *ctx, struct ow_health *out)
     out->flows_written = atomic_load_explicit(&h->e->writer.flows_written, memory_order_relaxed);
     out->alerts_written = atomic_load_explicit(&h->e->writer.alerts_written, memory_order_relaxed);
     out->run_id = h->e->run_id;
+}
+
+/* A running capture's coverage so far, as engine_finish would store it at its end. The
+ * readers' packet-time span is plain memory they write: read it atomically. */
+static void capture_progress(struct capture_health *h)
+{
+    struct ow_run_stats st = { 0 };
+    for (int i = 0; i < h->nsrc; i++) {
+        struct capture_source *s = &h->src[i];
+        struct ow_reader_stats *rs = &s->d.stats;
+        st.packets += atomic_load_explicit(&rs->packets, memory_order_relaxed);
+        st.bytes += atomic_load_explicit(&rs->bytes, memory_order_relaxed);
+        st.internal_drops += atomic_load_explicit(&rs->internal_drops, memory_order_relaxed);
+        st.gaps += atomic_load_explicit(&rs->gaps, memory_order_relaxed);
+        st.kernel_drops += atomic_load_explicit(&s->kernel_drops, memory_order_relaxed);
+        uint64_t first = __atomic_load_n(&rs->first_ts_us, __ATOMIC_RELAXED);
+        uint64_t last = __atomic_load_n(&rs->last_ts_us, __ATOMIC_RELAXED);
+        if (first && (!st.first_ts_us || first < st.first_ts_us))
+            st.first_ts_us = first;
+        if (last > st.last_ts_us)
+            st.last_ts_us = last;
+    }
+    for (int w = 0; w < h->e->nworkers; w++) {
+        st.flows += atomic_load_explicit(&h->e->workers[w].flows_started, memory_order_relaxed);
+        st.internal_drops += atomic_load_explicit(&h->e->workers[w].packets_lost,
+                                                  memory_order_relaxed);
+    }
+    ow_writer_post_progress(&h->e->writer, &st);
 }
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
@@ -686,6 +715,7 @@ int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int n
             .site = e.policy ? ow_policy_site(e.policy) : "",
             .policy_sha256 = e.policy ? ow_policy_sha256(e.policy) : "",
             .version = OW_VERSION, .threads = e.nworkers, .started_wall_us = wall_us(),
+            .sensor = o->sensor,
         };
         rc = engine_begin_run(&e, &info);
     }
@@ -716,7 +746,13 @@ int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int n
         }
         if (!failed && isatty(STDERR_FILENO))
             fprintf(stderr, "omwitness: capturing on %s; Ctrl-C stops and stores everything\n", sources);
+        uint64_t progress_every = (uint64_t)(o->progress_seconds ? o->progress_seconds : 60) * 1000u;
+        uint64_t next_progress = mono_ms() + progress_every;
         while (!stop_requested) {
+            if (!failed && e.writer_started && mono_ms() >= next_progress) {
+                capture_progress(&health);
+                next_progress += progress_every;
+            }
             bool all_failed = true;
             for (int i = 0; i < nifaces; i++)
                 all_failed = all_failed && src[i].failed;
