@@ -132,6 +132,7 @@ static int engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t
         .evidence_budget = (o->evidence_mb ? o->evidence_mb : 1024) * (1ull << 20) / (uint64_t)e->nworkers,
         .evidence_flow_packets = o->evidence_packets,
         .evidence_flow_bytes = o->evidence_kb * 1024u,
+        .open_snapshot = o->listen != NULL,   /* the web UI's open flows (capture) */
     };
     for (int i = 0; i < e->nworkers; i++) {
         if (ow_worker_init(&e->workers[i], i, nreaders, IN_RING_BYTES, &wc, e->ndpi[i],
@@ -554,6 +555,19 @@ static void capture_progress(struct capture_health *h)
     ow_writer_post_progress(&h->e->writer, &st);
 }
 
+static size_t capture_open_flows(void *ctx, struct ow_open_flow *out, size_t max, size_t *total)
+{
+    struct capture_health *h = ctx;
+    size_t n = 0;
+    *total = 0;
+    for (int w = 0; w < h->e->nworkers; w++) {
+        size_t t = 0;
+        n += ow_worker_open_flows(&h->e->workers[w], out + n, max - n, &t);
+        *total += t;
+    }
+    return n;
+}
+
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
     struct capture_source *s = (struct capture_source *)user;
@@ -622,6 +636,7 @@ static int prepare_http(const struct ow_engine_opts *o, struct capture_health *h
         .webui_dir = o->webui_dir ? o->webui_dir : ow_http_default_webui(),
         .tokens_path = o->tokens_path, .tls_cert_path = o->tls_cert_path,
         .tls_key_path = o->tls_key_path, .health_fn = capture_health_fn, .health_ctx = health,
+        .open_flows_fn = capture_open_flows,
         .policy = health->e->policy,
     };
     *out = ow_http_prepare(&cfg, err, sizeof err);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "classifiers/ndpi_flow.h"
 #include "classifiers/policy/policy.h"
@@ -50,6 +51,14 @@ int ow_worker_init(struct ow_worker *w, int index, size_t n_in, size_t in_ring_b
         return -1;
     if (ow_flow_table_init(&w->table, cfg->max_flows) < 0)
         return -1;
+    if (cfg->open_snapshot) {
+        w->open = ow_calloc(1, sizeof *w->open);
+        if (!w->open || pthread_mutex_init(&w->open->lock, NULL) != 0) {
+            free(w->open);
+            w->open = NULL;
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -61,6 +70,73 @@ void ow_worker_destroy(struct ow_worker *w)
     free(w->in_ended);
     ow_ring_destroy(&w->out);
     ow_flow_table_destroy(&w->table);
+    if (w->open) {
+        pthread_mutex_destroy(&w->open->lock);
+        free(w->open);
+        w->open = NULL;
+    }
+}
+
+/* At a tick, while the web UI asks: a bounded copy of the open flows, newest first. */
+static void publish_open(struct ow_worker *w, uint64_t now_us)
+{
+    struct ow_open_snapshot *o = w->open;
+    if (!o || now_us > atomic_load_explicit(&w->open_wanted_until_us, memory_order_relaxed))
+        return;
+    pthread_mutex_lock(&o->lock);
+    size_t n = 0;
+    for (uint8_t c = 0; c < OW_TC_COUNT; c++)
+        for (struct ow_flow *f = w->table.lru_tail[c]; f && n < OW_OPEN_SNAPSHOT_MAX;
+             f = f->lru_prev) {
+            struct ow_open_flow *x = &o->items[n++];
+            const struct ow_flow_record *r = &f->rec;
+            x->flow_id = r->flow_id;
+            x->first_ts_us = r->first_ts_us;
+            x->last_ts_us = r->last_ts_us;
+            x->client = r->client;
+            x->server = r->server;
+            x->l4_proto = r->l4_proto;
+            x->state = f->synack_seen || r->pkts_toclient ? OW_STATE_ESTABLISHED : OW_STATE_NEW;
+            x->classified = f->classified;
+            x->verdict_status = r->verdict.status;
+            x->pkts_toserver = r->pkts_toserver;
+            x->pkts_toclient = r->pkts_toclient;
+            x->bytes_toserver = r->bytes_toserver;
+            x->bytes_toclient = r->bytes_toclient;
+            memcpy(x->app_proto, r->app_proto, sizeof x->app_proto);
+            x->app_proto[sizeof x->app_proto - 1] = '\0';
+            memcpy(x->verdict_kind, r->verdict.kind, sizeof x->verdict_kind);
+            x->verdict_kind[sizeof x->verdict_kind - 1] = '\0';
+            memcpy(x->community_id, r->community_id, sizeof x->community_id);
+            x->community_id[sizeof x->community_id - 1] = '\0';
+        }
+    o->n = n;
+    o->total = w->table.count;
+    o->taken_us = now_us;
+    pthread_mutex_unlock(&o->lock);
+}
+
+size_t ow_worker_open_flows(struct ow_worker *w, struct ow_open_flow *out, size_t max,
+                            size_t *total)
+{
+    *total = 0;
+    struct ow_open_snapshot *o = w->open;
+    if (!o)
+        return 0;
+    pthread_mutex_lock(&o->lock);
+    size_t n = o->n < max ? o->n : max;
+    memcpy(out, o->items, n * sizeof *out);
+    *total = o->total;
+    /* Keep copying for the next minute of packet time (live: wall time). */
+    uint64_t base = o->taken_us;
+    if (!base) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        base = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    }
+    atomic_store_explicit(&w->open_wanted_until_us, base + 60000000u, memory_order_relaxed);
+    pthread_mutex_unlock(&o->lock);
+    return n;
 }
 
 static uint64_t mix64(uint64_t x)
@@ -599,8 +675,11 @@ static void *worker_main(void *arg)
                 uint32_t t = *type;
                 if (t == OW_MSG_PACKET)
                     handle_packet(w, (const struct ow_msg_packet *)type);
-                else if (t == OW_MSG_TICK)
-                    sweep(w, ((const struct ow_msg_tick *)type)->now_us);
+                else if (t == OW_MSG_TICK) {
+                    uint64_t now = ((const struct ow_msg_tick *)type)->now_us;
+                    sweep(w, now);
+                    publish_open(w, now);
+                }
                 ow_ring_release(&w->in[i]);
                 if (t == OW_MSG_END) {
                     in_ended[i] = true;
