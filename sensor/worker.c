@@ -634,8 +634,14 @@ static void handle_packet(struct ow_worker *w, const struct ow_msg_packet *m)
                 ow_proto_stream_finish(f->cls, &res);
                 decided = true;
             }
-            if (decided)
+            if (decided) {
                 take_classification(f, &res);
+                /* An LI or O&M label is the flow's application whatever nDPI would still
+                 * find, so the verdict need not wait for nDPI's packet cap: an unknown
+                 * protocol to nDPI (X2 over plain TCP) would hold the alert for 80 packets. */
+                if (f->ndpi && (f->rec.li.label != OW_LI_NONE || f->rec.app_proto[0]))
+                    ndpi_done(w, f, false);
+            }
         }
         maybe_classified(w, f);
     }
