@@ -64,6 +64,22 @@ def x2_pdu(corr):
             struct.pack("!Q", corr) + tlvs + sip)
 
 
+# ---------------------------------------------------------------- SSH key exchange start
+
+def kexinit():
+    """An SSH_MSG_KEXINIT binary packet (RFC 4253 7.1), so nDPI's SSH dissection (HASSH)
+    completes as it does for a real client and server."""
+    def namelist(s):
+        return struct.pack("!I", len(s)) + s
+    lists = [b"curve25519-sha256,diffie-hellman-group14-sha256", b"ssh-ed25519,rsa-sha2-512",
+             b"aes128-ctr,aes256-gcm@openssh.com", b"aes128-ctr,aes256-gcm@openssh.com",
+             b"hmac-sha2-256", b"hmac-sha2-256", b"none", b"none", b"", b""]
+    body = bytes([20]) + os.urandom(16) + b"".join(namelist(x) for x in lists) + b"\0" + b"\0\0\0\0"
+    pad = 8 - (len(body) + 5) % 8
+    pad = pad + 8 if pad < 4 else pad
+    return struct.pack("!IB", len(body) + pad + 1, pad) + body + bytes(pad)
+
+
 # ---------------------------------------------------------------- servers (server namespace)
 
 def serve_conn(conn, port):
@@ -89,6 +105,9 @@ def serve_conn(conn, port):
             conn.sendall(b"\r\nLast login: never\r\nne-ran> ")
         elif port == 22:
             conn.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
+            recv_until(conn, b"\r\n")
+            conn.sendall(kexinit())
+            conn.settimeout(None)
         while True:
             d = conn.recv(65536)
             if not d:
@@ -157,6 +176,8 @@ def session(plan, out, lock):
     elif kind == "ssh":
         recv_until(c, b"\r\n")
         c.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
+        time.sleep(0.05)
+        c.sendall(kexinit())
     c.settimeout(5)
     n = 0
     while time.time() < opened + plan["duration"]:
