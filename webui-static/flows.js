@@ -50,7 +50,6 @@ function flowRow(f) {
   const rule = f.verdict_rule ? OW.ruleLink(f.verdict_rule) : (f.verdict_kind || '');
   return OW.el('tr', { 'data-row': String(f.id) },
     OW.el('td', { class: 'time' }, OW.iso(f.first_ts)),
-    OW.el('td', { class: 'nowrap' }, state),
     OW.endpointCell(f.client_ip, f.client_port, f.verdict_asset_src, '/flows.html'),
     OW.endpointCell(f.server_ip, f.server_port, f.verdict_asset_dest, '/flows.html'),
     OW.el('td', {}, String(f.proto)),
@@ -60,7 +59,8 @@ function flowRow(f) {
     OW.el('td', {}, verdict),
     OW.el('td', { class: 'nowrap', title: f.verdict_rule || f.verdict_kind || '' }, rule),
     OW.el('td', {}, f.alert_id ? OW.el('a', { href: '/alert.html?id=' + encodeURIComponent(f.alert_id), class: 'alert-link' }, 'alert ' + f.alert_id) : null,
-      f.alert_id ? ' ' : null, live ? null : more));
+      f.alert_id ? ' ' : null, live ? null : more),
+    OW.el('td', { class: 'nowrap' }, state));
 }
 
 async function load() {
