@@ -22,6 +22,8 @@ enum ow_chain_kind {
     OW_CHAIN_EVIDENCE,
     OW_CHAIN_RUN_RULE,
     OW_CHAIN_TRIAGE,       /* an analyst's triage record (schema 5 on) */
+    OW_CHAIN_FLOW_END,     /* a flow's end: final counters, reason (schema 6 on) */
+    OW_CHAIN_PROGRESS,     /* a running capture's coverage so far (schema 6 on) */
     OW_CHAIN_KIND_COUNT
 };
 
