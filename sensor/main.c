@@ -34,6 +34,7 @@ static const char usage[] =
     "  report   [--db FILE] [--from RFC3339] [--to RFC3339] [--format json|html] [-o FILE]\n"
     "           what was watched, how completely, and the conclusion for a period\n"
     "  verify   [--db FILE]   recompute the hash chain (exit 3 when tampered with)\n"
+    "  keys init --dir DIR [--sensor NAME]   make the sealing keys (root and first epoch)\n"
     "  evidence --alert ID [--db FILE] -o OUT.pcap   write an alert's packets\n"
     "\n"
     "Run 'omwitness COMMAND --help' for a command's options.\n"
@@ -76,6 +77,8 @@ int main(int argc, char **argv)
         return ow_cmd_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "verify"))
         return ow_cmd_verify(argc - 1, argv + 1);
+    if (!strcmp(cmd, "keys"))
+        return ow_cmd_keys(argc - 1, argv + 1);
     if (!strcmp(cmd, "evidence"))
         return ow_cmd_evidence(argc - 1, argv + 1);
     fprintf(stderr, "omwitness: unknown command '%s'; run 'omwitness --help'\n", cmd);
