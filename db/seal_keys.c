@@ -549,3 +549,22 @@ void ow_keydir_free(struct ow_keydir *k)
     k->certs = NULL;
     k->ncerts = 0;
 }
+
+int ow_keydir_chown(const char *dir, unsigned uid, unsigned gid, char *err, size_t errlen)
+{
+    const char *names[] = { ".", "root.pub", "epoch.key", "certs" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char path[PATH_MAX];
+        if (path_in(path, sizeof path, dir, names[i]) < 0)
+            return set_err(err, errlen, "%s: path too long%s", dir, 0);
+        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (i == 0 ? O_DIRECTORY : 0));
+        if (fd < 0 || fchown(fd, (uid_t)uid, (gid_t)gid) != 0) {
+            int e = errno;
+            if (fd >= 0)
+                close(fd);
+            return set_err(err, errlen, "%s: cannot give it to the capture's user: %s", path, e);
+        }
+        close(fd);
+    }
+    return 0;
+}

@@ -67,6 +67,10 @@ int ow_keydir_load(struct ow_keydir *k, const char *dir, char *err, size_t errle
 int ow_keydir_rotate(struct ow_keydir *k, uint64_t wall_us, struct ow_epoch_cert *out,
                      char *err, size_t errlen);
 
+/* Gives the directory and its files (not root.key) to uid:gid, so a capture that drops
+ * root for --user can go on rotating keys. 0, or -1 with err. */
+int ow_keydir_chown(const char *dir, unsigned uid, unsigned gid, char *err, size_t errlen);
+
 /* Wipes the secret and frees the certificates. */
 void ow_keydir_free(struct ow_keydir *k);
 

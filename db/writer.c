@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "db/eve_json.h"
+#include "db/sealer.h"
 #include "db/store.h"
 #include "sensor/messages.h"
 #include "sensor/worker.h"
@@ -67,6 +68,8 @@ static void write_flow(struct ow_writer *w, const struct ow_msg_flow *m, bool *b
         fprintf(stderr, "omwitness: evidence store: the packets of flow %llu were refused: %s\n",
                 (unsigned long long)rec->flow_id, ow_store_errmsg(w->store));
     (*batch_rows)++;
+    if (w->sealer && rec->last_ts_us > w->sealer->packet_us)
+        w->sealer->packet_us = rec->last_ts_us;
     atomic_fetch_add_explicit(&w->flows_written, 1, memory_order_relaxed);
     uint64_t alerts = (ids.alert_id > 0) + (ids.overrun_alert_id > 0);
     atomic_fetch_add_explicit(&w->alerts_written, alerts, memory_order_relaxed);
@@ -140,6 +143,12 @@ static void *writer_main(void *arg)
         if (batch_open && (batch_rows >= OW_WRITER_BATCH_ROWS || !any ||
                            mono_ms() - batch_start >= OW_WRITER_BATCH_MS))
             commit(w, &batch_open);
+        /* Heartbeats and epoch ends, on committed rows only; in silence too. */
+        if (w->sealer && !w->sealer->failed && ow_sealer_due(w->sealer)) {
+            commit(w, &batch_open);
+            if (ow_sealer_tick(w->sealer, w->store) < 0)
+                fprintf(stderr, "omwitness: sealing stopped: %s\n", w->sealer->err);
+        }
         if (any)
             spins = 0;
         else

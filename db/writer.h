@@ -14,6 +14,7 @@
 
 struct ow_store;
 struct ow_worker;
+struct ow_sealer;
 
 struct ow_writer {
     pthread_t thread;
@@ -22,6 +23,7 @@ struct ow_writer {
     struct ow_worker *workers;
     size_t nworkers;
     FILE *jsonl;                   /* NULL: no streaming */
+    struct ow_sealer *sealer;      /* NULL: unsealed; else checkpoints on the writer's timer */
     FILE *pending;                 /* writer-private: the open batch's JSON lines */
     char *pending_buf;
     size_t pending_len;
