@@ -13,7 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "db/report.h"
+#include "db/seal_keys.h"
 #include "db/store.h"
 #include "db/verify.h"
 #include "sensor/cli.h"
@@ -21,13 +24,21 @@
 #include "sensor/private_file.h"
 
 static const char verify_help[] =
-    "usage: omwitness verify [--db FILE] [--head HEX]\n"
+    "usage: omwitness verify [--db FILE] [--root-key FILE] [--witness FILE] [--head HEX]\n"
+    "                        [--content-root]\n"
     "\n"
     "Recomputes the evidence store's hash chain from the rows as stored, checks that every\n"
-    "row is chained once and in order, and that rule hit counts and evidence hashes match.\n"
-    "  --head HEX   a chain head recorded earlier (e.g. in a report): it must be in the chain\n"
-    "Exit codes: 0 intact, 3 tampered (the first row that does not fit is named),\n"
-    "2 unreadable store or bad usage, 1 runtime failure.\n";
+    "row is chained once and in order, that rule hit counts, evidence hashes and each run's\n"
+    "content root match, and with --root-key the seal: the epoch certificates from the root\n"
+    "key, every checkpoint's signature and head, every record up to the last checkpoint.\n"
+    "  --root-key FILE  the sensor's root public key (root.pub from keys init)\n"
+    "  --witness FILE   a witness file (--witness of replay/capture): every checkpoint in it\n"
+    "                   must be in the store\n"
+    "  --head HEX       a chain head recorded earlier: it must be in the chain\n"
+    "  --content-root   print each run's content root\n"
+    "Exit codes: 0 intact, 3 the evidence fails verification (the first finding is named;\n"
+    "damaged or missing tables included), 2 bad usage or an unreadable key or witness,\n"
+    "1 runtime failure.\n";
 
 static const char report_help[] =
     "usage: omwitness report [--db FILE] [--from RFC3339] [--to RFC3339] [--format json|html]\n"
@@ -58,11 +69,14 @@ int ow_cmd_verify(int argc, char **argv)
     static const struct option longopts[] = {
         { "db", required_argument, NULL, 'd' },
         { "head", required_argument, NULL, 'H' },
+        { "root-key", required_argument, NULL, 'R' },
+        { "witness", required_argument, NULL, 'W' },
+        { "content-root", no_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *db = "omwitness.db", *head = NULL;
-    int c;
+    const char *db = "omwitness.db", *head = NULL, *root_path = NULL, *witness = NULL;
+    int c, show_roots = 0;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -70,34 +84,89 @@ int ow_cmd_verify(int argc, char **argv)
         case 'h': fputs(verify_help, stdout); return 0;
         case 'd': db = optarg; break;
         case 'H': head = optarg; break;
+        case 'R': root_path = optarg; break;
+        case 'W': witness = optarg; break;
+        case 'C': show_roots = 1; break;
         case ':': return ow_usage_error("verify", "option '%s' needs a value", argv[optind - 1]);
         default: return ow_usage_error("verify", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
         return ow_usage_error("verify", "unexpected argument '%s'", argv[optind]);
-    struct ow_store *st = open_ro(db);
-    if (!st)
+    if (witness && !root_path)
+        return ow_usage_error("verify", "--witness needs --root-key FILE");
+    uint8_t root[OW_ED25519_KEY_LEN];
+    char err[512];
+    if (root_path && ow_root_key_load(root_path, root, err, sizeof err) < 0) {
+        fprintf(stderr, "omwitness verify: %s\n", err);
         return 2;
-    struct ow_verify_result r;
-    int rc = ow_verify_store(st, head, &r);
-    ow_store_close(st);
-    if (rc < 0) {
-        fprintf(stderr, "omwitness: %s: cannot verify: %s\n", db, r.problem);
-        return strstr(r.problem, "hex digits") ? 2 : 1;
     }
-    if (rc == 3) {
-        printf("%s: TAMPERED: %s\n", db, r.problem);
+    if (witness && access(witness, R_OK) != 0) {
+        fprintf(stderr, "omwitness verify: --witness %s: cannot read: %s\n", witness,
+                strerror(errno));
+        return 2;
+    }
+    /* A file that is there but is no longer a store fails verification; a missing one is
+     * bad usage. */
+    if (access(db, F_OK) != 0) {
+        fprintf(stderr, "omwitness: %s: no such store\n", db);
+        return 2;
+    }
+    struct ow_store *st = open_ro(db);
+    if (!st) {
+        printf("%s: FAILED: the file is not a readable omwitness store\n", db);
         return 3;
     }
+    struct ow_verify_result r;
+    int rc = ow_verify_store_sealed(st, head, root_path ? root : NULL, witness, &r);
+    if (rc < 0 && strstr(r.problem, "hex digits")) {
+        ow_store_close(st);
+        fprintf(stderr, "omwitness: %s: cannot verify: %s\n", db, r.problem);
+        return 2;
+    }
+    if (rc != 0) {
+        ow_store_close(st);
+        printf("%s: FAILED: %s\n", db, r.problem);
+        return 3;
+    }
+    if (show_roots) {
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(ow_store_handle(st), "SELECT run_id, root, leaves FROM "
+                               "content_roots ORDER BY run_id", -1, &q, NULL) == SQLITE_OK) {
+            while (sqlite3_step(q) == SQLITE_ROW) {
+                char hex[OW_HASH_HEX_LEN] = "?";
+                if (sqlite3_column_bytes(q, 1) == OW_HASH_LEN)
+                    ow_hex(sqlite3_column_blob(q, 1), OW_HASH_LEN, hex);
+                printf("run %lld content root %s (%lld flows)\n",
+                       (long long)sqlite3_column_int64(q, 0), hex,
+                       (long long)sqlite3_column_int64(q, 2));
+            }
+        }
+        sqlite3_finalize(q);
+    }
+    ow_store_close(st);
     char hex[OW_HASH_HEX_LEN] = "none (empty store)";
     if (r.head_seq > 0)
         ow_hex(r.head, OW_HASH_LEN, hex);
     printf("%s: verified %" PRIu64 " rows; chain head %s (record %" PRId64 ")%s\n", db,
            r.records, hex, r.head_seq, head ? "; the given head is in the chain" : "");
-    if (r.legacy_rows)
-        printf("%s: note: %" PRIu64 " rows predate the hash chain (schema 1) and are not "
-               "covered by it\n", db, r.legacy_rows);
+    if (r.seal_checked) {
+        char when[40] = "";
+        ow_rfc3339_format((int64_t)r.last_checkpoint.wall_us, when, sizeof when);
+        printf("%s: sealed: %" PRIu64 " epoch certificates from the root key, %" PRIu64
+               " checkpoints verified; the last, #%" PRIu64 " (%s, epoch %" PRIu64 ") at %s "
+               "covers records 1 to %" PRIu64 "\n", db, r.certs, r.checkpoints,
+               r.last_checkpoint.number, r.last_checkpoint.reason, r.last_checkpoint.epoch, when,
+               r.last_checkpoint.chain_seq);
+        printf("%s: %" PRIu64 " records after the last checkpoint at %s (not sealed yet)\n", db,
+               r.unsealed_records, when);
+        if (witness)
+            printf("%s: all %" PRIu64 " witnessed checkpoints of %s are in the store\n", db,
+                   r.witnessed, witness);
+    } else {
+        printf("%s: not checked against a root key: the chain could have been recomputed by "
+               "whoever can write the file (give --root-key)\n", db);
+    }
     return 0;
 }
 
