@@ -114,7 +114,7 @@ int ow_cmd_verify(int argc, char **argv)
     }
     struct ow_store *st = open_ro(db);
     if (!st) {
-        printf("%s: FAILED: the file is not a readable omwitness store\n", db);
+        printf("%s: TAMPERED: the file is not a readable omwitness store\n", db);
         return 3;
     }
     struct ow_verify_result r;
@@ -126,7 +126,7 @@ int ow_cmd_verify(int argc, char **argv)
     }
     if (rc != 0) {
         ow_store_close(st);
-        printf("%s: FAILED: %s\n", db, r.problem);
+        printf("%s: TAMPERED: %s\n", db, r.problem);
         return 3;
     }
     if (show_roots) {
