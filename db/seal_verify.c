@@ -169,14 +169,6 @@ static int check_checkpoints(sqlite3 *db, const struct certs *cs, struct ow_veri
                            cp.number, id, cp.epoch);
             break;
         }
-        if (cp.number != r->checkpoints + 1 || cp.epoch < prev_epoch ||
-            cp.chain_seq < prev_seq || cp.records != cp.chain_seq ||
-            (int64_t)cp.chain_seq >= own) {
-            result = found(r, "checkpoint #%" PRIu64 " (row %lld): out of sequence (checkpoint "
-                           "#%" PRIu64 " was due; checkpoints removed or reordered)", cp.number,
-                           id, r->checkpoints + 1);
-            break;
-        }
         uint8_t h[OW_HASH_LEN] = { 0 };
         int hr = cp.chain_seq ? record_hash(db, (int64_t)cp.chain_seq, h) : 0;
         if (hr < 0) {
@@ -190,6 +182,14 @@ static int check_checkpoints(sqlite3 *db, const struct certs *cs, struct ow_veri
                            PRIu64 " with hash %s, but the chain's record #%" PRIu64 " is not that "
                            "one: records up to it were rewritten (the chain was recomputed)",
                            cp.number, cp.epoch, cp.chain_seq, hex, cp.chain_seq);
+            break;
+        }
+        if (cp.number != r->checkpoints + 1 || cp.epoch < prev_epoch ||
+            cp.chain_seq < prev_seq || cp.records != cp.chain_seq ||
+            (int64_t)cp.chain_seq >= own) {
+            result = found(r, "checkpoint #%" PRIu64 " (row %lld): out of sequence (checkpoint "
+                           "#%" PRIu64 " was due; checkpoints removed or reordered)", cp.number,
+                           id, r->checkpoints + 1);
             break;
         }
         prev_epoch = cp.epoch;
