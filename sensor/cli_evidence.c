@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "db/report.h"
+#include "db/report_sign.h"
 #include "db/seal_keys.h"
 #include "db/store.h"
 #include "db/verify.h"
@@ -42,12 +43,97 @@ static const char verify_help[] =
 
 static const char report_help[] =
     "usage: omwitness report [--db FILE] [--from RFC3339] [--to RFC3339] [--format json|html]\n"
-    "                        [-o FILE]\n"
+    "                        [-o FILE] [--keys DIR]\n"
+    "       omwitness report verify REPORT.json --root-key FILE\n"
     "\n"
     "States what was watched in the period (packet time, [from, to)), how completely, the\n"
     "flows by verdict, every authorized LI and maintenance session, every anomaly, the\n"
-    "policy hashes and the chain head, and concludes no_unauthorized_access_observed,\n"
-    "anomalies_found or coverage_incomplete. Default format json, default output stdout.\n";
+    "policy hashes, each run's content root and the latest checkpoint with its certificate\n"
+    "chain, and concludes evidence_invalid, anomalies_found, coverage_incomplete or\n"
+    "no_unauthorized_access_observed. Default format json, default output stdout.\n"
+    "  --keys DIR   the sensor's keys (default " OW_DEFAULT_KEYS_DIR " when it holds keys):\n"
+    "               the store is verified against DIR/root.pub and the JSON report is\n"
+    "               signed with the current epoch key; without keys the evidence counts as\n"
+    "               unsealed (coverage_incomplete)\n"
+    "report verify checks a JSON report offline against the root public key: the\n"
+    "certificate chain, the checkpoint and the signature over the whole file. Exit 0 valid,\n"
+    "3 changed or not signed by that root key, 2 unreadable file.\n";
+
+#define REPORT_FILE_MAX (256u << 20)
+
+static int report_verify(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "root-key", required_argument, NULL, 'R' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *root_path = NULL;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(report_help, stdout); return 0;
+        case 'R': root_path = optarg; break;
+        case ':': return ow_usage_error("report verify", "option '%s' needs a value", argv[optind - 1]);
+        default: return ow_usage_error("report verify", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return ow_usage_error("report verify", "give one REPORT.json");
+    if (!root_path)
+        return ow_usage_error("report verify", "--root-key FILE is required");
+    const char *path = argv[optind];
+    uint8_t root[OW_ED25519_KEY_LEN];
+    char err[1024];
+    if (ow_root_key_load(root_path, root, err, sizeof err) < 0) {
+        fprintf(stderr, "omwitness report verify: %s\n", err);
+        return 2;
+    }
+    FILE *f = fopen(path, "rbe");
+    if (!f) {
+        fprintf(stderr, "omwitness report verify: %s: cannot read: %s\n", path, strerror(errno));
+        return 2;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *text = malloc(cap);
+    while (text) {
+        if (len == cap) {
+            if (cap >= REPORT_FILE_MAX) {
+                free(text);
+                text = NULL;
+                break;
+            }
+            char *more = realloc(text, cap * 2);
+            if (!more) {
+                free(text);
+                text = NULL;
+                break;
+            }
+            text = more;
+            cap *= 2;
+        }
+        size_t n = fread(text + len, 1, cap - len, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    int read_err = ferror(f);
+    fclose(f);
+    if (!text || read_err) {
+        free(text);
+        fprintf(stderr, "omwitness report verify: %s: cannot read (too large or unreadable)\n", path);
+        return 2;
+    }
+    int rc = ow_report_verify_text(text, len, root, err, sizeof err);
+    free(text);
+    if (rc == 0)
+        printf("%s: valid: %s\n", path, err);
+    else
+        printf("%s: INVALID: %s\n", path, err);
+    return rc == 0 ? 0 : 3;
+}
 
 static const char evidence_help[] =
     "usage: omwitness evidence --alert ID [--db FILE] -o OUT.pcap\n"
@@ -172,7 +258,10 @@ int ow_cmd_verify(int argc, char **argv)
 
 int ow_cmd_report(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "verify"))
+        return report_verify(argc - 1, argv + 1);
     static const struct option longopts[] = {
+        { "keys", required_argument, NULL, 'K' },
         { "db", required_argument, NULL, 'd' },
         { "from", required_argument, NULL, 'F' },
         { "to", required_argument, NULL, 'T' },
@@ -191,6 +280,7 @@ int ow_cmd_report(int argc, char **argv)
         case 'h': fputs(report_help, stdout); return 0;
         case 'd': db = optarg; break;
         case 'o': out_path = optarg; break;
+        case 'K': o.keys_dir = optarg; break;
         case 'F':
         case 'T': {
             int64_t us;
@@ -224,9 +314,25 @@ int ow_cmd_report(int argc, char **argv)
     if (o.has_from && o.has_to && o.from_us >= o.to_us)
         return ow_usage_error("report", "--from must be before --to");
 
+    if (!o.keys_dir && access(OW_DEFAULT_KEYS_DIR "/epoch.key", F_OK) == 0)
+        o.keys_dir = OW_DEFAULT_KEYS_DIR;
+    /* The current epoch key signs the report; loading it checks the directory too. */
+    struct ow_keydir keys;
+    int have_keys = 0;
+    if (o.keys_dir) {
+        char kerr[512];
+        if (ow_keydir_load(&keys, o.keys_dir, kerr, sizeof kerr) < 0) {
+            fprintf(stderr, "omwitness report: --keys %s: %s\n", o.keys_dir, kerr);
+            return 2;
+        }
+        have_keys = 1;
+    }
     struct ow_store *st = open_ro(db);
-    if (!st)
+    if (!st) {
+        if (have_keys)
+            ow_keydir_free(&keys);
         return 2;
+    }
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     o.generated_wall_us = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
@@ -234,6 +340,12 @@ int ow_cmd_report(int argc, char **argv)
     char err[512];
     json_t *report = ow_report_build(st, &o, err, sizeof err);
     ow_store_close(st);
+    if (report && have_keys && ow_report_sign(report, &keys, err, sizeof err) < 0) {
+        json_decref(report);
+        report = NULL;
+    }
+    if (have_keys)
+        ow_keydir_free(&keys);
     if (!report) {
         fprintf(stderr, "omwitness: %s: %s\n", db, err);
         return 1;
@@ -244,7 +356,15 @@ int ow_cmd_report(int argc, char **argv)
         json_decref(report);
         return 2;
     }
-    int w = html ? ow_report_write_html(report, out) : ow_report_write_json(report, out);
+    int w = 0;
+    if (html) {
+        w = ow_report_write_html(report, out);
+    } else {
+        /* The exact text report verify expects. */
+        char *text = ow_report_text(report);
+        w = text && fputs(text, out) != EOF ? 0 : -1;
+        free(text);
+    }
     json_decref(report);
     if (fflush(out) != 0)
         w = -1;
