@@ -17,7 +17,7 @@ int ow_ed25519_keygen(uint8_t public_key[OW_ED25519_KEY_LEN], uint8_t secret[OW_
 int ow_ed25519_public(const uint8_t secret[OW_ED25519_KEY_LEN],
                       uint8_t public_key[OW_ED25519_KEY_LEN]);
 
-/* Signs msg (any length, may be 0). 0 or -1. */
+/* Signs msg (at most 64 KiB, may be empty). 0 or -1. */
 int ow_ed25519_sign(const uint8_t secret[OW_ED25519_KEY_LEN], const void *msg, size_t len,
                     uint8_t sig[OW_ED25519_SIG_LEN]);
 

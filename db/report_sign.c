@@ -27,8 +27,9 @@ char *ow_report_text(const json_t *report)
     return text;
 }
 
-/* The signed bytes: magic with its NUL, then the canonical text of report minus
- * "signature". malloc'd; *len set. */
+/* The signed bytes: magic with its NUL, then the SHA-256 of the canonical text of report
+ * minus "signature" (a hash, not the text: libgcrypt's EdDSA aborts on messages of some
+ * hundred kilobytes, and reports are larger). malloc'd; *len set. */
 static uint8_t *signed_bytes(const json_t *report, size_t *len)
 {
     json_t *copy = json_copy((json_t *)report);
@@ -39,12 +40,11 @@ static uint8_t *signed_bytes(const json_t *report, size_t *len)
     json_decref(copy);
     if (!canon)
         return NULL;
-    size_t n = strlen(canon);
-    uint8_t *out = malloc(sizeof REPORT_MAGIC + n);
+    uint8_t *out = malloc(sizeof REPORT_MAGIC + OW_HASH_LEN);
     if (out) {
         memcpy(out, REPORT_MAGIC, sizeof REPORT_MAGIC);
-        memcpy(out + sizeof REPORT_MAGIC, canon, n);
-        *len = sizeof REPORT_MAGIC + n;
+        ow_sha256(canon, strlen(canon), out + sizeof REPORT_MAGIC);
+        *len = sizeof REPORT_MAGIC + OW_HASH_LEN;
     }
     free(canon);
     return out;

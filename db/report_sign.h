@@ -1,5 +1,6 @@
 /* report_sign.h — the report's signature (docs/evidence.md "Signed reports"): the current
- * epoch key signs "omwitness report v1\0" followed by the report's canonical serialization
+ * epoch key signs "omwitness report v1\0" followed by the SHA-256 of the report's canonical
+ * serialization
  * without its "signature" member (jansson compact, keys sorted, ASCII only); the report
  * carries the certificate chain from the root key to that epoch key. `report verify` checks
  * it offline with the root public key alone, and also requires the file to be byte for byte
