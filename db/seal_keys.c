@@ -417,47 +417,56 @@ static int load_certs(struct ow_keydir *k, char *err, size_t errlen)
     return 0;
 }
 
+/* Zeroes the file at path where it lies and fsyncs it (absent: nothing to do). */
+static int erase_file(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    struct stat sb;
+    uint8_t zeros[FILE_MAX] = { 0 };
+    int rc = 0;
+    if (fstat(fd, &sb) != 0 || (sb.st_size > 0 && (sb.st_size > (off_t)sizeof zeros ||
+        pwrite(fd, zeros, (size_t)sb.st_size, 0) != (ssize_t)sb.st_size || fsync(fd) != 0)))
+        rc = -1;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
 int ow_keydir_load(struct ow_keydir *k, const char *dir, char *err, size_t errlen)
 {
     memset(k, 0, sizeof *k);
     if (snprintf(k->dir, sizeof k->dir, "%s", dir) >= (int)sizeof k->dir)
         return set_err(err, errlen, "%s: path too long%s", dir, 0);
-    char path[PATH_MAX], text[FILE_MAX];
+    char path[PATH_MAX], p_key[PATH_MAX], p_new[PATH_MAX], text[FILE_MAX];
     if (path_in(path, sizeof path, dir, "root.pub") < 0 ||
-        ow_root_key_load(path, k->root_public, err, errlen) < 0)
+        path_in(p_key, sizeof p_key, dir, "epoch.key") < 0 ||
+        path_in(p_new, sizeof p_new, dir, "epoch.key.new") < 0)
+        return set_err(err, errlen, "%s: path too long%s", dir, 0);
+    if (ow_root_key_load(path, k->root_public, err, errlen) < 0)
         return -1;
-    /* A rotation cut short after the old key was zeroed leaves the new one as .new. */
-    int loaded = 0;
-    const char *names[] = { "epoch.key", "epoch.key.new" };
-    for (int i = 0; i < 2 && !loaded; i++) {
-        if (path_in(path, sizeof path, dir, names[i]) < 0)
-            return set_err(err, errlen, "%s: path too long%s", dir, 0);
-        ssize_t n = read_small(path, text, sizeof text);
-        if (n < 0 && i == 0 && errno != ENOENT) {
-            set_err(err, errlen, "%s: cannot read: %s", path, errno);
-            continue;
-        }
-        if (n >= 0 && parse_epoch_key(text, k) == 0)
-            loaded = 1;
+    /* Certificates first: the epoch key is the one the last certificate names. */
+    char sensor_hint[OW_SENSOR_NAME_MAX + 1] = "";
+    for (int i = 0; i < 2 && !sensor_hint[0]; i++) {
+        ssize_t n = read_small(i ? p_new : p_key, text, sizeof text);
+        struct ow_keydir probe = { 0 };
+        if (n >= 0 && parse_epoch_key(text, &probe) == 0)
+            memcpy(sensor_hint, probe.sensor, sizeof sensor_hint);
+        wipe(&probe, sizeof probe);
         wipe(text, sizeof text);
     }
-    if (!loaded) {
-        ow_keydir_free(k);
+    if (!sensor_hint[0]) {
         snprintf(err, errlen, "%s/epoch.key: missing or not an epoch key (run omwitness keys "
                  "init --dir %s)", dir, dir);
         return -1;
     }
-    uint8_t derived[32];
-    if (ow_ed25519_public(k->secret, derived) < 0 || memcmp(derived, k->public_key, 32) != 0) {
-        ow_keydir_free(k);
-        snprintf(err, errlen, "%s/epoch.key: its secret and public key do not match", dir);
-        return -1;
-    }
+    memcpy(k->sensor, sensor_hint, sizeof k->sensor);
     if (load_certs(k, err, errlen) < 0) {
         ow_keydir_free(k);
         return -1;
     }
-    /* The chain root.pub -> epoch 1 -> ... -> the current key must hold. */
     const uint8_t *issuer = k->root_public;
     for (size_t i = 0; i < k->ncerts; i++) {
         if (ow_epoch_cert_verify(&k->certs[i], issuer) < 0) {
@@ -468,11 +477,30 @@ int ow_keydir_load(struct ow_keydir *k, const char *dir, char *err, size_t errle
         }
         issuer = k->certs[i].public_key;
     }
-    if (k->ncerts != k->epoch || memcmp(issuer, k->public_key, 32) != 0) {
-        snprintf(err, errlen, "%s: epoch.key (epoch %" PRIu64 ") is not the last certified "
-                 "key (%zu certificates)", dir, k->epoch, k->ncerts);
+    /* A rotation cut short leaves the new key as epoch.key.new, certified or not yet: the
+     * file that holds the last certified key is the current one. */
+    int loaded = -1;
+    for (int i = 0; i < 2 && loaded < 0; i++) {
+        ssize_t n = read_small(i ? p_new : p_key, text, sizeof text);
+        uint8_t derived[32];
+        if (n >= 0 && parse_epoch_key(text, k) == 0 && k->ncerts > 0 &&
+            k->epoch == k->ncerts && strcmp(k->sensor, sensor_hint) == 0 &&
+            memcmp(k->public_key, k->certs[k->ncerts - 1].public_key, 32) == 0 &&
+            ow_ed25519_public(k->secret, derived) == 0 && memcmp(derived, k->public_key, 32) == 0)
+            loaded = i;
+        wipe(text, sizeof text);
+    }
+    if (loaded < 0) {
         ow_keydir_free(k);
+        snprintf(err, errlen, "%s: no epoch key file holds the last certified key (%zu "
+                 "certificates)", dir, k->ncerts);
         return -1;
+    }
+    if (loaded == 1) {
+        /* Finish the rotation: the old key must not stay on disk. Best effort for a reader
+         * that may not write here; the sensor's next rotation erases it too. */
+        if (erase_file(p_key) == 0 && rename(p_new, p_key) == 0)
+            fsync_dir(dir);
     }
     return 0;
 }
@@ -498,10 +526,12 @@ int ow_keydir_rotate(struct ow_keydir *k, uint64_t wall_us, struct ow_epoch_cert
         snprintf(err, errlen, "key rotation: cannot make the next Ed25519 key");
         goto out;
     }
-    /* The certificate first: a key is never on disk without the certificate naming it. */
-    unlink(p_new);
-    if (append_cert(k->dir, &c) < 0) {
-        set_err(err, errlen, "%s/certs: cannot append: %s", k->dir, errno);
+    /* The new key on disk first, then its certificate, then the old key erased where it
+     * lies (a journaling or copy-on-write file system may keep old blocks:
+     * docs/evidence.md) and the new file put in its place. A crash at any point leaves one
+     * file holding the last certified key (ow_keydir_load). */
+    if (erase_file(p_new) < 0 || (unlink(p_new) != 0 && errno != ENOENT)) {
+        set_err(err, errlen, "%s: cannot remove a stale file: %s", p_new, errno);
         goto out;
     }
     if (epoch_key_text(k, secret, c.epoch, c.public_key, text, sizeof text) < 0 ||
@@ -509,20 +539,13 @@ int ow_keydir_rotate(struct ow_keydir *k, uint64_t wall_us, struct ow_epoch_cert
         set_err(err, errlen, "%s: cannot write: %s", p_new, errno);
         goto out;
     }
-    /* Erase the old key where it lies (a journaling or copy-on-write file system may keep
-     * old blocks: docs/evidence.md), then put the new file in its place. */
-    int fd = open(p_key, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd >= 0) {
-        struct stat sb;
-        uint8_t zeros[FILE_MAX] = { 0 };
-        if (fstat(fd, &sb) == 0 && sb.st_size > 0 && sb.st_size <= (off_t)sizeof zeros &&
-            (pwrite(fd, zeros, (size_t)sb.st_size, 0) != (ssize_t)sb.st_size || fsync(fd) != 0)) {
-            int e = errno;
-            close(fd);
-            set_err(err, errlen, "%s: cannot erase: %s", p_key, e);
-            goto out;
-        }
-        close(fd);
+    if (append_cert(k->dir, &c) < 0) {
+        set_err(err, errlen, "%s/certs: cannot append: %s", k->dir, errno);
+        goto out;
+    }
+    if (erase_file(p_key) < 0) {
+        set_err(err, errlen, "%s: cannot erase: %s", p_key, errno);
+        goto out;
     }
     if (rename(p_new, p_key) != 0 || fsync_dir(k->dir) != 0) {
         set_err(err, errlen, "%s: cannot replace: %s", p_key, errno);
