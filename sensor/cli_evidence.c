@@ -194,11 +194,10 @@ int ow_cmd_verify(int argc, char **argv)
     }
     /* A file that is there but is no longer a store fails verification; a missing one is
      * bad usage. */
-    if (access(db, F_OK) != 0) {
-        fprintf(stderr, "omwitness: %s: no such store\n", db);
-        return 2;
-    }
+    int exists = access(db, F_OK) == 0;
     struct ow_store *st = open_ro(db);
+    if (!st && !exists)
+        return 2;
     if (!st) {
         printf("%s: TAMPERED: the file is not a readable omwitness store\n", db);
         return 3;
