@@ -1229,11 +1229,18 @@ static void html_integrity(FILE *out, const json_t *r)
     json_array_foreach(json_object_get(r, "runs"), i, run) {
         fprintf(out, "<tr><th>Run %" JSON_INTEGER_FORMAT " head</th><td>", num(run, "id"));
         hash_field(out, run, "chain_head");
+        fprintf(out, "</td></tr><tr><th>Run %" JSON_INTEGER_FORMAT " content root</th><td>",
+                num(run, "id"));
+        hash_field(out, run, "content_root");
         fputs("</td></tr>", out);
     }
-    fputs("</tbody></table>\n<p>Anyone holding the store can check it against this report: "
-          "<code class=\"nb\">omwitness verify --db STORE --head CHAIN-HEAD</code> recomputes every record and "
-          "confirms the head above is part of the chain.</p>\n", out);
+    fputs("</tbody></table>\n<p>Anyone holding the store and the sensor's root public key can "
+          "check it against this report: <code class=\"nb\">omwitness verify --db STORE "
+          "--root-key root.pub --witness WITNESS</code> recomputes every record and checks every "
+          "certificate and checkpoint; <code class=\"nb\">omwitness report verify REPORT.json "
+          "--root-key root.pub</code> checks this report's signature; each run's content root "
+          "(<code class=\"nb\">omwitness verify --content-root</code>) can be recomputed by "
+          "replaying its pcaps.</p>\n", out);
 }
 
 /* Where the people who reviewed the report sign it. */
