@@ -108,7 +108,7 @@ def main():
             con.execute("DELETE FROM alerts WHERE flow_row = ?", (fid,))
             con.execute("DELETE FROM evidence WHERE flow_row = ?", (fid,))
             con.execute("DELETE FROM flows WHERE id = ?", (fid,))
-            for kind, ids in (("alert", aids), ("evidence", eids), ("flow", [fid])):
+            for kind, ids in (("alert", aids), ("evidence", eids), ("flow", [fid]), ("flow_end", [fid])):
                 for i in ids:
                     con.execute("DELETE FROM chain WHERE kind = ? AND row_id = ?", (kind, i))
             if renumber:
@@ -116,12 +116,18 @@ def main():
                 con.execute("UPDATE flows SET id = id - 1 WHERE id > ?", (fid,))
                 con.execute("UPDATE alerts SET flow_row = flow_row - 1 WHERE flow_row > ?", (fid,))
                 con.execute("UPDATE evidence SET flow_row = flow_row - 1 WHERE flow_row > ?", (fid,))
-                con.execute("UPDATE chain SET row_id = row_id - 1 WHERE kind = 'flow' AND row_id > ?", (fid,))
+                # Through negative ids: (kind, row_id) is unique at every step.
+                con.execute("UPDATE chain SET row_id = 1 - row_id WHERE kind IN ('flow', 'flow_end') "
+                            "AND row_id > ?", (fid,))
+                con.execute("UPDATE chain SET row_id = -row_id WHERE kind IN ('flow', 'flow_end') "
+                            "AND row_id < 0")
                 for table, kind, gone in (("alerts", "alert", aids), ("evidence", "evidence", eids)):
                     for g in sorted(gone, reverse=True):
                         con.execute(f"UPDATE {table} SET id = id - 1 WHERE id > ?", (g,))
-                        con.execute("UPDATE chain SET row_id = row_id - 1 WHERE kind = ? AND row_id > ?",
+                        con.execute("UPDATE chain SET row_id = 1 - row_id WHERE kind = ? AND row_id > ?",
                                     (kind, g))
+                        con.execute("UPDATE chain SET row_id = -row_id WHERE kind = ? AND row_id < 0",
+                                    (kind,))
                 con.execute("UPDATE triage SET alert_id = alert_id - ? WHERE alert_id > ?",
                             (len(aids), min(aids)))
                 con.execute("UPDATE sqlite_sequence SET seq = seq - ? WHERE name = 'alerts'", (len(aids),))
