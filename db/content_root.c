@@ -8,7 +8,9 @@
 #include "db/merkle.h"
 #include "db/store.h"
 
-/* The flow's contents: every column of the chained flow record but run_id and flow_id. */
+/* The flow's contents: every column of the chained flow record but run_id and flow_id; then,
+ * from schema 6 on (issue 9's record model), its end: the flow_end record's columns, the
+ * final counters, whichever record brought them. */
 #define LEAF_FLOW_COLUMNS \
     "community_id, first_ts, last_ts, l4_proto, ip_family, client_ip, client_port, server_ip, " \
     "server_port, icmp_type, icmp_code, slice, vlan, tunnels, pkts_toserver, pkts_toclient, " \
@@ -18,6 +20,9 @@
     "dns_query, li_interface, li_confidence, li_xid, li_liid, li_target, li_payload_format, " \
     "li_pdu_count, verdict_status, verdict_rule, verdict_kind, verdict_severity, " \
     "verdict_reason, verdict_asset_src, verdict_asset_dest, verdict_ticket, verdict_overrun"
+#define LEAF_END_COLUMNS \
+    ", end_ts, end_pkts_toserver, end_pkts_toclient, end_bytes_toserver, end_bytes_toclient, " \
+    "end_later_fragments, ended_reason, end_overrun, decided_ts"
 #define LEAF_FIRST_TS_COL 1   /* first_ts in the list above (0-based) */
 
 struct buf {
@@ -122,7 +127,14 @@ int ow_content_root_compute(sqlite3 *db, int64_t run_id, uint8_t root[OW_HASH_LE
     size_t n = 0, cap = 0;
     struct buf b = { 0 };
     int rc = -1;
-    if (sqlite3_prepare_v2(db, "SELECT id, " LEAF_FLOW_COLUMNS " FROM flows WHERE run_id = ?",
+    /* The end columns where the store has them (a prepare that fails names no column). */
+    sqlite3_stmt *probe = NULL;
+    int has_end = sqlite3_prepare_v2(db, "SELECT end_ts FROM flows LIMIT 0", -1, &probe, NULL) ==
+                  SQLITE_OK;
+    sqlite3_finalize(probe);
+    if (sqlite3_prepare_v2(db, has_end ?
+                           "SELECT id, " LEAF_FLOW_COLUMNS LEAF_END_COLUMNS " FROM flows WHERE run_id = ?" :
+                           "SELECT id, " LEAF_FLOW_COLUMNS " FROM flows WHERE run_id = ?",
                            -1, &flows, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "SELECT ts, kind, severity, rule, reason, asset_src, asset_dest "
                            "FROM alerts WHERE flow_row = ? ORDER BY kind, rule, severity, "

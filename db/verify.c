@@ -115,6 +115,10 @@ static int check_after_end(struct verifier *v)
         "SELECT 'evidence', c.row_id, c.seq, e.row_id FROM chain c JOIN evidence t ON c.kind = "
         "'evidence' AND c.row_id = t.id JOIN flows f ON f.id = t.flow_row JOIN chain e ON "
         "e.kind = 'run_end' AND e.row_id = f.run_id WHERE c.seq > e.seq ORDER BY c.seq LIMIT 1",
+        /* flow_end (schema 6): a flow's end after its run's end. */
+        "SELECT 'flows (end of flow)', c.row_id, c.seq, e.row_id FROM chain c JOIN flows t ON "
+        "c.kind = 'flow_end' AND c.row_id = t.id JOIN chain e ON e.kind = 'run_end' AND "
+        "e.row_id = t.run_id WHERE c.seq > e.seq ORDER BY c.seq LIMIT 1",
         "SELECT 'run_rules', c.row_id, c.seq, e.row_id FROM chain c JOIN run_rules t ON c.kind "
         "= 'run_rule' AND c.row_id = t.id JOIN chain e ON e.kind = 'run_end' AND e.row_id = "
         "t.run_id WHERE c.seq > e.seq ORDER BY c.seq LIMIT 1",

@@ -26,7 +26,14 @@ KINDS = {
     "epoch_cert": ("epoch_certs", "sensor, epoch, public_key, issued_wall, signature"),
     "checkpoint": ("checkpoints", "sensor, epoch, number, chain_seq, head, records, packet_ts, wall, reason, signature"),
     "content_root": ("content_roots", "run_id, root, leaves"),
+    # Schema 6 (issue 9's record model).
+    "flow_end": ("flows", "end_ts, end_pkts_toserver, end_pkts_toclient, end_bytes_toserver, "
+                 "end_bytes_toclient, end_later_fragments, ended_reason, end_overrun, decided_ts"),
+    "progress": ("run_progress", "run_id, wall, first_ts, last_ts, packets, bytes, kernel_drops, "
+                 "internal_drops, gaps, flows"),
 }
+LEAF_END = (", end_ts, end_pkts_toserver, end_pkts_toclient, end_bytes_toserver, end_bytes_toclient, "
+            "end_later_fragments, ended_reason, end_overrun, decided_ts")
 
 LEAF_FLOW = ("community_id, first_ts, last_ts, l4_proto, ip_family, client_ip, client_port, server_ip, "
              "server_port, icmp_type, icmp_code, slice, vlan, tunnels, pkts_toserver, pkts_toclient, "
@@ -67,7 +74,9 @@ def record_hash(con, prev, kind, seq, row):
 
 def content_root(con, run_id):
     leaves = []
-    for row in con.execute(f"SELECT id, {LEAF_FLOW} FROM flows WHERE run_id = ?", (run_id,)).fetchall():
+    cols = {r[1] for r in con.execute("PRAGMA table_info(flows)")}
+    leaf = LEAF_FLOW + (LEAF_END if "end_ts" in cols else "")
+    for row in con.execute(f"SELECT id, {leaf} FROM flows WHERE run_id = ?", (run_id,)).fetchall():
         data = b"\x01" + fields(row[1:])
         alerts = con.execute("SELECT ts, kind, severity, rule, reason, asset_src, asset_dest FROM alerts "
                              "WHERE flow_row = ? ORDER BY kind, rule, severity, reason, asset_src, "
