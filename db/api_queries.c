@@ -326,6 +326,35 @@ static const char flow_cols[] =
     " tls_sni, ssh_client, ssh_server, ndpi_risk,"
     " (SELECT min(al.id) FROM alerts al WHERE al.flow_row = flows.id) AS alert_id";
 
+/* Schema 6 on: a flow's final values where its end is recorded, its values at the verdict
+ * while it is open; state and reason as EVE's flow.state and flow.reason say them. */
+static const char flow_cols_ends[] =
+    "id, run_id, flow_id, community_id, first_ts, coalesce(end_ts, last_ts) AS last_ts,"
+    " l4_proto, client_ip, client_port,"
+    " server_ip, server_port, app_proto, ndpi_protocol, ndpi_category,"
+    " coalesce(end_pkts_toserver, pkts_toserver) AS pkts_toserver,"
+    " coalesce(end_pkts_toclient, pkts_toclient) AS pkts_toclient,"
+    " coalesce(end_bytes_toserver, bytes_toserver) AS bytes_toserver,"
+    " coalesce(end_bytes_toclient, bytes_toclient) AS bytes_toclient, verdict_status, verdict_rule,"
+    " verdict_kind, verdict_severity, verdict_asset_src, verdict_asset_dest, li_interface,"
+    " tls_sni, ssh_client, ssh_server, ndpi_risk,"
+    " (SELECT min(al.id) FROM alerts al WHERE al.flow_row = flows.id) AS alert_id,"
+    " CASE WHEN ended_reason IS NOT NULL OR end_reason <> '' THEN 'closed'"
+    "  WHEN pkts_toclient > 0 THEN 'established' ELSE 'new' END AS state,"
+    " coalesce(ended_reason, nullif(end_reason, '')) AS end_reason,"
+    " EXISTS (SELECT 1 FROM alerts al WHERE al.flow_row = flows.id) AS alerted";
+
+static int has_flow_ends(sqlite3 *db)
+{
+    sqlite3_stmt *s = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('flows') WHERE name = "
+                           "'ended_reason'", -1, &s, NULL) == SQLITE_OK)
+        found = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return found;
+}
+
 static json_t *flow_row(sqlite3_stmt *st)
 {
     json_t *o = row_object(st);
@@ -354,8 +383,8 @@ json_t *ow_api_flows(sqlite3 *db, const struct ow_flow_query *q, char *err, size
 {
     struct ow_where w = { 0 };
     ow_flow_where(q, &w);
-    return paged(db, flow_cols, "flows", &w, "first_ts DESC, id DESC", q->limit, q->offset,
-                 "flows", flow_row, err, errlen);
+    return paged(db, has_flow_ends(db) ? flow_cols_ends : flow_cols, "flows", &w,
+                 "first_ts DESC, id DESC", q->limit, q->offset, "flows", flow_row, err, errlen);
 }
 
 /* --- runs, rules, summary --------------------------------------------------------------- */
@@ -378,6 +407,32 @@ static json_t *all_rows(sqlite3 *db, const char *sql, int64_t bind1, char *err, 
     return list;
 }
 
+/* A run that has not ended: its latest progress record (schema 6 on), as "progress". */
+static void add_progress(sqlite3 *db, json_t *run)
+{
+    json_t *ended = json_object_get(run, "ended_wall");
+    json_t *id = json_object_get(run, "id");
+    if ((ended && !json_is_null(ended)) || !json_is_integer(id))
+        return;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT wall, first_ts, last_ts, packets, bytes, kernel_drops, "
+                           "internal_drops, gaps, flows, (SELECT count(*) FROM run_progress q "
+                           "WHERE q.run_id = p.run_id) AS records FROM run_progress p WHERE "
+                           "run_id = ? ORDER BY id DESC LIMIT 1", -1, &s, NULL) != SQLITE_OK) {
+        sqlite3_finalize(s);
+        return;     /* an older store: no progress records */
+    }
+    sqlite3_bind_int64(s, 1, json_integer_value(id));
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        json_t *p = row_object(s);
+        json_t *ts = json_object_get(p, "last_ts");
+        if (ts && json_is_integer(ts))
+            json_object_set_new(p, "last", timestamp(json_integer_value(ts)));
+        json_object_set_new(run, "progress", p);
+    }
+    sqlite3_finalize(s);
+}
+
 json_t *ow_api_runs(sqlite3 *db, char *err, size_t errlen)
 {
     json_t *runs = all_rows(db, "SELECT * FROM runs ORDER BY id DESC LIMIT 1000", 0, err, errlen);
@@ -391,6 +446,7 @@ json_t *ow_api_runs(sqlite3 *db, char *err, size_t errlen)
             json_object_set_new(r, "first", timestamp(json_integer_value(ts)));
         if ((ts = json_object_get(r, "last_ts")) && json_is_integer(ts))
             json_object_set_new(r, "last", timestamp(json_integer_value(ts)));
+        add_progress(db, r);
     }
     return json_pack("{s:o}", "runs", runs);
 }

@@ -180,7 +180,11 @@ static void add_common(json_t *root, const struct ow_flow_record *rec, const cha
                        const struct ow_eve_context *ctx)
 {
     char buf[64];
-    ow_eve_timestamp(rec->first_ts_us, buf, sizeof buf);
+    /* An alert's time is the packet time at which it was raised; a flow's its start. */
+    uint64_t ts = rec->first_ts_us;
+    if (strcmp(event_type, "alert") == 0 && rec->decided_ts_us)
+        ts = rec->decided_ts_us;
+    ow_eve_timestamp(ts, buf, sizeof buf);
     json_object_set_new(root, "timestamp", json_string(buf));
     json_object_set_new(root, "event_type", json_string(event_type));
     json_object_set_new(root, "flow_id", json_u64(rec->flow_id));
@@ -227,6 +231,12 @@ static json_t *flow_object(const struct ow_flow_record *rec)
     json_object_set_new(o, "start", json_string(ts));
     ow_eve_timestamp(rec->last_ts_us, ts, sizeof ts);
     json_object_set_new(o, "end", json_string(ts));
+    /* As known when the line is written: an open flow has no reason yet. */
+    json_object_set_new(o, "state", json_string(ow_flow_state_name(rec->open ? rec->state
+                                                                             : OW_STATE_CLOSED)));
+    if (!rec->open)
+        json_object_set_new(o, "reason", json_string(ow_eve_end_reason_name(rec->end_reason)));
+    json_object_set_new(o, "alerted", json_boolean(rec->alerted));
     return o;
 }
 

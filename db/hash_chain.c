@@ -41,6 +41,12 @@ static const struct chain_kind kinds[OW_CHAIN_KIND_COUNT] = {
         "run_id, rule_id, kind, interface, ticket" },
     [OW_CHAIN_TRIAGE] = { "triage", "triage",
         "alert_id, status, note, actor, at" },
+    [OW_CHAIN_FLOW_END] = { "flow_end", "flows",
+        "end_ts, end_pkts_toserver, end_pkts_toclient, end_bytes_toserver, end_bytes_toclient, "
+        "end_later_fragments, ended_reason, end_overrun, decided_ts" },
+    [OW_CHAIN_PROGRESS] = { "progress", "run_progress",
+        "run_id, wall, first_ts, last_ts, packets, bytes, kernel_drops, internal_drops, gaps, "
+        "flows" },
     [OW_CHAIN_EPOCH_CERT] = { "epoch_cert", "epoch_certs",
         "sensor, epoch, public_key, issued_wall, signature" },
     [OW_CHAIN_CHECKPOINT] = { "checkpoint", "checkpoints",
@@ -138,6 +144,19 @@ static int table_exists(sqlite3 *db, const char *name)
     return found;
 }
 
+static int column_exists(sqlite3 *db, const char *table, const char *column)
+{
+    sqlite3_stmt *s = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1, &s,
+                           NULL) == SQLITE_OK &&
+        sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_bind_text(s, 2, column, -1, SQLITE_STATIC) == SQLITE_OK)
+        found = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return found;
+}
+
 int ow_chain_init(struct ow_chain *c, sqlite3 *db, int persistent)
 {
     memset(c, 0, sizeof *c);
@@ -149,6 +168,10 @@ int ow_chain_init(struct ow_chain *c, sqlite3 *db, int persistent)
             continue;
         snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE id = ?", kinds[k].columns,
                  kinds[k].table);
+        /* flow_end's columns come with schema 6: an older store's flows table has none, so
+         * the kind gets no statement there (its records read as missing rows). */
+        if (k == OW_CHAIN_FLOW_END && !column_exists(db, "flows", "ended_reason"))
+            continue;
         if (prepare(c, sql, &c->select_row[k], persistent) < 0)
             return -1;
     }

@@ -22,6 +22,8 @@ enum ow_chain_kind {
     OW_CHAIN_EVIDENCE,
     OW_CHAIN_RUN_RULE,
     OW_CHAIN_TRIAGE,       /* an analyst's triage record (schema 5 on) */
+    OW_CHAIN_FLOW_END,     /* a flow's end: final counters, reason (schema 6 on) */
+    OW_CHAIN_PROGRESS,     /* a running capture's coverage so far (schema 6 on) */
     OW_CHAIN_EPOCH_CERT,   /* an epoch key's certificate (schema 7 on, docs/evidence.md) */
     OW_CHAIN_CHECKPOINT,   /* a signed checkpoint of the chain before it (schema 7 on) */
     OW_CHAIN_CONTENT_ROOT, /* a run's content root (schema 7 on) */

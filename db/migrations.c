@@ -189,6 +189,40 @@ static const char schema_v5[] =
     ");"
     "CREATE INDEX triage_alert ON triage(alert_id, id);";
 
+/* 6: alerts when the verdict is known (issue 9, docs/evidence.md). A flow row is written
+ * when its verdict is reached; its end (final counters, end time, reason, an overrun raised
+ * after the verdict, the verdict's packet time) goes into the end_* columns, set once and
+ * chained as a record of its own (kind flow_end, disjoint from the flow record's columns, as
+ * run and run_end are), so both stay verifiable. Rows of older stores have these NULL and
+ * read as before. run_progress: a running capture's coverage so far (kind progress).
+ * runs.sensor: the name EVE's host gives. */
+static const char schema_v6[] =
+    "ALTER TABLE flows ADD COLUMN end_ts INTEGER;"            /* last packet, final */
+    "ALTER TABLE flows ADD COLUMN end_pkts_toserver INTEGER;"
+    "ALTER TABLE flows ADD COLUMN end_pkts_toclient INTEGER;"
+    "ALTER TABLE flows ADD COLUMN end_bytes_toserver INTEGER;"
+    "ALTER TABLE flows ADD COLUMN end_bytes_toclient INTEGER;"
+    "ALTER TABLE flows ADD COLUMN end_later_fragments INTEGER;"
+    "ALTER TABLE flows ADD COLUMN ended_reason TEXT;"         /* NULL while the flow is open */
+    "ALTER TABLE flows ADD COLUMN end_overrun INTEGER;"
+    "ALTER TABLE flows ADD COLUMN decided_ts INTEGER;"        /* packet time of the verdict */
+    "CREATE INDEX flows_open ON flows(run_id) WHERE ended_reason IS NULL AND end_reason = '';"
+    "CREATE TABLE run_progress ("
+    "  id              INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  run_id          INTEGER NOT NULL REFERENCES runs(id),"
+    "  wall            INTEGER NOT NULL,"       /* microseconds, wall clock */
+    "  first_ts        INTEGER,"                /* packet time span so far */
+    "  last_ts         INTEGER,"
+    "  packets         INTEGER NOT NULL DEFAULT 0,"
+    "  bytes           INTEGER NOT NULL DEFAULT 0,"
+    "  kernel_drops    INTEGER NOT NULL DEFAULT 0,"
+    "  internal_drops  INTEGER NOT NULL DEFAULT 0,"
+    "  gaps            INTEGER NOT NULL DEFAULT 0,"
+    "  flows           INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX run_progress_run ON run_progress(run_id, id);"
+    "ALTER TABLE runs ADD COLUMN sensor TEXT NOT NULL DEFAULT '';";
+
 /* 7: sealing (docs/evidence.md "Sealing"). epoch_certs: each epoch key's certificate,
  * signed by the previous key (the root key for epoch 1); checkpoints: signed statements of
  * the chain's head; content_roots: each run's RFC 6962 root over its flows, alerts and
@@ -228,6 +262,7 @@ static const struct migration migrations[] = {
     { 2, "hash chain, evidence packets, run rules", schema_v2,
       "chain evidence run_rules chain_legacy" },
     { 5, "alert triage", schema_v5, "triage" },
+    { 6, "flow end records, run progress, sensor name", schema_v6, "run_progress" },
     { 7, "sealing: epoch certificates, checkpoints, content roots", schema_v7,
       "epoch_certs checkpoints content_roots" },
 };

@@ -132,6 +132,36 @@ static int finish(struct builder *b, sqlite3_stmt *s, int rc, const char *what)
     "WHERE (span_start IS NOT NULL AND span_start < ?2 AND span_end >= ?1) OR " \
     "(span_start IS NULL AND ?3) ORDER BY id"
 
+/* Schema 6 on: a run that has not ended (still running, or killed) is covered up to its
+ * latest progress record, with that record's counters; without one, as above. */
+#define RUN_SPAN_SQL_PROGRESS \
+    "SELECT * FROM (SELECT r.id, r.kind, r.source, r.source_sha256, r.site, r.policy_sha256, " \
+    "r.version, r.threads, r.started_wall, r.ended_wall, " \
+    "coalesce(nullif(r.first_ts, 0), p.first_ts, (SELECT min(f.first_ts) FROM flows f WHERE f.run_id = r.id)) AS span_start, " \
+    "CASE WHEN r.ended_wall IS NULL AND p.id IS NOT NULL THEN p.last_ts ELSE " \
+    "coalesce(nullif(r.last_ts, 0), (SELECT max(coalesce(f.end_ts, f.last_ts)) FROM flows f WHERE f.run_id = r.id)) END AS span_end, " \
+    "CASE WHEN r.ended_wall IS NULL AND p.id IS NOT NULL THEN p.packets ELSE r.packets END, " \
+    "CASE WHEN r.ended_wall IS NULL AND p.id IS NOT NULL THEN p.bytes ELSE r.bytes END, " \
+    "r.packets_malformed, r.packets_not_ip, " \
+    "CASE WHEN r.ended_wall IS NULL AND p.id IS NOT NULL THEN p.kernel_drops ELSE r.kernel_drops END, " \
+    "CASE WHEN r.ended_wall IS NULL AND p.id IS NOT NULL THEN p.internal_drops ELSE r.internal_drops END, " \
+    "CASE WHEN r.ended_wall IS NULL AND p.id IS NOT NULL THEN p.flows ELSE r.flows END, " \
+    "r.flows_evicted, " \
+    "CASE WHEN r.ended_wall IS NULL AND p.id IS NOT NULL THEN p.gaps ELSE r.gaps END, " \
+    "r.clean_end, r.chain_head, %s AS content_root FROM runs r LEFT JOIN run_progress p ON p.id = " \
+    "(SELECT max(q.id) FROM run_progress q WHERE q.run_id = r.id)) " \
+    "WHERE (span_start IS NOT NULL AND span_start < ?2 AND span_end >= ?1) OR " \
+    "(span_start IS NULL AND ?3) ORDER BY id"
+
+static int has_progress(sqlite3 *db)
+{
+    sqlite3_stmt *s = NULL;
+    int found = sqlite3_prepare_v2(db, "SELECT 1 FROM run_progress LIMIT 0", -1, &s, NULL) ==
+                SQLITE_OK;
+    sqlite3_finalize(s);
+    return found;
+}
+
 enum { R_ID, R_KIND, R_SOURCE, R_SOURCE_SHA, R_SITE, R_POLICY, R_VERSION, R_THREADS,
        R_STARTED_WALL, R_ENDED_WALL, R_SPAN_START, R_SPAN_END, R_PACKETS, R_BYTES,
        R_MALFORMED, R_NOT_IP, R_KERNEL_DROPS, R_INTERNAL_DROPS, R_FLOWS, R_FLOWS_EVICTED,
@@ -156,9 +186,10 @@ struct totals {
 static int add_runs(struct builder *b, json_t *root, struct totals *t, json_t *unwatched)
 {
     sqlite3_stmt *s;
-    char sql[2048];
-    snprintf(sql, sizeof sql, RUN_SPAN_SQL, b->sealed_schema ?
-             "(SELECT c.root FROM content_roots c WHERE c.run_id = r.id)" : "NULL");
+    char sql[4096];
+    snprintf(sql, sizeof sql, has_progress(b->db) ? RUN_SPAN_SQL_PROGRESS : RUN_SPAN_SQL,
+             b->sealed_schema ? "(SELECT c.root FROM content_roots c WHERE c.run_id = r.id)" :
+             "NULL");
     if (prepare(b, sql, &s) < 0)
         return -1;
     sqlite3_bind_int(s, 3, !b->o->has_from && !b->o->has_to);
@@ -317,8 +348,16 @@ static int64_t count_query(struct builder *b, const char *sql)
     return n;
 }
 
+/* A flow's final values (schema 6 on: its end record's, once it ended). */
+#define FINAL_LAST_TS "coalesce(f.end_ts, f.last_ts)"
+#define FINAL_COUNTS "coalesce(f.end_pkts_toserver, f.pkts_toserver) + coalesce(" \
+    "f.end_pkts_toclient, f.pkts_toclient), coalesce(f.end_bytes_toserver, f.bytes_toserver) + " \
+    "coalesce(f.end_bytes_toclient, f.bytes_toclient)"
+#define PLAIN_COUNTS "f.pkts_toserver + f.pkts_toclient, f.bytes_toserver + f.bytes_toclient"
+
 static int add_sessions(struct builder *b, json_t *root)
 {
+    int ends = has_progress(b->db);   /* run_progress and the flow end columns came together */
     static const char from_where[] =
         " FROM flows f LEFT JOIN run_rules rr ON rr.run_id = f.run_id AND "
         "rr.rule_id = f.verdict_rule WHERE f.verdict_status = 'authorized' AND "
@@ -329,13 +368,15 @@ static int add_sessions(struct builder *b, json_t *root)
     if (total < 0)
         return -1;
     snprintf(sql, sizeof sql,
-             "SELECT f.id, f.run_id, f.flow_id, f.community_id, f.first_ts, f.last_ts, "
+             "SELECT f.id, f.run_id, f.flow_id, f.community_id, f.first_ts, %s, "
              "f.l4_proto, f.client_ip, f.client_port, f.server_ip, f.server_port, f.app_proto, "
              "f.verdict_rule, " RULE_KIND_SQL ", coalesce(nullif(rr.interface, ''), "
              "f.li_interface), coalesce(nullif(f.verdict_ticket, ''), rr.ticket, ''), "
-             "f.verdict_asset_src, f.verdict_asset_dest, f.verdict_overrun, rr.kind IS NULL, "
-             "f.pkts_toserver + f.pkts_toclient, f.bytes_toserver + f.bytes_toclient"
-             "%s ORDER BY f.first_ts, f.flow_id, f.id LIMIT %d", from_where, OW_REPORT_LIST_MAX);
+             "f.verdict_asset_src, f.verdict_asset_dest, f.verdict_overrun OR EXISTS (SELECT 1 "
+             "FROM alerts oa WHERE oa.flow_row = f.id AND oa.kind = 'maintenance_overrun'), "
+             "rr.kind IS NULL, %s"
+             "%s ORDER BY f.first_ts, f.flow_id, f.id LIMIT %d", ends ? FINAL_LAST_TS : "f.last_ts",
+             ends ? FINAL_COUNTS : PLAIN_COUNTS, from_where, OW_REPORT_LIST_MAX);
     sqlite3_stmt *s;
     if (prepare(b, sql, &s) < 0)
         return -1;

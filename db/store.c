@@ -34,6 +34,8 @@ struct ow_store {
     sqlite3_stmt *insert_run, *update_run, *insert_flow, *insert_alert, *bump_rule;
     sqlite3_stmt *savepoint, *release, *rollback_to;
     sqlite3_stmt *insert_evidence, *insert_run_rule, *set_chain_head;
+    sqlite3_stmt *end_flow, *insert_progress;
+    int flow_ends;               /* schema 6 on: flows have end_* columns (readers coalesce) */
     struct ow_chain chain;       /* writer only */
     char errmsg[256];
 };
@@ -111,13 +113,45 @@ static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen, cons
     return -1;
 }
 
-/* Builds "SELECT <prefix>, c1, c2 ... FROM flows" style column lists into buf. */
-static void flow_column_list(char *buf, size_t buflen, const char *table_prefix)
+/* The end_* column (schema 6) that holds a flow's final value of a column, or NULL for the
+ * columns a flow's end does not change. */
+static const char *end_column(int col)
+{
+    switch (col) {
+    case FC_LAST_TS:          return "end_ts";
+    case FC_PKTS_TOSERVER:    return "end_pkts_toserver";
+    case FC_PKTS_TOCLIENT:    return "end_pkts_toclient";
+    case FC_BYTES_TOSERVER:   return "end_bytes_toserver";
+    case FC_BYTES_TOCLIENT:   return "end_bytes_toclient";
+    case FC_LATER_FRAGMENTS:  return "end_later_fragments";
+    case FC_END_REASON:       return "ended_reason";
+    default:                  return NULL;
+    }
+}
+
+/* Builds "SELECT <prefix>, c1, c2 ... FROM flows" style column lists into buf. Readers of a
+ * schema-6 store (ends != 0) read a flow's final values where its end has been recorded,
+ * and its values at the verdict while it is open. */
+static void flow_column_list_ends(char *buf, size_t buflen, const char *table_prefix, int ends)
 {
     size_t o = 0;
-    for (int i = 0; i < FC_COUNT && o < buflen; i++)
-        o += (size_t)snprintf(buf + o, buflen - o, "%s%s%s", i ? ", " : "", table_prefix,
-                              flow_col_names[i]);
+    for (int i = 0; i < FC_COUNT && o < buflen; i++) {
+        const char *end = ends ? end_column(i) : NULL;
+        if (end)
+            o += (size_t)snprintf(buf + o, buflen - o, "%scoalesce(%s%s, %s%s)", i ? ", " : "",
+                                  table_prefix, end, table_prefix, flow_col_names[i]);
+        else if (ends && i == FC_VERDICT_OVERRUN)
+            o += (size_t)snprintf(buf + o, buflen - o, ", max(%sverdict_overrun, coalesce(%s"
+                                  "end_overrun, 0))", table_prefix, table_prefix);
+        else
+            o += (size_t)snprintf(buf + o, buflen - o, "%s%s%s", i ? ", " : "", table_prefix,
+                                  flow_col_names[i]);
+    }
+}
+
+static void flow_column_list(char *buf, size_t buflen, const char *table_prefix)
+{
+    flow_column_list_ends(buf, buflen, table_prefix, 0);
 }
 
 static int prepare(struct ow_store *st, const char *sql, sqlite3_stmt **out)
@@ -127,19 +161,32 @@ static int prepare(struct ow_store *st, const char *sql, sqlite3_stmt **out)
     return 0;
 }
 
+/* The flow_end record's columns (hash_chain.c), bound after the flow columns. */
+#define END_COLUMNS "end_ts, end_pkts_toserver, end_pkts_toclient, end_bytes_toserver, " \
+    "end_bytes_toclient, end_later_fragments, ended_reason, end_overrun, decided_ts"
+#define END_COLUMN_COUNT 9
+
 static int prepare_writer(struct ow_store *st)
 {
     char cols[2048], sql[4096];
     flow_column_list(cols, sizeof cols, "");
-    size_t o = (size_t)snprintf(sql, sizeof sql, "INSERT INTO flows (run_id, %s) VALUES (?", cols);
-    for (int i = 0; i < FC_COUNT; i++)
+    size_t o = (size_t)snprintf(sql, sizeof sql, "INSERT INTO flows (run_id, %s, " END_COLUMNS
+                                ") VALUES (?", cols);
+    for (int i = 0; i < FC_COUNT + END_COLUMN_COUNT; i++)
         o += (size_t)snprintf(sql + o, sizeof sql - o, ", ?");
     snprintf(sql + o, sizeof sql - o, ")");
 
     if (prepare(st, sql, &st->insert_flow) < 0 ||
         prepare(st, "INSERT INTO runs (kind, source, source_sha256, site, policy_sha256, "
-                    "version, threads, started_wall) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "version, threads, started_wall, sensor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 &st->insert_run) < 0 ||
+        prepare(st, "UPDATE flows SET end_ts = ?, end_pkts_toserver = ?, end_pkts_toclient = ?, "
+                    "end_bytes_toserver = ?, end_bytes_toclient = ?, end_later_fragments = ?, "
+                    "ended_reason = ?, end_overrun = ?, decided_ts = ? WHERE id = ? AND "
+                    "ended_reason IS NULL", &st->end_flow) < 0 ||
+        prepare(st, "INSERT INTO run_progress (run_id, wall, first_ts, last_ts, packets, bytes, "
+                    "kernel_drops, internal_drops, gaps, flows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                    "?, ?)", &st->insert_progress) < 0 ||
         prepare(st, "UPDATE runs SET first_ts = ?, last_ts = ?, packets = ?, bytes = ?, "
                     "packets_malformed = ?, packets_not_ip = ?, kernel_drops = ?, "
                     "internal_drops = ?, flows = ?, flows_evicted = ?, gaps = ?, "
@@ -175,6 +222,11 @@ static struct ow_store *store_new(sqlite3 *db, int readonly)
     if (st) {
         st->db = db;
         st->readonly = readonly;
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('flows') WHERE name = "
+                               "'ended_reason'", -1, &q, NULL) == SQLITE_OK)
+            st->flow_ends = sqlite3_step(q) == SQLITE_ROW;
+        sqlite3_finalize(q);
     }
     return st;
 }
@@ -380,6 +432,8 @@ void ow_store_close(struct ow_store *st)
     sqlite3_finalize(st->insert_evidence);
     sqlite3_finalize(st->insert_run_rule);
     sqlite3_finalize(st->set_chain_head);
+    sqlite3_finalize(st->end_flow);
+    sqlite3_finalize(st->insert_progress);
     ow_chain_free(&st->chain);
     sqlite3_close(st->db);
     free(st);
@@ -543,6 +597,7 @@ int64_t ow_store_begin_run(struct ow_store *st, const struct ow_run_info *info)
     bind_str(s, 6, info->version);
     sqlite3_bind_int(s, 7, info->threads);
     sqlite3_bind_int64(s, 8, clamp_i64(info->started_wall_us));
+    bind_str(s, 9, info->sensor);
     int64_t run = -1;
     int ok = step_done(st, s, "begin run") == 0;
     if (ok) {
@@ -647,6 +702,23 @@ int ow_store_commit_batch(struct ow_store *st)
     return 0;
 }
 
+/* The flow_end columns, from parameter idx on, in END_COLUMNS order. */
+static void bind_end(sqlite3_stmt *s, int idx, const struct ow_flow_record *r)
+{
+    sqlite3_bind_int64(s, idx, clamp_i64(r->last_ts_us));
+    sqlite3_bind_int64(s, idx + 1, clamp_i64(r->pkts_toserver));
+    sqlite3_bind_int64(s, idx + 2, clamp_i64(r->pkts_toclient));
+    sqlite3_bind_int64(s, idx + 3, clamp_i64(r->bytes_toserver));
+    sqlite3_bind_int64(s, idx + 4, clamp_i64(r->bytes_toclient));
+    sqlite3_bind_int64(s, idx + 5, r->later_fragments);
+    bind_str(s, idx + 6, ow_end_reason_name(r->end_reason));
+    sqlite3_bind_int(s, idx + 7, r->late_overrun ? 1 : 0);
+    if (r->decided_ts_us)
+        sqlite3_bind_int64(s, idx + 8, clamp_i64(r->decided_ts_us));
+    else
+        sqlite3_bind_null(s, idx + 8);
+}
+
 static void bind_flow(sqlite3_stmt *s, int64_t run_id, const struct ow_flow_record *r)
 {
     char client[OW_ADDR_TEXT_LEN], server[OW_ADDR_TEXT_LEN];
@@ -674,7 +746,8 @@ static void bind_flow(sqlite3_stmt *s, int64_t run_id, const struct ow_flow_reco
     sqlite3_bind_int64(s, P(FC_BYTES_TOSERVER), clamp_i64(r->bytes_toserver));
     sqlite3_bind_int64(s, P(FC_BYTES_TOCLIENT), clamp_i64(r->bytes_toclient));
     sqlite3_bind_int64(s, P(FC_LATER_FRAGMENTS), r->later_fragments);
-    bind_str(s, P(FC_END_REASON), ow_end_reason_name(r->end_reason));
+    /* An open flow's record has no end yet: its end comes with the flow_end record. */
+    bind_str(s, P(FC_END_REASON), r->open ? "" : ow_end_reason_name(r->end_reason));
     BIND_FIELD(s, P(FC_NDPI_PROTOCOL), r->ndpi_protocol);
     BIND_FIELD(s, P(FC_NDPI_MASTER), r->ndpi_master);
     BIND_FIELD(s, P(FC_NDPI_APP), r->ndpi_app);
@@ -710,6 +783,10 @@ static void bind_flow(sqlite3_stmt *s, int64_t run_id, const struct ow_flow_reco
     BIND_FIELD(s, P(FC_VERDICT_ASSET_DEST), r->verdict.asset_dest);
     BIND_FIELD(s, P(FC_VERDICT_TICKET), r->verdict.ticket);
     sqlite3_bind_int(s, P(FC_VERDICT_OVERRUN), r->verdict.overrun ? 1 : 0);
+    /* A flow that ended before (or as) its verdict was reached: its end columns go in with
+     * it, and the caller chains its flow_end record right after the flow record. */
+    if (!r->open)
+        bind_end(s, P(FC_COUNT), r);
 #undef P
 }
 
@@ -735,7 +812,8 @@ static int insert_alert(struct ow_store *st, int64_t run_id, int64_t flow_row,
     sqlite3_stmt *s = st->insert_alert;
     sqlite3_bind_int64(s, 1, run_id);
     sqlite3_bind_int64(s, 2, flow_row);
-    sqlite3_bind_int64(s, 3, clamp_i64(r->first_ts_us));
+    /* The packet time at which the alert was raised (the flow's start in older stores). */
+    sqlite3_bind_int64(s, 3, clamp_i64(r->decided_ts_us ? r->decided_ts_us : r->first_ts_us));
     BIND_FIELD(s, 4, r->verdict.kind);
     bind_str(s, 5, ow_severity_name(r->verdict.severity));
     BIND_FIELD(s, 6, r->verdict.rule);
@@ -765,7 +843,8 @@ int ow_store_add_flow_ids(struct ow_store *st, int64_t run_id, const struct ow_f
     if (step_done(st, st->insert_flow, "insert flow") < 0)
         goto done;
     got.flow_row = sqlite3_last_insert_rowid(st->db);
-    if (chain_append(st, OW_CHAIN_FLOW, got.flow_row, NULL) < 0)
+    if (chain_append(st, OW_CHAIN_FLOW, got.flow_row, NULL) < 0 ||
+        (!rec->open && chain_append(st, OW_CHAIN_FLOW_END, got.flow_row, NULL) < 0))
         goto done;
 
     /* A long flow reported in active-timeout slices alerts once, with its first slice. */
@@ -798,6 +877,65 @@ done:
 int ow_store_add_flow(struct ow_store *st, int64_t run_id, const struct ow_flow_record *rec)
 {
     return ow_store_add_flow_ids(st, run_id, rec, NULL);
+}
+
+/* The end columns change once (the UPDATE matches only an open row) and are chained as the
+ * row's flow_end record. */
+int ow_store_end_flow(struct ow_store *st, int64_t flow_row, const struct ow_flow_record *rec)
+{
+    struct unit u;
+    if (!writable(st) || !rec || unit_begin(st, &u, "end flow") < 0)
+        return -1;
+    sqlite3_stmt *s = st->end_flow;
+    bind_end(s, 1, rec);
+    sqlite3_bind_int64(s, 1 + END_COLUMN_COUNT, flow_row);
+    int ok = step_done(st, s, "end flow") == 0;
+    if (ok && sqlite3_changes(st->db) != 1) {
+        set_err(st, "end flow: no open flow row %lld", (long long)flow_row);
+        ok = 0;
+    }
+    ok = ok && chain_append(st, OW_CHAIN_FLOW_END, flow_row, NULL) == 0;
+    return unit_end(st, &u, ok, "end flow");
+}
+
+int ow_store_add_alert(struct ow_store *st, int64_t run_id, int64_t flow_row,
+                       const struct ow_flow_record *alert, int64_t *alert_id)
+{
+    struct unit u;
+    int64_t id = 0;
+    if (!writable(st) || !alert || unit_begin(st, &u, "add alert") < 0)
+        return -1;
+    int ok = insert_alert(st, run_id, flow_row, alert, &id) == 0 &&
+             chain_append(st, OW_CHAIN_ALERT, id, NULL) == 0;
+    if (unit_end(st, &u, ok, "add alert") < 0)
+        return -1;
+    if (alert_id)
+        *alert_id = id;
+    return 0;
+}
+
+int ow_store_add_progress(struct ow_store *st, int64_t run_id, const struct ow_run_stats *p)
+{
+    struct unit u;
+    if (!writable(st) || !p || unit_begin(st, &u, "add progress") < 0)
+        return -1;
+    sqlite3_stmt *s = st->insert_progress;
+    sqlite3_bind_int64(s, 1, run_id);
+    sqlite3_bind_int64(s, 2, clamp_i64(wall_clock_us()));
+    if (p->first_ts_us) {
+        sqlite3_bind_int64(s, 3, clamp_i64(p->first_ts_us));
+        sqlite3_bind_int64(s, 4, clamp_i64(p->last_ts_us));
+    } else {
+        sqlite3_bind_null(s, 3);
+        sqlite3_bind_null(s, 4);
+    }
+    const uint64_t values[] = { p->packets, p->bytes, p->kernel_drops, p->internal_drops,
+                                p->gaps, p->flows };
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
+        sqlite3_bind_int64(s, 5 + (int)i, clamp_i64(values[i]));
+    int ok = step_done(st, s, "add progress") == 0 &&
+             chain_append(st, OW_CHAIN_PROGRESS, sqlite3_last_insert_rowid(st->db), NULL) == 0;
+    return unit_end(st, &u, ok, "add progress");
 }
 
 /* ---- evidence packets and run rules ------------------------------------------------- */
@@ -984,6 +1122,10 @@ static void row_to_record(sqlite3_stmt *s, int base, struct ow_flow_record *r)
     r->later_fragments = column_bounded(s, C(FC_LATER_FRAGMENTS), UINT32_MAX);
     COLUMN_TEXT(s, C(FC_END_REASON), name);
     r->end_reason = name_index(name, ow_end_reason_name, OW_END_EVICTED + 1, OW_END_IDLE);
+    /* No end recorded yet: the flow is open (its end comes with its flow_end record). */
+    r->open = name[0] == '\0';
+    r->state = !r->open ? OW_STATE_CLOSED
+             : r->pkts_toclient ? OW_STATE_ESTABLISHED : OW_STATE_NEW;
     COLUMN_TEXT(s, C(FC_NDPI_PROTOCOL), r->ndpi_protocol);
     COLUMN_TEXT(s, C(FC_NDPI_MASTER), r->ndpi_master);
     COLUMN_TEXT(s, C(FC_NDPI_APP), r->ndpi_app);
@@ -1025,6 +1167,7 @@ static void row_to_record(sqlite3_stmt *s, int base, struct ow_flow_record *r)
     COLUMN_TEXT(s, C(FC_VERDICT_ASSET_DEST), r->verdict.asset_dest);
     COLUMN_TEXT(s, C(FC_VERDICT_TICKET), r->verdict.ticket);
     r->verdict.overrun = sqlite3_column_int64(s, C(FC_VERDICT_OVERRUN)) != 0;
+    r->alerted = r->verdict.status == OW_VERDICT_ANOMALY || r->verdict.overrun;
 #undef C
 }
 
@@ -1039,6 +1182,8 @@ static void alert_row_to_record(sqlite3_stmt *s, struct ow_flow_record *r)
     /* The alert's own time, even if its flow row is missing. */
     if (sqlite3_column_type(s, AC_FLOW_ROW) == SQLITE_NULL)
         r->first_ts_us = r->last_ts_us = column_u64(s, AC_TS);
+    r->decided_ts_us = column_u64(s, AC_TS);
+    r->alerted = 1;
     COLUMN_TEXT(s, AC_KIND, r->verdict.kind);
     COLUMN_TEXT(s, AC_SEVERITY, severity);
     r->verdict.severity = name_index(severity, ow_severity_name, OW_SEV_CRITICAL + 1, OW_SEV_NONE);
@@ -1051,8 +1196,8 @@ static void alert_row_to_record(sqlite3_stmt *s, struct ow_flow_record *r)
 static int prepare_query(struct ow_store *st, const char *head, const char *tail,
                          sqlite3_stmt **out)
 {
-    char cols[2048], sql[4096];
-    flow_column_list(cols, sizeof cols, "f.");
+    char cols[2600], sql[4096];
+    flow_column_list_ends(cols, sizeof cols, "f.", st->flow_ends);
     snprintf(sql, sizeof sql, "%s %s %s", head, cols, tail);
     if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK)
         return db_err(st, "query");

@@ -21,6 +21,7 @@ struct ow_run_info {
     const char *version;         /* omwitness version */
     int         threads;
     uint64_t    started_wall_us; /* wall-clock time the run began */
+    const char *sensor;          /* the sensor's name (EVE host); "" or NULL: the host name */
 };
 
 /* How a run went; stored when it ends. */
@@ -84,6 +85,25 @@ struct ow_stored_flow {
 /* ow_store_add_flow that also reports the row ids (ids may be NULL). */
 int ow_store_add_flow_ids(struct ow_store *st, int64_t run_id, const struct ow_flow_record *rec,
                           struct ow_stored_flow *ids);
+
+/* Record model (issue 9, docs/evidence.md): ow_store_add_flow_ids writes a flow whose
+ * verdict is known; with rec->open it is still running (no end yet), else its end columns go
+ * in with it and a flow_end record is chained right after its flow record. */
+
+/* Records the end of an open flow row: final counters, end time and reason, a late overrun,
+ * the verdict's packet time; chained as flow_end. 0, or -1 (also when the row has ended). */
+int ow_store_end_flow(struct ow_store *st, int64_t flow_row, const struct ow_flow_record *rec);
+
+/* Inserts one alert on flow_row (e.g. maintenance_overrun raised after the verdict), with
+ * alert's verdict as its kind, severity, rule, reason and assets and alert->decided_ts_us as
+ * its time; chained. */
+int ow_store_add_alert(struct ow_store *st, int64_t run_id, int64_t flow_row,
+                       const struct ow_flow_record *alert, int64_t *alert_id);
+
+/* A running capture's coverage so far (packets, bytes, drops, gaps, flows, packet-time
+ * span), chained as a progress record. */
+struct ow_run_stats;
+int ow_store_add_progress(struct ow_store *st, int64_t run_id, const struct ow_run_stats *p);
 
 /* The record an overrun alert is shown with: rec with its verdict turned into the
  * maintenance_overrun alert (kind, severity medium, reason); pass it to ow_eve_write_alert. */

@@ -68,7 +68,7 @@ static int load_legacy(struct verifier *v)
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         v->legacy[OW_CHAIN_RUN] = v->legacy[OW_CHAIN_RUN_END] = sqlite3_column_int64(s, 0);
-        v->legacy[OW_CHAIN_FLOW] = sqlite3_column_int64(s, 1);
+        v->legacy[OW_CHAIN_FLOW] = v->legacy[OW_CHAIN_FLOW_END] = sqlite3_column_int64(s, 1);
         v->legacy[OW_CHAIN_ALERT] = sqlite3_column_int64(s, 2);
         rc = sqlite3_step(s);
     }
@@ -184,6 +184,13 @@ static int walk_chain(struct verifier *v)
                                   "start (records reordered)", (long long)row, (long long)seq);
                 break;
             }
+        } else if (kind == OW_CHAIN_FLOW_END) {
+            /* Flows end in any order, but only after their flow record. */
+            if (row > v->last_row[OW_CHAIN_FLOW] || row <= v->legacy[OW_CHAIN_FLOW]) {
+                result = found(v, "flows row %lld (chain #%lld): flow end chained before the "
+                                  "flow (records reordered)", (long long)row, (long long)seq);
+                break;
+            }
         } else if (row <= v->last_row[kind] || row <= v->legacy[kind]) {
             result = found(v, "%s row %lld (chain #%lld): out of order after row %lld (rows "
                               "reordered or the chain rewritten)", table, (long long)row,
@@ -204,7 +211,8 @@ static int walk_chain(struct verifier *v)
             result = found(v, "%s row %lld (chain #%lld): the %s as stored does not match its "
                               "hash (edited or swapped, or the chain was changed)", table,
                            (long long)row, (long long)seq,
-                           kind == OW_CHAIN_RUN_END ? "end of run" : "row");
+                           kind == OW_CHAIN_RUN_END ? "end of run" :
+                           kind == OW_CHAIN_FLOW_END ? "end of flow" : "row");
         } else {
             memcpy(prev, want, OW_HASH_LEN);
             v->r->records++;
@@ -242,8 +250,8 @@ static int check_coverage(struct verifier *v)
 {
     static const int covered[] = { OW_CHAIN_RUN, OW_CHAIN_FLOW, OW_CHAIN_ALERT,
                                    OW_CHAIN_EVIDENCE, OW_CHAIN_RUN_RULE, OW_CHAIN_TRIAGE,
-                                   OW_CHAIN_EPOCH_CERT, OW_CHAIN_CHECKPOINT,
-                                   OW_CHAIN_CONTENT_ROOT };
+                                   OW_CHAIN_PROGRESS, OW_CHAIN_EPOCH_CERT,
+                                   OW_CHAIN_CHECKPOINT, OW_CHAIN_CONTENT_ROOT };
     for (size_t i = 0; i < sizeof covered / sizeof covered[0]; i++) {
         int kind = covered[i];
         const char *table = ow_chain_kind_table(kind);
@@ -306,6 +314,27 @@ static int check_runs(struct verifier *v)
         result = failed(v, "read runs");
     sqlite3_finalize(s);
     return result;
+}
+
+/* Each flow either ended once in the chain (flow_end) or is still open with its end columns
+ * untouched (schema 6 on; older stores have no end columns). */
+static int check_flow_ends(struct verifier *v)
+{
+    if (!v->chain.select_row[OW_CHAIN_FLOW_END])
+        return 0;
+    int64_t id = 0;
+    if (first_id(v, "SELECT f.id FROM flows f WHERE f.id > ?1 AND (f.end_ts IS NOT NULL OR "
+                    "f.end_pkts_toserver IS NOT NULL OR f.end_pkts_toclient IS NOT NULL OR "
+                    "f.end_bytes_toserver IS NOT NULL OR f.end_bytes_toclient IS NOT NULL OR "
+                    "f.end_later_fragments IS NOT NULL OR f.ended_reason IS NOT NULL OR "
+                    "f.end_overrun IS NOT NULL OR f.decided_ts IS NOT NULL) AND NOT EXISTS "
+                    "(SELECT 1 FROM chain c WHERE c.kind = 'flow_end' AND c.row_id = f.id) "
+                    "ORDER BY f.id LIMIT 1", v->legacy[OW_CHAIN_FLOW], NULL, &id) < 0)
+        return -1;
+    if (id)
+        return found(v, "flows row %lld: end of flow set but never chained (edited)",
+                     (long long)id);
+    return 0;
 }
 
 /* rule_hits are derived: they must equal the authorized flows counted per run and rule. */
@@ -418,6 +447,8 @@ int ow_verify_store_sealed(struct ow_store *st, const char *expect_head_hex,
             result = check_after_end(&v);
         if (result == 0)
             result = check_runs(&v);
+        if (result == 0)
+            result = check_flow_ends(&v);
         if (result == 0)
             result = check_rule_hits(&v);
         if (result == 0)

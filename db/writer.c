@@ -1,4 +1,6 @@
-/* writer.c — batched transactions from the workers' output rings into the store. */
+/* writer.c — batched transactions from the workers' output rings into the store: a flow's
+ * record and alert when its verdict is known, a later overrun alert, the flow's end (and its
+ * evidence), a running capture's progress; and the JSON lines of each, once committed. */
 #include "db/writer.h"
 
 #include <errno.h>
@@ -39,25 +41,178 @@ static void jsonl_fail(struct ow_writer *w, const char *why)
     }
 }
 
-static void write_flow(struct ow_writer *w, const struct ow_msg_flow *m, bool *batch_open,
-                       uint64_t *batch_start, unsigned *batch_rows)
+/* ---- open rows: flow_id -> row of a flow whose verdict record is stored ---- */
+
+static size_t slot_of(const struct ow_open_rows *t, uint64_t key)
 {
-    const struct ow_flow_record *rec = &m->rec;
+    uint64_t h = key * 0x9e3779b97f4a7c15ULL;
+    return (size_t)(h >> 17) & (t->cap - 1);
+}
+
+static int open_rows_put(struct ow_open_rows *t, uint64_t key, int64_t row);
+
+static int open_rows_grow(struct ow_open_rows *t)
+{
+    struct ow_open_rows bigger = { .cap = t->cap ? t->cap * 2 : 1024 };
+    bigger.keys = ow_calloc(bigger.cap, sizeof *bigger.keys);
+    bigger.rows = ow_calloc(bigger.cap, sizeof *bigger.rows);
+    if (!bigger.keys || !bigger.rows) {
+        free(bigger.keys);
+        free(bigger.rows);
+        return -1;
+    }
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->keys[i])
+            open_rows_put(&bigger, t->keys[i], t->rows[i]);
+    free(t->keys);
+    free(t->rows);
+    *t = bigger;
+    return 0;
+}
+
+static int open_rows_put(struct ow_open_rows *t, uint64_t key, int64_t row)
+{
+    if ((t->count + 1) * 2 > t->cap && open_rows_grow(t) < 0)
+        return -1;
+    size_t i = slot_of(t, key);
+    while (t->keys[i] && t->keys[i] != key)
+        i = (i + 1) & (t->cap - 1);
+    if (!t->keys[i])
+        t->count++;
+    t->keys[i] = key;
+    t->rows[i] = row;
+    return 0;
+}
+
+static size_t open_rows_find(const struct ow_open_rows *t, uint64_t key)
+{
+    if (!t->cap)
+        return SIZE_MAX;
+    for (size_t i = slot_of(t, key); t->keys[i]; i = (i + 1) & (t->cap - 1))
+        if (t->keys[i] == key)
+            return i;
+    return SIZE_MAX;
+}
+
+/* Removes slot i, moving later entries of its probe run back (no tombstones). */
+static void open_rows_del(struct ow_open_rows *t, size_t i)
+{
+    size_t mask = t->cap - 1, j = i;
+    t->keys[i] = 0;
+    t->count--;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!t->keys[j])
+            return;
+        size_t home = slot_of(t, t->keys[j]);
+        /* j's entry may move to i when i lies cyclically in [home, j). */
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            t->keys[i] = t->keys[j];
+            t->rows[i] = t->rows[j];
+            t->keys[j] = 0;
+            i = j;
+        }
+    }
+}
+
+static bool ensure_batch(struct ow_writer *w, bool *batch_open, uint64_t *batch_start,
+                         unsigned *batch_rows)
+{
     if (w->failed)
-        return;     /* keep draining so workers never block, but write nothing more */
+        return false;   /* keep draining so workers never block, but write nothing more */
     if (!*batch_open) {
         if (ow_store_begin_batch(w->store) != 0) {
             fail(w, "begin transaction");
-            return;
+            return false;
         }
         *batch_open = true;
         *batch_start = mono_ms();
         *batch_rows = 0;
     }
-    struct ow_stored_flow ids = { 0 };
-    if (ow_store_add_flow_ids(w->store, w->run_id, rec, &ids) != 0) {
-        fail(w, "insert flow");
+    return true;
+}
+
+static void stream_alert(struct ow_writer *w, const struct ow_flow_record *rec, int64_t id)
+{
+    if (!w->pending || w->jsonl_failed || id <= 0)
         return;
+    int bad = ow_run_context_load(ow_store_handle(w->store), w->run_id, &w->run_context);
+    struct ow_eve_context eve = ow_run_context_eve(&w->run_context, NULL);
+    bad |= ow_eve_write_alert_ctx(w->pending, rec, id, &eve);
+    if (bad)
+        jsonl_fail(w, "an event could not be rendered (out of memory, or its run unreadable)");
+}
+
+/* maintenance_overrun raised on a running flow: one alert on the flow's row. */
+static void write_overrun(struct ow_writer *w, const struct ow_msg_flow *m)
+{
+    size_t slot = open_rows_find(&w->open_rows, m->rec.flow_id);
+    if (slot == SIZE_MAX)
+        return;     /* its verdict record was refused: nothing to attach it to */
+    struct ow_flow_record view;
+    ow_store_overrun_view(&m->rec, &view);
+    int64_t id = 0;
+    if (ow_store_add_alert(w->store, w->run_id, w->open_rows.rows[slot], &view, &id) != 0) {
+        fail(w, "insert alert");
+        return;
+    }
+    atomic_fetch_add_explicit(&w->alerts_written, 1, memory_order_relaxed);
+    stream_alert(w, &view, id);
+}
+
+/* The end of a flow whose verdict record is stored; its evidence, complete now, with it. */
+static int64_t write_end(struct ow_writer *w, const struct ow_msg_flow *m)
+{
+    size_t slot = open_rows_find(&w->open_rows, m->rec.flow_id);
+    if (slot == SIZE_MAX)
+        return 0;   /* no row (its verdict record was refused): stored whole instead */
+    int64_t row = w->open_rows.rows[slot];
+    open_rows_del(&w->open_rows, slot);
+    if (ow_store_end_flow(w->store, row, &m->rec) != 0) {
+        fail(w, "record flow end");
+        return -1;
+    }
+    return row;
+}
+
+static void write_flow(struct ow_writer *w, const struct ow_msg_flow *m, bool *batch_open,
+                       uint64_t *batch_start, unsigned *batch_rows)
+{
+    const struct ow_flow_record *rec = &m->rec;
+    if (m->what < OW_FLOW_VERDICT || m->what > OW_FLOW_OVERRUN)
+        return;     /* a message the worker withdrew */
+    if (!ensure_batch(w, batch_open, batch_start, batch_rows))
+        return;
+    (*batch_rows)++;
+    if (m->what == OW_FLOW_OVERRUN) {
+        write_overrun(w, m);
+        return;
+    }
+    struct ow_stored_flow ids = { 0 };
+    if (m->what == OW_FLOW_END) {
+        ids.flow_row = write_end(w, m);
+        if (ids.flow_row < 0)
+            return;
+    }
+    if (m->what != OW_FLOW_END || !ids.flow_row) {
+        /* VERDICT and WHOLE write the flow and its alerts; an END whose verdict record is
+         * missing is stored whole (its flow_end chained with it). */
+        struct ow_flow_record whole;
+        const struct ow_flow_record *r = rec;
+        if (m->what == OW_FLOW_END) {
+            whole = *rec;
+            whole.open = 0;
+            r = &whole;
+        }
+        if (ow_store_add_flow_ids(w->store, w->run_id, r, &ids) != 0) {
+            fail(w, "insert flow");
+            return;
+        }
+        if (m->what == OW_FLOW_VERDICT && ids.flow_row > 0 &&
+            open_rows_put(&w->open_rows, rec->flow_id, ids.flow_row) < 0) {
+            fail(w, "remember an open flow (out of memory)");
+            return;
+        }
     }
     /* Evidence the store refuses (it checks every record) is reported, but the flow and its
      * alert are kept and the run goes on: losing the rest of the run would be worse. */
@@ -67,10 +222,10 @@ static void write_flow(struct ow_writer *w, const struct ow_msg_flow *m, bool *b
         atomic_fetch_add_explicit(&w->evidence_refused, 1, memory_order_relaxed) == 0)
         fprintf(stderr, "omwitness: evidence store: the packets of flow %llu were refused: %s\n",
                 (unsigned long long)rec->flow_id, ow_store_errmsg(w->store));
-    (*batch_rows)++;
     if (w->sealer && rec->last_ts_us > w->sealer->packet_us)
         w->sealer->packet_us = rec->last_ts_us;
-    atomic_fetch_add_explicit(&w->flows_written, 1, memory_order_relaxed);
+    if (m->what != OW_FLOW_END)
+        atomic_fetch_add_explicit(&w->flows_written, 1, memory_order_relaxed);
     uint64_t alerts = (ids.alert_id > 0) + (ids.overrun_alert_id > 0);
     atomic_fetch_add_explicit(&w->alerts_written, alerts, memory_order_relaxed);
     if (w->pending && !w->jsonl_failed) {
@@ -84,7 +239,9 @@ static void write_flow(struct ow_writer *w, const struct ow_msg_flow *m, bool *b
             ow_store_overrun_view(rec, &view);
             bad |= ow_eve_write_alert_ctx(w->pending, &view, ids.overrun_alert_id, &eve);
         }
-        bad |= ow_eve_write_flow_ctx(w->pending, rec, &eve);
+        /* --jsonl carries alerts when they are raised and flows when they end. */
+        if (m->what != OW_FLOW_VERDICT)
+            bad |= ow_eve_write_flow_ctx(w->pending, rec, &eve);
         if (bad)
             jsonl_fail(w, "an event could not be rendered (out of memory, or its run unreadable)");
     }
@@ -109,6 +266,33 @@ static void commit(struct ow_writer *w, bool *batch_open)
             jsonl_fail(w, strerror(errno));
         rewind(w->pending);
     }
+}
+
+void ow_writer_post_progress(struct ow_writer *w, const struct ow_run_stats *p)
+{
+    pthread_mutex_lock(&w->progress_lock);
+    w->progress = *p;
+    atomic_store_explicit(&w->progress_pending, 1, memory_order_release);
+    pthread_mutex_unlock(&w->progress_lock);
+}
+
+static void write_progress(struct ow_writer *w, bool *batch_open, uint64_t *batch_start,
+                           unsigned *batch_rows)
+{
+    struct ow_run_stats p;
+    pthread_mutex_lock(&w->progress_lock);
+    p = w->progress;
+    atomic_store_explicit(&w->progress_pending, 0, memory_order_relaxed);
+    pthread_mutex_unlock(&w->progress_lock);
+    if (!ensure_batch(w, batch_open, batch_start, batch_rows))
+        return;
+    /* The flows the writer has stored so far are the ones a report can count. */
+    if (ow_store_add_progress(w->store, w->run_id, &p) != 0) {
+        fail(w, "record progress");
+        return;
+    }
+    (*batch_rows)++;
+    atomic_fetch_add_explicit(&w->progress_written, 1, memory_order_relaxed);
 }
 
 static void *writer_main(void *arg)
@@ -140,6 +324,10 @@ static void *writer_main(void *arg)
                 ow_ring_release(r);
             }
         }
+        if (atomic_load_explicit(&w->progress_pending, memory_order_acquire)) {
+            write_progress(w, &batch_open, &batch_start, &batch_rows);
+            any = false;    /* commit it now */
+        }
         if (batch_open && (batch_rows >= OW_WRITER_BATCH_ROWS || !any ||
                            mono_ms() - batch_start >= OW_WRITER_BATCH_MS))
             commit(w, &batch_open);
@@ -155,6 +343,9 @@ static void *writer_main(void *arg)
             ow_ring_backoff(&spins);
     }
     commit(w, &batch_open);
+    free(w->open_rows.keys);
+    free(w->open_rows.rows);
+    memset(&w->open_rows, 0, sizeof w->open_rows);
     if (w->pending) {
         fclose(w->pending);
         free(w->pending_buf);
@@ -165,10 +356,17 @@ static void *writer_main(void *arg)
 
 int ow_writer_start(struct ow_writer *w)
 {
-    return ow_thread_start(&w->thread, writer_main, w);
+    int rc = pthread_mutex_init(&w->progress_lock, NULL);
+    if (rc != 0)
+        return rc;
+    rc = ow_thread_start(&w->thread, writer_main, w);
+    if (rc != 0)
+        pthread_mutex_destroy(&w->progress_lock);
+    return rc;
 }
 
 void ow_writer_join(struct ow_writer *w)
 {
     pthread_join(w->thread, NULL);
+    pthread_mutex_destroy(&w->progress_lock);
 }

@@ -12,9 +12,18 @@
 
 #include "db/run_context.h"
 
-struct ow_store;
+#include "db/store.h"
+
 struct ow_worker;
 struct ow_sealer;
+
+/* The writer-private map from an open flow's flow_id to its row, so its end record and a
+ * later alert find the row the verdict record made. Open addressing, linear probing. */
+struct ow_open_rows {
+    uint64_t *keys;                /* flow_id; 0 = free */
+    int64_t *rows;
+    size_t cap, count;             /* cap a power of two */
+};
 
 struct ow_writer {
     pthread_t thread;
@@ -35,7 +44,18 @@ struct ow_writer {
     char err[256];
     bool jsonl_failed;             /* the JSON lines stream stopped; jsonl_err says why */
     char jsonl_err[128];
+    struct ow_open_rows open_rows; /* writer-private */
+    /* A running capture's coverage, posted by the engine (ow_writer_post_progress) and
+     * written by the writer as a chained progress record: not the packet path, so a mutex. */
+    pthread_mutex_t progress_lock;
+    struct ow_run_stats progress;
+    _Atomic int progress_pending;
+    _Atomic uint64_t progress_written;
 };
+
+/* Hands a running capture's coverage so far to the writer (any thread). The writer must have
+ * been started with its progress_lock initialised (ow_writer_start does). */
+void ow_writer_post_progress(struct ow_writer *w, const struct ow_run_stats *p);
 
 /* Batch limits: whichever comes first closes the transaction. */
 #define OW_WRITER_BATCH_ROWS 2000

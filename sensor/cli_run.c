@@ -46,8 +46,8 @@ enum {
     OPT_POLICY = 1000, OPT_DB, OPT_THREADS, OPT_JSONL, OPT_NDPI_CONFIG, OPT_MAX_FLOWS,
     OPT_NO_PROGRESS, OPT_LISTEN, OPT_NO_PROMISC, OPT_BUFFER_MB, OPT_SNAPLEN, OPT_GAP, OPT_EVIDENCE_MB,
     OPT_TOKENS, OPT_EVIDENCE_PACKETS, OPT_EVIDENCE_KB, OPT_USER, OPT_GROUP, OPT_TLS_CERT,
-    OPT_TLS_KEY, OPT_WEBUI, OPT_KEYS, OPT_WITNESS, OPT_WITNESS_SYSLOG, OPT_EPOCH_SECONDS,
-    OPT_HEARTBEAT_SECONDS,
+    OPT_TLS_KEY, OPT_WEBUI, OPT_SENSOR, OPT_PROGRESS_SECONDS, OPT_KEYS, OPT_WITNESS,
+    OPT_WITNESS_SYSLOG, OPT_EPOCH_SECONDS, OPT_HEARTBEAT_SECONDS,
 };
 
 static const char replay_help[] =
@@ -76,6 +76,8 @@ static const char replay_help[] =
     "  --witness-syslog    send every checkpoint to the local syslog socket (RFC 5424)\n"
     "  --epoch-seconds N   a new epoch key every N s of wall time (default 900)\n"
     "  --heartbeat-seconds N  a checkpoint at least every N s, in silence too (default 60)\n"
+    "  --sensor NAME       the sensor's name, stored with the run and given as EVE 'host'\n"
+    "                      (default: the host name)\n"
     "  --no-progress       no progress line on stderr\n";
 
 static const char capture_help[] =
@@ -94,6 +96,9 @@ static const char capture_help[] =
     "  --snaplen N         bytes captured per packet (default 262144)\n"
     "  --gap-seconds N     a silence longer than N s on an interface is recorded as a\n"
     "                      coverage gap (default 300)\n"
+    "  --progress-seconds N  record the capture's coverage so far every N s (default 60),\n"
+    "                      so a report can cover a period inside a running capture\n"
+    "  --sensor NAME       as for replay\n"
     "  --user NAME         once the interfaces, store, outputs and listening socket are\n"
     "                      open, run as this user (its group, no others), with no\n"
     "                      capabilities, no_new_privs and a seccomp allowlist; started\n"
@@ -135,6 +140,8 @@ static int run_command(int argc, char **argv, bool live)
         { "witness-syslog", no_argument, NULL, OPT_WITNESS_SYSLOG },
         { "epoch-seconds", required_argument, NULL, OPT_EPOCH_SECONDS },
         { "heartbeat-seconds", required_argument, NULL, OPT_HEARTBEAT_SECONDS },
+        { "sensor", required_argument, NULL, OPT_SENSOR },
+        { "progress-seconds", required_argument, NULL, OPT_PROGRESS_SECONDS },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -233,6 +240,18 @@ static int run_command(int argc, char **argv, bool live)
                 o.epoch_seconds = (unsigned)v;
             else
                 o.heartbeat_seconds = (unsigned)v;
+            break;
+        case OPT_SENSOR:
+            if (!*optarg || strlen(optarg) > 255)
+                return ow_usage_error(cmd, "--sensor takes a name of 1 to 255 bytes");
+            o.sensor = optarg;
+            break;
+        case OPT_PROGRESS_SECONDS:
+            if (!live)
+                return ow_usage_error(cmd, "--progress-seconds belongs to 'capture'");
+            if (parse_count(optarg, 1, 86400, &v))
+                return ow_usage_error(cmd, "--progress-seconds takes a number from 1 to 86400, not '%s'", optarg);
+            o.progress_seconds = (unsigned)v;
             break;
         case OPT_GAP:
             if (!live)

@@ -149,6 +149,7 @@ static int engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t
         .evidence_budget = (o->evidence_mb ? o->evidence_mb : 1024) * (1ull << 20) / (uint64_t)e->nworkers,
         .evidence_flow_packets = o->evidence_packets,
         .evidence_flow_bytes = o->evidence_kb * 1024u,
+        .open_snapshot = o->listen != NULL,   /* the web UI's open flows (capture) */
     };
     for (int i = 0; i < e->nworkers; i++) {
         if (ow_worker_init(&e->workers[i], i, nreaders, IN_RING_BYTES, &wc, e->ndpi[i],
@@ -506,6 +507,7 @@ int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfi
             .site = e.policy ? ow_policy_site(e.policy) : "",
             .policy_sha256 = e.policy ? ow_policy_sha256(e.policy) : "",
             .version = OW_VERSION, .threads = e.nworkers, .started_wall_us = wall_us(),
+            .sensor = o->sensor,
         };
         if (ow_dispatch_init(&d, e.workers, (size_t)e.nworkers, 0, false) != 0) {
             fprintf(stderr, "omwitness: out of memory\n");
@@ -601,6 +603,47 @@ static void capture_health_fn(void *ctx, struct ow_health *out)
     out->run_id = h->e->run_id;
 }
 
+/* A running capture's coverage so far, as engine_finish would store it at its end. The
+ * readers' packet-time span is plain memory they write: read it atomically. */
+static void capture_progress(struct capture_health *h)
+{
+    struct ow_run_stats st = { 0 };
+    for (int i = 0; i < h->nsrc; i++) {
+        struct capture_source *s = &h->src[i];
+        struct ow_reader_stats *rs = &s->d.stats;
+        st.packets += atomic_load_explicit(&rs->packets, memory_order_relaxed);
+        st.bytes += atomic_load_explicit(&rs->bytes, memory_order_relaxed);
+        st.internal_drops += atomic_load_explicit(&rs->internal_drops, memory_order_relaxed);
+        st.gaps += atomic_load_explicit(&rs->gaps, memory_order_relaxed);
+        st.kernel_drops += atomic_load_explicit(&s->kernel_drops, memory_order_relaxed);
+        uint64_t first = __atomic_load_n(&rs->first_ts_us, __ATOMIC_RELAXED);
+        uint64_t last = __atomic_load_n(&rs->last_ts_us, __ATOMIC_RELAXED);
+        if (first && (!st.first_ts_us || first < st.first_ts_us))
+            st.first_ts_us = first;
+        if (last > st.last_ts_us)
+            st.last_ts_us = last;
+    }
+    for (int w = 0; w < h->e->nworkers; w++) {
+        st.flows += atomic_load_explicit(&h->e->workers[w].flows_started, memory_order_relaxed);
+        st.internal_drops += atomic_load_explicit(&h->e->workers[w].packets_lost,
+                                                  memory_order_relaxed);
+    }
+    ow_writer_post_progress(&h->e->writer, &st);
+}
+
+static size_t capture_open_flows(void *ctx, struct ow_open_flow *out, size_t max, size_t *total)
+{
+    struct capture_health *h = ctx;
+    size_t n = 0;
+    *total = 0;
+    for (int w = 0; w < h->e->nworkers; w++) {
+        size_t t = 0;
+        n += ow_worker_open_flows(&h->e->workers[w], out + n, max - n, &t);
+        *total += t;
+    }
+    return n;
+}
+
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
     struct capture_source *s = (struct capture_source *)user;
@@ -669,6 +712,7 @@ static int prepare_http(const struct ow_engine_opts *o, struct capture_health *h
         .webui_dir = o->webui_dir ? o->webui_dir : ow_http_default_webui(),
         .tokens_path = o->tokens_path, .tls_cert_path = o->tls_cert_path,
         .tls_key_path = o->tls_key_path, .health_fn = capture_health_fn, .health_ctx = health,
+        .open_flows_fn = capture_open_flows,
         .policy = health->e->policy,
     };
     *out = ow_http_prepare(&cfg, err, sizeof err);
@@ -768,6 +812,7 @@ int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int n
             .site = e.policy ? ow_policy_site(e.policy) : "",
             .policy_sha256 = e.policy ? ow_policy_sha256(e.policy) : "",
             .version = OW_VERSION, .threads = e.nworkers, .started_wall_us = wall_us(),
+            .sensor = o->sensor,
         };
         rc = engine_begin_run(&e, &info);
     }
@@ -798,7 +843,13 @@ int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int n
         }
         if (!failed && isatty(STDERR_FILENO))
             fprintf(stderr, "omwitness: capturing on %s; Ctrl-C stops and stores everything\n", sources);
+        uint64_t progress_every = (uint64_t)(o->progress_seconds ? o->progress_seconds : 60) * 1000u;
+        uint64_t next_progress = mono_ms() + progress_every;
         while (!stop_requested) {
+            if (!failed && e.writer_started && mono_ms() >= next_progress) {
+                capture_progress(&health);
+                next_progress += progress_every;
+            }
             bool all_failed = true;
             for (int i = 0; i < nifaces; i++)
                 all_failed = all_failed && src[i].failed;

@@ -38,6 +38,8 @@ struct ow_engine_opts {
     unsigned epoch_seconds;       /* a new epoch key this often (default 900) */
     unsigned heartbeat_seconds;   /* a checkpoint at least this often (default 60) */
     const char *group;            /* --group: files 0640 for this group (else 0600) */
+    const char *sensor;           /* --sensor: the sensor's name (runs.sensor, EVE host) */
+    unsigned progress_seconds;    /* capture: a progress record every N s (default 60) */
 };
 
 int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfiles);

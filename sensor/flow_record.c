@@ -27,6 +27,27 @@ const char *ow_li_label_name(uint8_t l)
     return l < sizeof names / sizeof names[0] ? names[l] : "";
 }
 
+const char *ow_flow_state_name(uint8_t state)
+{
+    switch (state) {
+    case OW_STATE_NEW:         return "new";
+    case OW_STATE_ESTABLISHED: return "established";
+    default:                   return "closed";
+    }
+}
+
+/* DESIGN.md "Output": timeout|active_timeout|evicted|end_of_input|shutdown. */
+const char *ow_eve_end_reason_name(uint8_t r)
+{
+    switch (r) {
+    case OW_END_IDLE:
+    case OW_END_TCP_CLOSED: return "timeout";
+    case OW_END_ACTIVE:     return "active_timeout";
+    case OW_END_EVICTED:    return "evicted";
+    default:                return "shutdown";
+    }
+}
+
 const char *ow_end_reason_name(uint8_t r)
 {
     switch (r) {

@@ -32,6 +32,13 @@ enum ow_flow_end_reason {
     OW_END_EVICTED,        /* flow table full */
 };
 
+/* EVE flow.state. */
+enum ow_flow_state {
+    OW_STATE_NEW = 0,      /* no answer seen yet */
+    OW_STATE_ESTABLISHED,
+    OW_STATE_CLOSED,       /* ended */
+};
+
 /* LI labels (classifiers/li). */
 enum ow_li_label {
     OW_LI_NONE = 0,
@@ -76,6 +83,13 @@ struct ow_flow_record {
     uint8_t  icmp_type;          /* first ICMP packet's type/code, for Community ID */
     uint8_t  icmp_code;
     uint32_t slice;              /* 0, or n for the n-th continuation after active timeouts */
+    /* Record model (issue 9): a flow is written when its verdict is reached (open = 1,
+     * counters so far) and again when it ends (open = 0, final counters). */
+    uint8_t  open;               /* the flow is still running: end_reason means nothing yet */
+    uint8_t  state;              /* enum ow_flow_state, as the worker last saw it */
+    uint8_t  alerted;            /* an alert was raised on this flow */
+    uint8_t  late_overrun;       /* maintenance_overrun raised after the verdict record */
+    uint64_t decided_ts_us;      /* packet time at which the verdict was reached (0: unknown) */
 
     uint64_t pkts_toserver, pkts_toclient;
     uint64_t bytes_toserver, bytes_toclient;   /* wire bytes of the frames */
@@ -109,5 +123,7 @@ const char *ow_verdict_status_name(uint8_t status);
 const char *ow_severity_name(uint8_t severity);
 const char *ow_li_label_name(uint8_t label);   /* "X2" ..., "" for none */
 const char *ow_end_reason_name(uint8_t reason);
+const char *ow_flow_state_name(uint8_t state);          /* "new", "established", "closed" */
+const char *ow_eve_end_reason_name(uint8_t reason);     /* EVE flow.reason: timeout ... */
 
 #endif

@@ -37,6 +37,8 @@ struct ow_flow {
     bool syn_seen, synack_seen, fin_toserver, fin_toclient, rst_seen;
     bool classified;                  /* nDPI and LI both final, verdict evaluated */
     bool overrun_reported;            /* a slice already carried the maintenance overrun */
+    bool reported;                    /* this slice's verdict record went to the writer */
+    int64_t window_end_us;            /* authorized maintenance: its window's end, else 0 */
     bool ssh_banner_seen;             /* the first "SSH-" banner has been seen ... */
     bool ssh_server_spoke_first;      /* ... and the server sent it */
     uint64_t packets;                 /* this slice's packets, both directions */

@@ -615,6 +615,7 @@ struct ow_http *ow_http_prepare(const struct ow_http_config *cfg, char *err, siz
     srv->webui_dir = cfg->webui_dir ? ow_strdup(cfg->webui_dir) : NULL;
     srv->health_fn = cfg->health_fn;
     srv->health_ctx = cfg->health_ctx;
+    srv->open_flows_fn = cfg->open_flows_fn;
     srv->policy = cfg->policy;
     if (!srv->db_path || (cfg->webui_dir && !srv->webui_dir)) {
         snprintf(err, errlen, "out of memory");

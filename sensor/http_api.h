@@ -29,6 +29,12 @@ struct ow_health {
 /* Fills *out; called from HTTP threads, so it must be thread-safe (atomics are enough). */
 typedef void (*ow_health_fn)(void *ctx, struct ow_health *out);
 
+/* The capture's open flows from the workers' memory (sensor/worker.h): up to max into out,
+ * *total the open flows there are. Thread-safe. */
+struct ow_open_flow;
+typedef size_t (*ow_open_flows_fn)(void *ctx, struct ow_open_flow *out, size_t max,
+                                   size_t *total);
+
 /* Who may do what (docs/webui.md "Access"): an analyst reads everything but LI targets and
  * LIIDs, which are masked; an li-officer sees them too; admin is everything. Ordered. */
 enum ow_http_role {
@@ -52,6 +58,7 @@ struct ow_http_config {
     const char *tls_key_path;
     ow_health_fn health_fn;      /* NULL when serving a stored db */
     void *health_ctx;
+    ow_open_flows_fn open_flows_fn;   /* NULL when serving a stored db; ctx is health_ctx */
     const struct ow_policy *policy;   /* optional: lists rules with no hits too; must outlive
                                        * the server */
 };

@@ -32,6 +32,7 @@ struct ow_http {
     char *tls_cert, *tls_key;    /* PEM, NULL without TLS */
     ow_health_fn health_fn;
     void *health_ctx;
+    ow_open_flows_fn open_flows_fn;
     const struct ow_policy *policy;
     _Atomic bool stopping;       /* tells event streams to end */
     _Atomic int streams;         /* open event streams */

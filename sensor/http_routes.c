@@ -19,6 +19,8 @@
 #include "db/seal_keys.h"
 #include "db/store.h"
 #include "db/triage.h"
+#include "sensor/alloc.h"
+#include "sensor/worker.h"
 
 
 static uint64_t wall_us(void)
@@ -361,11 +363,78 @@ static int proto_number(const char *name)
     return -1;
 }
 
+static json_t *time_text(uint64_t us)
+{
+    char buf[64];
+    ow_eve_timestamp(us, buf, sizeof buf);
+    return json_string(buf);
+}
+
+/* /api/flows?state=open: a live capture's open flows, from the workers' memory (their
+ * counters so far; stored counters come with each flow's end). Copies are at most a second
+ * old; the first request of a while may find none yet and asks the workers to copy. */
+static enum MHD_Result get_open_flows(struct ow_http *srv, struct MHD_Connection *c,
+                                      int64_t limit)
+{
+    json_t *list = json_array();
+    size_t total = 0;
+    if (srv->open_flows_fn) {
+        struct ow_open_flow *items = ow_calloc((size_t)limit, sizeof *items);
+        if (!items) {
+            json_decref(list);
+            return ow_http_send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+        }
+        size_t n = srv->open_flows_fn(srv->health_ctx, items, (size_t)limit, &total);
+        for (size_t i = 0; i < n; i++) {
+            const struct ow_open_flow *f = &items[i];
+            char cip[OW_ADDR_TEXT_LEN], sip[OW_ADDR_TEXT_LEN];
+            ow_addr_to_text(&f->client, cip, sizeof cip);
+            ow_addr_to_text(&f->server, sip, sizeof sip);
+            const char *pname = ow_l4_proto_name(f->l4_proto);
+            json_t *o = json_pack("{s:I,s:o,s:I,s:I,s:s,s:i,s:s,s:i,s:o,s:I,s:I,s:I,s:I,s:s,"
+                                  "s:b,s:s}",
+                                  "flow_id", (json_int_t)f->flow_id,
+                                  "timestamp", time_text(f->first_ts_us),
+                                  "first_ts", (json_int_t)f->first_ts_us,
+                                  "last_ts", (json_int_t)f->last_ts_us,
+                                  "client_ip", cip, "client_port", (int)f->client.port,
+                                  "server_ip", sip, "server_port", (int)f->server.port,
+                                  "proto", pname ? json_string(pname) : json_integer(f->l4_proto),
+                                  "pkts_toserver", (json_int_t)f->pkts_toserver,
+                                  "pkts_toclient", (json_int_t)f->pkts_toclient,
+                                  "bytes_toserver", (json_int_t)f->bytes_toserver,
+                                  "bytes_toclient", (json_int_t)f->bytes_toclient,
+                                  "state", ow_flow_state_name(f->state),
+                                  "classified", (int)f->classified,
+                                  "verdict_status", f->classified ?
+                                      ow_verdict_status_name(f->verdict_status) : "");
+            if (!o)
+                continue;
+            /* Strings from the wire: made valid UTF-8 by jansson's checks, or left out. */
+            json_t *app = json_string(f->app_proto);
+            if (app)
+                json_object_set_new(o, "app_proto", app);
+            json_t *kind = json_string(f->verdict_kind);
+            if (kind)
+                json_object_set_new(o, "verdict_kind", kind);
+            json_t *cid = json_string(f->community_id);
+            if (cid)
+                json_object_set_new(o, "community_id", cid);
+            json_array_append_new(list, o);
+        }
+        free(items);
+    }
+    json_t *body = json_pack("{s:s,s:b,s:I,s:o}", "state", "open", "live",
+                             srv->open_flows_fn != NULL, "total", (json_int_t)total,
+                             "flows", list);
+    return answer(c, NULL, body, "out of memory");
+}
+
 static enum MHD_Result get_flows(struct ow_http *srv, struct MHD_Connection *c)
 {
     static const char *const allowed[] = { "ip", "port", "app", "verdict", "community_id",
                                            "asset", "proto", "from", "to", "run", "limit",
-                                           "offset", NULL };
+                                           "offset", "state", NULL };
     struct ow_params p = { .c = c };
     struct ow_flow_query q = { .port = -1, .l4_proto = -1 };
     const char *proto = NULL;
@@ -385,6 +454,16 @@ static enum MHD_Result get_flows(struct ow_http *srv, struct MHD_Connection *c)
         ow_params_int(&p, "limit", 1, OW_HTTP_MAX_LIMIT, 100, &q.limit) < 0 ||
         ow_params_int(&p, "offset", 0, OW_HTTP_MAX_OFFSET, 0, &q.offset) < 0)
         return BAD_PARAMS(&p);
+    const char *state = NULL;
+    if (ow_params_name(&p, "state", 16, &state) < 0)
+        return BAD_PARAMS(&p);
+    if (state && strcmp(state, "open") == 0)
+        return get_open_flows(srv, c, q.limit);
+    if (state && strcmp(state, "stored") != 0) {
+        snprintf(p.param, sizeof p.param, "state");
+        snprintf(p.err, sizeof p.err, "state must be open or stored");
+        return BAD_PARAMS(&p);
+    }
     if (proto) {
         char *end;
         long n = strtol(proto, &end, 10);

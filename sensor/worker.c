@@ -1,11 +1,14 @@
 /* worker.c — per-flow work: lookup, counters, TCP state, timeouts, nDPI and LI/O&M feeding,
- * verdict, and the hand-off of finished flows to the writer. */
+ * verdict, and the hand-off to the writer: a flow's record (and its alert) as soon as its
+ * verdict is known, a maintenance overrun at the first packet past its window, and the
+ * flow's end with its final counters (docs/evidence.md, "Record model"). */
 #include "sensor/worker.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "classifiers/ndpi_flow.h"
 #include "classifiers/policy/policy.h"
@@ -48,6 +51,14 @@ int ow_worker_init(struct ow_worker *w, int index, size_t n_in, size_t in_ring_b
         return -1;
     if (ow_flow_table_init(&w->table, cfg->max_flows) < 0)
         return -1;
+    if (cfg->open_snapshot) {
+        w->open = ow_calloc(1, sizeof *w->open);
+        if (!w->open || pthread_mutex_init(&w->open->lock, NULL) != 0) {
+            free(w->open);
+            w->open = NULL;
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -59,6 +70,73 @@ void ow_worker_destroy(struct ow_worker *w)
     free(w->in_ended);
     ow_ring_destroy(&w->out);
     ow_flow_table_destroy(&w->table);
+    if (w->open) {
+        pthread_mutex_destroy(&w->open->lock);
+        free(w->open);
+        w->open = NULL;
+    }
+}
+
+/* At a tick, while the web UI asks: a bounded copy of the open flows, newest first. */
+static void publish_open(struct ow_worker *w, uint64_t now_us)
+{
+    struct ow_open_snapshot *o = w->open;
+    if (!o || now_us > atomic_load_explicit(&w->open_wanted_until_us, memory_order_relaxed))
+        return;
+    pthread_mutex_lock(&o->lock);
+    size_t n = 0;
+    for (uint8_t c = 0; c < OW_TC_COUNT; c++)
+        for (struct ow_flow *f = w->table.lru_tail[c]; f && n < OW_OPEN_SNAPSHOT_MAX;
+             f = f->lru_prev) {
+            struct ow_open_flow *x = &o->items[n++];
+            const struct ow_flow_record *r = &f->rec;
+            x->flow_id = r->flow_id;
+            x->first_ts_us = r->first_ts_us;
+            x->last_ts_us = r->last_ts_us;
+            x->client = r->client;
+            x->server = r->server;
+            x->l4_proto = r->l4_proto;
+            x->state = f->synack_seen || r->pkts_toclient ? OW_STATE_ESTABLISHED : OW_STATE_NEW;
+            x->classified = f->classified;
+            x->verdict_status = r->verdict.status;
+            x->pkts_toserver = r->pkts_toserver;
+            x->pkts_toclient = r->pkts_toclient;
+            x->bytes_toserver = r->bytes_toserver;
+            x->bytes_toclient = r->bytes_toclient;
+            memcpy(x->app_proto, r->app_proto, sizeof x->app_proto);
+            x->app_proto[sizeof x->app_proto - 1] = '\0';
+            memcpy(x->verdict_kind, r->verdict.kind, sizeof x->verdict_kind);
+            x->verdict_kind[sizeof x->verdict_kind - 1] = '\0';
+            memcpy(x->community_id, r->community_id, sizeof x->community_id);
+            x->community_id[sizeof x->community_id - 1] = '\0';
+        }
+    o->n = n;
+    o->total = w->table.count;
+    o->taken_us = now_us;
+    pthread_mutex_unlock(&o->lock);
+}
+
+size_t ow_worker_open_flows(struct ow_worker *w, struct ow_open_flow *out, size_t max,
+                            size_t *total)
+{
+    *total = 0;
+    struct ow_open_snapshot *o = w->open;
+    if (!o)
+        return 0;
+    pthread_mutex_lock(&o->lock);
+    size_t n = o->n < max ? o->n : max;
+    memcpy(out, o->items, n * sizeof *out);
+    *total = o->total;
+    /* Keep copying for the next minute of packet time (live: wall time). */
+    uint64_t base = o->taken_us;
+    if (!base) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        base = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    }
+    atomic_store_explicit(&w->open_wanted_until_us, base + 60000000u, memory_order_relaxed);
+    pthread_mutex_unlock(&o->lock);
+    return n;
 }
 
 static uint64_t mix64(uint64_t x)
@@ -109,6 +187,13 @@ static void evaluate(struct ow_worker *w, struct ow_flow *f)
     else
         f->rec.verdict.status = OW_VERDICT_UNEVALUATED;
     f->classified = true;
+    /* The deciding packet is the latest one so far (or the last one, at the flow's end). */
+    f->rec.decided_ts_us = f->rec.last_ts_us;
+    int64_t end_us;
+    f->window_end_us = 0;
+    if (w->policy && f->rec.verdict.status == OW_VERDICT_AUTHORIZED &&
+        ow_policy_window_end(w->policy, &f->rec, &end_us))
+        f->window_end_us = end_us;
     if (f->rec.verdict.status != OW_VERDICT_ANOMALY)
         drop_evidence(w, f);    /* only an alert's flow keeps its packets */
 }
@@ -208,25 +293,80 @@ static void community_id_of(struct ow_flow_record *rec)
         rec->community_id[0] = '\0';
 }
 
-/* Reports the flow to the writer (the record is copied). */
-static void emit_flow(struct ow_worker *w, struct ow_flow *f, uint8_t reason)
+/* A slot in the writer's ring holding a copy of rec; the caller commits it. The writer may
+ * be behind: wait, never lose a flow. */
+static struct ow_msg_flow *flow_msg(struct ow_worker *w, uint32_t what,
+                                    const struct ow_flow_record *rec)
 {
-    finish_classifiers(w, f);
-    /* A long session reported in slices raises its overrun once: the verdict is restored
-     * after this slice is handed over, and later slices are not checked again. */
-    struct ow_verdict plain = f->rec.verdict;
-    if (w->policy && f->rec.verdict.status == OW_VERDICT_AUTHORIZED && !f->overrun_reported &&
-        ow_policy_check_overrun(w->policy, &f->rec))
-        f->overrun_reported = true;
-    f->rec.end_reason = reason;
-    community_id_of(&f->rec);
-    /* The writer may be behind: wait, never lose a flow. */
     struct ow_msg_flow *m = ow_ring_reserve_wait(&w->out, sizeof *m);
     m->type = OW_MSG_FLOW;
-    m->rec = f->rec;
+    m->what = what;
+    m->rec = *rec;
     m->evidence = NULL;
     m->evidence_len = m->evidence_packets = 0;
     m->evidence_truncated = 0;
+    return m;
+}
+
+static bool flow_alerted(const struct ow_flow_record *rec)
+{
+    return rec->verdict.status == OW_VERDICT_ANOMALY || rec->verdict.overrun || rec->late_overrun;
+}
+
+/* EVE flow.state of a running flow: new until the other side has answered. */
+static uint8_t live_state(const struct ow_flow *f)
+{
+    return f->synack_seen || f->rec.pkts_toclient ? OW_STATE_ESTABLISHED : OW_STATE_NEW;
+}
+
+/* The verdict is known and the flow still runs: its record and alert go out now, so the
+ * alert is stored and streamed within the writer's batch deadline of the deciding packet. */
+static void report_verdict(struct ow_worker *w, struct ow_flow *f)
+{
+    f->reported = true;
+    community_id_of(&f->rec);
+    f->rec.open = 1;
+    f->rec.state = live_state(f);
+    f->rec.alerted = flow_alerted(&f->rec);
+    flow_msg(w, OW_FLOW_VERDICT, &f->rec);
+    ow_ring_commit(&w->out);
+}
+
+/* Authorized maintenance past its window's end: maintenance_overrun at this packet, once per
+ * flow (later slices are not checked again). */
+static void check_window(struct ow_worker *w, struct ow_flow *f)
+{
+    if (!f->window_end_us || f->overrun_reported || !f->reported ||
+        f->rec.last_ts_us < (uint64_t)f->window_end_us)
+        return;
+    f->overrun_reported = true;
+    struct ow_msg_flow *m = flow_msg(w, OW_FLOW_OVERRUN, &f->rec);
+    if (!ow_policy_check_overrun(w->policy, &m->rec))
+        m->what = 0;    /* the policy disagrees: the writer skips it */
+    m->rec.decided_ts_us = f->rec.last_ts_us;
+    ow_ring_commit(&w->out);
+    f->rec.late_overrun = 1;
+    f->rec.alerted = 1;
+}
+
+/* Reports the flow's end to the writer (the record is copied): its end record, or, when its
+ * verdict record never went out, the whole flow at once. */
+static void emit_flow(struct ow_worker *w, struct ow_flow *f, uint8_t reason)
+{
+    finish_classifiers(w, f);
+    bool whole = !f->reported;
+    /* A long session reported in slices raises its overrun once: the verdict is restored
+     * after this slice is handed over, and later slices are not checked again. */
+    struct ow_verdict plain = f->rec.verdict;
+    if (whole && w->policy && f->rec.verdict.status == OW_VERDICT_AUTHORIZED &&
+        !f->overrun_reported && ow_policy_check_overrun(w->policy, &f->rec))
+        f->overrun_reported = true;
+    f->rec.end_reason = reason;
+    f->rec.open = 0;
+    f->rec.state = OW_STATE_CLOSED;
+    f->rec.alerted = flow_alerted(&f->rec);
+    community_id_of(&f->rec);
+    struct ow_msg_flow *m = flow_msg(w, whole ? OW_FLOW_WHOLE : OW_FLOW_END, &f->rec);
     if (f->evidence && f->rec.verdict.status == OW_VERDICT_ANOMALY && f->evidence->packets) {
         bool truncated;
         m->evidence = ow_evidence_take(f->evidence, &m->evidence_len, &m->evidence_packets, &truncated);
@@ -358,6 +498,7 @@ static void classification_failed(struct ow_worker *w, struct ow_flow *f, const 
     snprintf(v->reason, sizeof v->reason, "classification failed: %s, so the flow was "
              "recorded without a verdict", why);
     f->classified = true;
+    f->rec.decided_ts_us = f->rec.last_ts_us;
     drop_evidence(w, f);
     atomic_fetch_add_explicit(&w->flows_unclassified, 1, memory_order_relaxed);
 }
@@ -410,6 +551,9 @@ static void cut_slice(struct ow_worker *w, struct ow_flow *f, uint64_t ts_us)
     rec->bytes_toserver = rec->bytes_toclient = 0;
     rec->later_fragments = 0;
     rec->flow_id = make_flow_id(f->hash, ts_us);
+    rec->late_overrun = 0;
+    rec->decided_ts_us = ts_us;   /* the carried-over verdict holds from the slice's start */
+    f->reported = false;          /* the new slice's record goes out with this packet */
 }
 
 static void update_tcp_state(struct ow_flow *f, const struct ow_packet *pkt, bool toserver)
@@ -490,11 +634,20 @@ static void handle_packet(struct ow_worker *w, const struct ow_msg_packet *m)
                 ow_proto_stream_finish(f->cls, &res);
                 decided = true;
             }
-            if (decided)
+            if (decided) {
                 take_classification(f, &res);
+                /* An LI or O&M label is the flow's application whatever nDPI would still
+                 * find, so the verdict need not wait for nDPI's packet cap: an unknown
+                 * protocol to nDPI (X2 over plain TCP) would hold the alert for 80 packets. */
+                if (f->ndpi && (f->rec.li.label != OW_LI_NONE || f->rec.app_proto[0]))
+                    ndpi_done(w, f, false);
+            }
         }
         maybe_classified(w, f);
     }
+    if (f->classified && !f->reported)
+        report_verdict(w, f);
+    check_window(w, f);
     ow_flow_table_touch(&w->table, f, class_of(f));
 }
 
@@ -528,8 +681,11 @@ static void *worker_main(void *arg)
                 uint32_t t = *type;
                 if (t == OW_MSG_PACKET)
                     handle_packet(w, (const struct ow_msg_packet *)type);
-                else if (t == OW_MSG_TICK)
-                    sweep(w, ((const struct ow_msg_tick *)type)->now_us);
+                else if (t == OW_MSG_TICK) {
+                    uint64_t now = ((const struct ow_msg_tick *)type)->now_us;
+                    sweep(w, now);
+                    publish_open(w, now);
+                }
                 ow_ring_release(&w->in[i]);
                 if (t == OW_MSG_END) {
                     in_ended[i] = true;

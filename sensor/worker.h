@@ -18,11 +18,38 @@ struct ow_policy;
 
 #define OW_LOST_KEYS 64
 
+/* An open flow as the web UI lists it (/api/flows?state=open): its counters so far. */
+struct ow_open_flow {
+    uint64_t flow_id;
+    uint64_t first_ts_us, last_ts_us;
+    struct ow_endpoint client, server;
+    uint8_t l4_proto;
+    uint8_t state;                   /* enum ow_flow_state */
+    uint8_t verdict_status;          /* enum ow_verdict_status; classified only */
+    uint8_t classified;
+    uint64_t pkts_toserver, pkts_toclient, bytes_toserver, bytes_toclient;
+    char app_proto[64];
+    char verdict_kind[32];
+    char community_id[40];
+};
+
+/* Each worker's open flows, copied at its clock tick (once a second, not per packet) while
+ * someone has asked for them lately; the HTTP thread reads them under the same mutex. */
+#define OW_OPEN_SNAPSHOT_MAX 512
+struct ow_open_snapshot {
+    pthread_mutex_t lock;
+    uint64_t taken_us;               /* packet time of the copy; 0: none yet */
+    size_t n;
+    size_t total;                    /* open flows in the table then */
+    struct ow_open_flow items[OW_OPEN_SNAPSHOT_MAX];
+};
+
 struct ow_worker_config {
     size_t max_flows;        /* per worker */
     uint64_t evidence_budget;  /* bytes of evidence packets per worker and run; 0 = none */
     uint32_t evidence_flow_packets;   /* per anomalous flow; 0 = OW_EVIDENCE_FLOW_PKTS */
     uint32_t evidence_flow_bytes;     /* per anomalous flow; 0 = OW_EVIDENCE_FLOW_BYTES */
+    bool open_snapshot;               /* keep a copy of the open flows for the web UI */
 };
 
 struct ow_worker {
@@ -55,7 +82,16 @@ struct ow_worker {
     _Atomic uint64_t evidence_lost;        /* alerts whose packets are incomplete (no memory) */
     _Atomic uint64_t flows_evicted;
     _Atomic uint64_t active_flows;
+
+    struct ow_open_snapshot *open;   /* NULL: not kept */
+    _Atomic uint64_t open_wanted_until_us;   /* packet time until which to keep copying */
 };
+
+/* Copies up to max of worker w's open flows, as of its latest tick, and asks it to keep
+ * copying for a while (the first call may find none yet). Returns the count copied; *total
+ * gets the worker's open flows then. Any thread. */
+size_t ow_worker_open_flows(struct ow_worker *w, struct ow_open_flow *out, size_t max,
+                            size_t *total);
 
 /* Sets up rings and table (n_in input rings of in_ring_bytes each). */
 int ow_worker_init(struct ow_worker *w, int index, size_t n_in, size_t in_ring_bytes,

@@ -6,7 +6,7 @@
 const PAGE = 100;
 const form = document.getElementById('filters');
 const tbody = document.querySelector('#flows tbody');
-const FIELDS = ['ip', 'port', 'proto', 'app', 'asset', 'verdict', 'community_id', 'from', 'to'];
+const FIELDS = ['ip', 'port', 'proto', 'app', 'asset', 'verdict', 'community_id', 'from', 'to', 'state'];
 let offset = 0;
 
 function fromUrl() {
@@ -43,6 +43,9 @@ function flowRow(f) {
   const verdict = OW.el('span', { class: 'verdict v-' + (f.verdict_status || '') }, f.verdict_status);
   const more = OW.el('button', { type: 'button', class: 'small plain' }, 'JSON');
   more.addEventListener('click', () => showDetail(f.id));
+  // Open flows (a live capture's, from its workers' memory) have no stored row yet.
+  const live = f.id === undefined;
+  const state = f.state ? f.state + (f.end_reason ? ' (' + f.end_reason + ')' : '') : '';
   const extra = f.tls_sni || f.ssh_client || f.li_interface || '';
   const rule = f.verdict_rule ? OW.ruleLink(f.verdict_rule) : (f.verdict_kind || '');
   return OW.el('tr', { 'data-row': String(f.id) },
@@ -56,7 +59,8 @@ function flowRow(f) {
     OW.el('td', {}, verdict),
     OW.el('td', { class: 'nowrap', title: f.verdict_rule || f.verdict_kind || '' }, rule),
     OW.el('td', {}, f.alert_id ? OW.el('a', { href: '/alert.html?id=' + encodeURIComponent(f.alert_id), class: 'alert-link' }, 'alert ' + f.alert_id) : null,
-      f.alert_id ? ' ' : null, more));
+      f.alert_id ? ' ' : null, live ? null : more),
+    OW.el('td', { class: 'nowrap' }, state));
 }
 
 async function load() {
@@ -78,7 +82,7 @@ async function load() {
     const r = await OW.api('/api/flows?' + p.toString());
     OW.clear(tbody);
     for (const f of r.flows) tbody.append(flowRow(f));
-    if (!r.flows.length) tbody.append(OW.el('tr', {}, OW.el('td', { colspan: '10', class: 'empty' }, 'No flows match these filters.')));
+    if (!r.flows.length) tbody.append(OW.el('tr', {}, OW.el('td', { colspan: '11', class: 'empty' }, 'No flows match these filters.')));
     document.getElementById('range').textContent =
       r.total ? `${offset + 1}–${offset + r.flows.length} of ${OW.num(r.total)}` : '0 flows';
     document.getElementById('prev').disabled = offset === 0;

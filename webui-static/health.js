@@ -48,15 +48,19 @@ async function runs() {
     const r = await OW.api('/api/runs');
     const tbody = OW.clear(document.querySelector('#runs tbody'));
     for (const run of r.runs) {
-      const ended = run.ended_wall ? (run.clean_end ? 'cleanly' : 'not cleanly') : 'running or crashed';
+      // A run that has not ended shows its latest progress record (every 60 s of a capture).
+      const p = !run.ended_wall && run.progress ? run.progress : null;
+      const c = p || run;
+      const ended = run.ended_wall ? (run.clean_end ? 'cleanly' : 'not cleanly')
+        : p ? 'running or killed; progress at ' + OW.shortIso(p.last) : 'running or crashed';
       tbody.append(OW.el('tr', {}, OW.el('td', {}, String(run.id)), OW.el('td', {}, run.kind),
         OW.el('td', { class: 'mono path' }, run.source), OW.el('td', { class: 'nowrap' }, run.site),
-        OW.el('td', { class: 'time' }, OW.el('span', { class: 'nowrap' }, OW.iso(run.first_ts)), ' – ', OW.el('span', { class: 'nowrap' }, OW.iso(run.last_ts))),
-        OW.el('td', { class: 'num' }, OW.num(run.packets)), OW.el('td', { class: 'num' }, OW.num(run.flows)),
-        OW.el('td', { class: 'num' + (run.kernel_drops ? ' bad' : '') }, OW.num(run.kernel_drops)),
-        OW.el('td', { class: 'num' + (run.internal_drops ? ' bad' : '') }, OW.num(run.internal_drops)),
+        OW.el('td', { class: 'time' }, OW.el('span', { class: 'nowrap' }, OW.iso(c.first_ts)), ' – ', OW.el('span', { class: 'nowrap' }, OW.iso(c.last_ts))),
+        OW.el('td', { class: 'num' }, OW.num(c.packets)), OW.el('td', { class: 'num' }, OW.num(c.flows)),
+        OW.el('td', { class: 'num' + (c.kernel_drops ? ' bad' : '') }, OW.num(c.kernel_drops)),
+        OW.el('td', { class: 'num' + (c.internal_drops ? ' bad' : '') }, OW.num(c.internal_drops)),
         OW.el('td', { class: 'num' }, OW.num(run.packets_malformed)),
-        OW.el('td', { class: 'num' + (run.gaps ? ' bad' : '') }, OW.num(run.gaps)), OW.el('td', {}, ended)));
+        OW.el('td', { class: 'num' + (c.gaps ? ' bad' : '') }, OW.num(c.gaps)), OW.el('td', {}, ended)));
     }
   } catch (e) { OW.showError('error', e); }
 }

@@ -69,6 +69,9 @@ static void add_flow(struct ow_store *st, int64_t run, uint64_t id, uint8_t stat
     r.verdict.overrun = (uint8_t)overrun;
     if (overrun)
         FIX_SET(r.verdict.ticket, "CHG-1");
+    /* Written at the verdict, as a running capture writes them: one flow record each (their
+     * ends, flow_end records, are tested on their own below). */
+    r.open = 1;
     assert_int_equal(ow_store_add_flow_ids(st, run, &r, ids), 0);
 }
 
@@ -394,8 +397,9 @@ static void test_processes_share_chain(void **state)
     int rc = verify(d->db, NULL, &r);
     if (rc != 0)
         fail_msg("verify %d: %s", rc, r.problem);
-    /* per process: run, run end, flows, anomaly alerts (k % 3 == 0: 7 of 20) */
-    assert_int_equal(r.records, PROCS * (2 + BATCHES * (PER_BATCH + 7)));
+    /* per process: run, run end, flows and their ends (each flow ended before its verdict
+     * record went out: flow + flow_end), anomaly alerts (k % 3 == 0: 7 of 20) */
+    assert_int_equal(r.records, PROCS * (2 + BATCHES * (2 * PER_BATCH + 7)));
 }
 
 static void test_evidence_roundtrip(void **state)
@@ -515,6 +519,59 @@ static void test_canonical_encoding_pinned(void **state)
     assert_memory_equal(r.head, want, OW_HASH_LEN);
 }
 
+/* Record model (migration 6): a flow written at its verdict, its end later (flow_end), and a
+ * progress record; each verifies, and an edit of the end, or an end never chained, is found. */
+static void test_flow_end_and_progress(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    struct ow_store *st = open_store(d->db);
+    int64_t run = new_run(st, "live");
+    struct ow_flow_record r;
+    fixture_flow(&r, 77, "10.98.0.4", 40077, "10.20.2.21", 23, 2);
+    r.verdict.status = OW_VERDICT_ANOMALY;
+    r.verdict.severity = OW_SEV_HIGH;
+    FIX_SET(r.verdict.kind, "vendor_unauthorized");
+    r.open = 1;
+    r.decided_ts_us = r.first_ts_us + 5;
+    struct ow_stored_flow ids;
+    assert_int_equal(ow_store_add_flow_ids(st, run, &r, &ids), 0);
+    struct ow_run_stats p = { .first_ts_us = r.first_ts_us, .last_ts_us = r.first_ts_us + 60,
+                              .packets = 12, .bytes = 900, .flows = 1 };
+    assert_int_equal(ow_store_add_progress(st, run, &p), 0);
+    r.open = 0;
+    r.pkts_toserver += 100;
+    r.last_ts_us += 1000000;
+    r.end_reason = OW_END_TCP_CLOSED;
+    assert_int_equal(ow_store_end_flow(st, ids.flow_row, &r), 0);
+    assert_int_not_equal(ow_store_end_flow(st, ids.flow_row, &r), 0);   /* once only */
+    struct ow_flow_record back;
+    assert_int_equal(ow_store_get_flow(st, ids.flow_row, &back), 0);
+    assert_int_equal(back.pkts_toserver, r.pkts_toserver);
+    assert_int_equal(back.last_ts_us, r.last_ts_us);
+    assert_int_equal(back.state, OW_STATE_CLOSED);
+    ow_store_close(st);
+    struct ow_verify_result v;
+    if (verify(d->db, NULL, &v) != 0)
+        fail_msg("verify: %s", v.problem);
+    char sql[160];
+    snprintf(sql, sizeof sql, "UPDATE flows SET end_pkts_toserver = end_pkts_toserver + 1 "
+             "WHERE id = %lld", (long long)ids.flow_row);
+    tamper(d->db, sql);
+    assert_int_equal(verify(d->db, NULL, &v), 3);
+    assert_non_null(strstr(v.problem, "end of flow as stored does not match"));
+    snprintf(sql, sizeof sql, "UPDATE flows SET end_pkts_toserver = end_pkts_toserver - 1 "
+             "WHERE id = %lld; UPDATE flows SET ended_reason = 'idle' WHERE id = 1",
+             (long long)ids.flow_row);
+    tamper(d->db, sql);
+    assert_int_equal(verify(d->db, NULL, &v), 3);
+    assert_non_null(strstr(v.problem, "end of flow set but never chained"));
+    tamper(d->db, "UPDATE flows SET ended_reason = NULL WHERE id = 1; "
+                  "UPDATE run_progress SET packets = 13");
+    assert_int_equal(verify(d->db, NULL, &v), 3);
+    assert_non_null(strstr(v.problem, "run_progress row 1"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -532,6 +589,7 @@ int main(void)
         T(test_edited_rule_hits),
         T(test_edited_evidence),
         T(test_cut_tail_needs_recorded_head),
+        T(test_flow_end_and_progress),
         T(test_unended_run_verifies),
         T(test_runs_continue_chain),
         T(test_processes_share_chain),

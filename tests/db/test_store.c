@@ -700,6 +700,9 @@ static void test_record_roundtrip_exact(void **state)
     FIX_SET(r.verdict.asset_src, "ne-core");
     FIX_SET(r.verdict.asset_dest, "");
 
+    /* Read back as an ended flow (state closed) that alerted. */
+    r.state = OW_STATE_CLOSED;
+    r.alerted = 1;
     struct ow_stored_flow ids;
     assert_int_equal(ow_store_add_flow_ids(st, run, &r, &ids), 0);
     memset(&back, 0xAA, sizeof back);

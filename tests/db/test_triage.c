@@ -38,6 +38,7 @@ static void build_store(const char *path)
         } else {
             FIX_SET(r.verdict.rule, "chg-1");
         }
+        r.open = 1;   /* one flow record each, as a schema-2 store has them */
         assert_int_equal(ow_store_add_flow(st, run, &r), 0);
     }
     struct ow_run_stats s = { .first_ts_us = FIXTURE_T0_US, .last_ts_us = FIXTURE_T0_US + 1,
@@ -229,8 +230,17 @@ static void test_older_schema_without_triage(void **state)
 {
     struct fixture_dir *d = *state;
     build_store(d->db);
-    sql(d->db, "DROP TABLE triage; DROP TABLE epoch_certs; DROP TABLE checkpoints; "
-               "DROP TABLE content_roots; PRAGMA user_version = 2");
+    /* A store of schema 2: without the tables and columns of migrations 5, 6 and 7. */
+    sql(d->db, "DROP TABLE triage; DROP TABLE run_progress; DROP INDEX flows_open; "
+               "DROP TABLE epoch_certs; DROP TABLE checkpoints; DROP TABLE content_roots; "
+               "ALTER TABLE flows DROP COLUMN end_ts; ALTER TABLE flows DROP COLUMN end_pkts_toserver; "
+               "ALTER TABLE flows DROP COLUMN end_pkts_toclient; "
+               "ALTER TABLE flows DROP COLUMN end_bytes_toserver; "
+               "ALTER TABLE flows DROP COLUMN end_bytes_toclient; "
+               "ALTER TABLE flows DROP COLUMN end_later_fragments; "
+               "ALTER TABLE flows DROP COLUMN ended_reason; ALTER TABLE flows DROP COLUMN end_overrun; "
+               "ALTER TABLE flows DROP COLUMN decided_ts; ALTER TABLE runs DROP COLUMN sensor; "
+               "PRAGMA user_version = 2");
     struct ow_verify_result r;
     assert_int_equal(verify(d->db, &r), 0);
     char e[256];
@@ -244,7 +254,8 @@ static void test_older_schema_without_triage(void **state)
     /* Opening it for writing migrates it; then it takes triage records. */
     char err[256];
     assert_int_equal(add(d->db, 2, "acknowledged", "", "alice", err, sizeof err), 0);
-    assert_int_equal(verify(d->db, &r), 0);
+    if (verify(d->db, &r) != 0)
+        fail_msg("verify after migration: %s", r.problem);
 }
 
 int main(void)

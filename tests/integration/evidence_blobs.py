@@ -49,7 +49,8 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         db = os.path.join(work, "night.db")
         ec.replay_sample(db)
-        rows = ec.query(db, "SELECT a.id, f.first_ts, f.pkts_toserver + f.pkts_toclient, "
+        rows = ec.query(db, "SELECT a.id, f.first_ts, coalesce(f.end_pkts_toserver, f.pkts_toserver) + "
+                            "coalesce(f.end_pkts_toclient, f.pkts_toclient), "
                             "e.packets, e.sha256, e.truncated FROM alerts a JOIN flows f ON "
                             "f.id = a.flow_row LEFT JOIN evidence e ON e.flow_row = a.flow_row "
                             "ORDER BY a.id")
