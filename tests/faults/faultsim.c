@@ -7,7 +7,10 @@
  *   ioerr   the Nth write, sync or truncate of a store file returns SQLITE_IOERR (a test VFS)
  *   full    the same with SQLITE_FULL
  *
- * After each run the store is verified in-process, and one JSON line reports: whether the
+ * Every run is sealed (keys made for it before the fault is armed, docs/evidence.md), so
+ * epoch certificates, checkpoints and content roots are written under the faults too.
+ *
+ * After each run the store is verified in-process, as a chain and against the run's root key, and one JSON line reports: whether the
  * fault fired (and where, for ours), the exit code, what was said on stderr, whether the
  * store verifies, and every stored alert as [flow_id, kind] (so the test can check that no
  * alert appears that the fault-free run does not have).
@@ -26,6 +29,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "db/seal_keys.h"
 #include "db/store.h"
 #include "db/verify.h"
 #include "sensor/alloc.h"
@@ -237,7 +241,7 @@ static long schema_objects(const char *db)
 }
 
 /* The stored alerts as [flow_id, kind] pairs, the store's verification, and its counts. */
-static void report_store(const char *db)
+static void report_store(const char *db, const uint8_t root_pub[OW_ED25519_KEY_LEN])
 {
     if (access(db, F_OK) != 0) {
         printf(",\"store\":false");
@@ -265,6 +269,10 @@ static void report_store(const char *db)
     memset(&vr, 0, sizeof vr);
     int vrc = ow_verify_store(st, NULL, &vr);
     printf(",\"verify\":%d,\"problem\":", vrc);
+    json_escape_print(vr.problem);
+    memset(&vr, 0, sizeof vr);
+    vrc = ow_verify_store_sealed(st, NULL, root_pub, NULL, &vr);
+    printf(",\"seal\":%d,\"seal_problem\":", vrc);
     json_escape_print(vr.problem);
     sqlite3 *h = ow_store_handle(st);
     sqlite3_stmt *q = NULL;
@@ -308,12 +316,18 @@ static char *read_all(int fd)
 
 static void one_run(long n, const char *work, const char *policy, char *pcap)
 {
-    char db[4096], jsonl[4096], errpath[4096];
+    char db[4096], jsonl[4096], errpath[4096], keys[4096], kerr[256];
+    uint8_t root_pub[OW_ED25519_KEY_LEN];
+    snprintf(keys, sizeof keys, "%s/keys-%ld", work, n);
+    if (ow_keys_init(keys, "faultsim", root_pub, kerr, sizeof kerr) < 0) {
+        fprintf(stderr, "faultsim: keys init: %s\n", kerr);
+        exit(2);
+    }
     snprintf(db, sizeof db, "%s/run-%ld.db", work, n);
     snprintf(jsonl, sizeof jsonl, "%s/run-%ld.jsonl", work, n);
     snprintf(errpath, sizeof errpath, "%s/run-%ld.err", work, n);
     struct ow_engine_opts o = { .db_path = db, .policy_path = policy, .jsonl_path = jsonl,
-                                .threads = 2, .progress = false };
+                                .keys_dir = keys, .threads = 2, .progress = false };
     /* The run's stderr goes to a file, to be reported with the run. */
     fflush(stderr);
     int saved = dup(STDERR_FILENO);
@@ -347,7 +361,7 @@ static void one_run(long n, const char *work, const char *policy, char *pcap)
     printf(",\"stderr\":");
     json_escape_print(read_all(efd));
     close(efd);
-    report_store(db);
+    report_store(db, root_pub);
     printf("}\n");
     fflush(stdout);
 }
