@@ -294,7 +294,11 @@ static struct ow_store *store_open_once(const char *path, char *err, size_t errl
          * once it outgrew 64 KiB and then took a pwrite per page per savepoint: 13 writes
          * per flow, 95% of the writer's system calls. In memory it is emptied at each
          * RELEASE, so it holds one flow's pages at most. */
-        exec_sql(db, "PRAGMA temp_store = MEMORY", err, errlen, path) < 0) {
+        exec_sql(db, "PRAGMA temp_store = MEMORY", err, errlen, path) < 0 ||
+        /* A checkpoint every 4,000 pages (16 MiB of WAL, within journal_size_limit) rather
+         * than 1,000: the index pages a batch dirties are dirtied again by the next ones,
+         * and each checkpoint copies (and fsyncs) a page once however often it changed. */
+        exec_sql(db, "PRAGMA wal_autocheckpoint = 4000", err, errlen, path) < 0) {
         *retry = transient(sqlite3_errcode(db));
         sqlite3_close(db);
         return NULL;
