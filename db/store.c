@@ -411,8 +411,11 @@ struct ow_store *ow_store_open_readonly(const char *path, char *err, size_t errl
     }
     sqlite3 *db = NULL;
     pthread_once(&sqlite_once, sqlite_setup);
+    /* NOMUTEX: a reader's handle is one command's, one HTTP request's or one event
+     * stream's, each used by one thread at a time (libmicrohttpd serves a connection from
+     * its own thread): 8% of verify's samples were SQLite's mutexes. */
     int rc = sqlite3_open_v2(snapshot ? uri : path, &db,
-                             SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW |
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX |
                              (snapshot ? SQLITE_OPEN_URI : 0), NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "cannot open %s: %s", path,
