@@ -368,6 +368,34 @@ static void add_metadata(json_t *root, const struct ow_flow_record *rec)
                                                    wire_string(FIELD(rec->dns_query))));
 }
 
+/* "a,b,c" as ["a", "b", "c"]: asset names hold no comma (policy check refuses one). */
+static json_t *names_array(const char *list, size_t cap)
+{
+    json_t *arr = json_array();
+    size_t n = strnlen(list, cap), start = 0;
+    for (size_t i = 0; arr && i <= n; i++) {
+        if (i == n || list[i] == ',') {
+            if (i > start)
+                json_array_append_new(arr, json_stringn(list + start, i - start));
+            start = i + 1;
+        }
+    }
+    return arr;
+}
+
+/* The most specific asset of each endpoint, and every asset holding it (DESIGN.md). */
+static json_t *assets_object(const struct ow_flow_record *rec)
+{
+    json_t *assets = json_object();
+    if (!assets)
+        return NULL;
+    set_string(assets, "src", FIELD(rec->verdict.asset_src));
+    set_string(assets, "dest", FIELD(rec->verdict.asset_dest));
+    json_object_set_new(assets, "src_all", names_array(FIELD(rec->verdict.asset_src_all)));
+    json_object_set_new(assets, "dest_all", names_array(FIELD(rec->verdict.asset_dest_all)));
+    return assets;
+}
+
 static json_t *flow_event(const struct ow_flow_record *rec, const struct ow_eve_context *ctx)
 {
     json_t *root = json_object();
@@ -382,6 +410,7 @@ static json_t *flow_event(const struct ow_flow_record *rec, const struct ow_eve_
     set_string_if(verdict, "rule", FIELD(rec->verdict.rule));
     set_string_if(verdict, "kind", FIELD(rec->verdict.kind));
     json_object_set_new(root, "verdict", verdict);
+    json_object_set_new(root, "assets", assets_object(rec));
 
     add_metadata(root, rec);
     return root;
@@ -418,10 +447,7 @@ static json_t *alert_event(const struct ow_flow_record *rec, int64_t alert_id,
     set_string(alert, "reason", FIELD(rec->verdict.reason));
     json_object_set_new(root, "alert", alert);
 
-    json_t *assets = json_object();
-    set_string(assets, "src", FIELD(rec->verdict.asset_src));
-    set_string(assets, "dest", FIELD(rec->verdict.asset_dest));
-    json_object_set_new(root, "assets", assets);
+    json_object_set_new(root, "assets", assets_object(rec));
 
     json_t *triage = ctx ? ow_triage_state_json(ctx->triage) : NULL;
     if (triage)

@@ -47,6 +47,8 @@ static const struct chain_kind kinds[OW_CHAIN_KIND_COUNT] = {
     [OW_CHAIN_PROGRESS] = { "progress", "run_progress",
         "run_id, wall, first_ts, last_ts, packets, bytes, kernel_drops, internal_drops, gaps, "
         "flows" },
+    [OW_CHAIN_FLOW_ASSETS] = { "flow_assets", "flows",
+        "verdict_asset_src_all, verdict_asset_dest_all" },
 };
 
 /* Field tags: the storage class is hashed too, so 5 and '5' differ. */
@@ -151,6 +153,8 @@ int ow_chain_init(struct ow_chain *c, sqlite3 *db, int persistent)
         /* flow_end's columns come with schema 6: an older store's flows table has none, so
          * the kind gets no statement there (its records read as missing rows). */
         if (k == OW_CHAIN_FLOW_END && !column_exists(db, "flows", "ended_reason"))
+            continue;
+        if (k == OW_CHAIN_FLOW_ASSETS && !column_exists(db, "flows", "verdict_asset_src_all"))
             continue;
         if (prepare(c, sql, &c->select_row[k], persistent) < 0)
             return -1;

@@ -24,6 +24,7 @@ enum ow_chain_kind {
     OW_CHAIN_TRIAGE,       /* an analyst's triage record (schema 5 on) */
     OW_CHAIN_FLOW_END,     /* a flow's end: final counters, reason (schema 6 on) */
     OW_CHAIN_PROGRESS,     /* a running capture's coverage so far (schema 6 on) */
+    OW_CHAIN_FLOW_ASSETS,  /* every asset of a shared endpoint (schema 8 on) */
     OW_CHAIN_KIND_COUNT
 };
 

@@ -221,11 +221,20 @@ static const char schema_v6[] =
     "CREATE INDEX run_progress_run ON run_progress(run_id, id);"
     "ALTER TABLE runs ADD COLUMN sensor TEXT NOT NULL DEFAULT '';";
 
+/* 8: every asset holding each endpoint (DESIGN.md "Assets are groups"). NULL where an
+ * endpoint is in one asset or none, which is most flows: readers fall back to the single
+ * asset, and only the flows of shared addresses pay for a row update and a record of their
+ * own (kind flow_assets; the flow record's column list never changes). */
+static const char schema_v8[] =
+    "ALTER TABLE flows ADD COLUMN verdict_asset_src_all TEXT;"
+    "ALTER TABLE flows ADD COLUMN verdict_asset_dest_all TEXT;";
+
 static const struct migration migrations[] = {
     { 1, "runs, flows, alerts, rule_hits", schema_v1 },
     { 2, "hash chain, evidence packets, run rules", schema_v2 },
     { 5, "alert triage", schema_v5 },
     { 6, "flow end records, run progress, sensor name", schema_v6 },
+    { 8, "every asset of each endpoint", schema_v8 },
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

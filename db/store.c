@@ -35,8 +35,9 @@ struct ow_store {
     sqlite3_stmt *insert_run, *update_run, *insert_flow, *insert_alert, *bump_rule;
     sqlite3_stmt *savepoint, *release, *rollback_to;
     sqlite3_stmt *insert_evidence, *insert_run_rule, *set_chain_head;
-    sqlite3_stmt *end_flow, *insert_progress;
+    sqlite3_stmt *end_flow, *insert_progress, *set_assets_all;
     int flow_ends;               /* schema 6 on: flows have end_* columns (readers coalesce) */
+    int assets_all;              /* schema 8 on: flows have verdict_asset_*_all columns */
     struct ow_chain chain;       /* writer only */
     char errmsg[256];
 };
@@ -155,6 +156,16 @@ static void flow_column_list(char *buf, size_t buflen, const char *table_prefix)
     flow_column_list_ends(buf, buflen, table_prefix, 0);
 }
 
+/* Readers of a schema-8 store read every asset of each endpoint after the flow columns
+ * (FC_COUNT and FC_COUNT + 1 from the flow columns' base); NULL means "the single asset". */
+static void assets_all_columns(char *buf, size_t buflen, const char *table_prefix, int present)
+{
+    size_t o = strlen(buf);
+    if (present && o < buflen)
+        snprintf(buf + o, buflen - o, ", %sverdict_asset_src_all, %sverdict_asset_dest_all",
+                 table_prefix, table_prefix);
+}
+
 static int prepare(struct ow_store *st, const char *sql, sqlite3_stmt **out)
 {
     if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) != SQLITE_OK)
@@ -208,7 +219,10 @@ static int prepare_writer(struct ow_store *st)
         prepare(st, "INSERT INTO run_rules (run_id, rule_id, kind, interface, ticket) "
                     "VALUES (?, ?, ?, ?, ?)",
                 &st->insert_run_rule) < 0 ||
-        prepare(st, "UPDATE runs SET chain_head = ? WHERE id = ?", &st->set_chain_head) < 0)
+        prepare(st, "UPDATE runs SET chain_head = ? WHERE id = ?", &st->set_chain_head) < 0 ||
+        (st->assets_all &&
+         prepare(st, "UPDATE flows SET verdict_asset_src_all = ?, verdict_asset_dest_all = ? "
+                     "WHERE id = ?", &st->set_assets_all) < 0))
         return -1;
     if (ow_chain_init(&st->chain, st->db, 1) < 0) {
         set_err(st, "%s", st->chain.err);
@@ -227,6 +241,11 @@ static struct ow_store *store_new(sqlite3 *db, int readonly)
         if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('flows') WHERE name = "
                                "'ended_reason'", -1, &q, NULL) == SQLITE_OK)
             st->flow_ends = sqlite3_step(q) == SQLITE_ROW;
+        sqlite3_finalize(q);
+        q = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('flows') WHERE name = "
+                               "'verdict_asset_src_all'", -1, &q, NULL) == SQLITE_OK)
+            st->assets_all = sqlite3_step(q) == SQLITE_ROW;
         sqlite3_finalize(q);
     }
     return st;
@@ -469,6 +488,7 @@ void ow_store_close(struct ow_store *st)
     sqlite3_finalize(st->set_chain_head);
     sqlite3_finalize(st->end_flow);
     sqlite3_finalize(st->insert_progress);
+    sqlite3_finalize(st->set_assets_all);
     ow_chain_free(&st->chain);
     sqlite3_close(st->db);
     free(st);
@@ -842,6 +862,32 @@ static int insert_alert(struct ow_store *st, int64_t run_id, int64_t flow_row,
     return 0;
 }
 
+/* "a,b" against "a": does the list name more than the single most specific asset? */
+static int names_more(const char *all, size_t all_size, const char *one, size_t one_size)
+{
+    size_t n = strnlen(all, all_size);
+    return n != strnlen(one, one_size) || memcmp(all, one, n) != 0;
+}
+
+/* A flow with a shared endpoint (an address in several assets) records every asset of both
+ * endpoints, chained as its flow_assets record; the other flows write nothing more. */
+static int add_assets_all(struct ow_store *st, int64_t flow_row, const struct ow_flow_record *r)
+{
+    const struct ow_verdict *v = &r->verdict;
+    if (!st->assets_all ||
+        (!names_more(v->asset_src_all, sizeof v->asset_src_all, v->asset_src, sizeof v->asset_src) &&
+         !names_more(v->asset_dest_all, sizeof v->asset_dest_all, v->asset_dest,
+                     sizeof v->asset_dest)))
+        return 0;
+    sqlite3_stmt *s = st->set_assets_all;
+    BIND_FIELD(s, 1, v->asset_src_all);
+    BIND_FIELD(s, 2, v->asset_dest_all);
+    sqlite3_bind_int64(s, 3, flow_row);
+    if (step_done(st, s, "flow assets") < 0)
+        return -1;
+    return chain_append(st, OW_CHAIN_FLOW_ASSETS, flow_row, NULL);
+}
+
 /* The flow and its alerts and rule hit go in together or not at all, each row chained as it
  * is written. Rule hits are not chained: verify recounts them from the chained flows. */
 int ow_store_add_flow_ids(struct ow_store *st, int64_t run_id, const struct ow_flow_record *rec,
@@ -860,6 +906,7 @@ int ow_store_add_flow_ids(struct ow_store *st, int64_t run_id, const struct ow_f
         goto done;
     got.flow_row = sqlite3_last_insert_rowid(st->db);
     if (chain_append(st, OW_CHAIN_FLOW, got.flow_row, NULL) < 0 ||
+        add_assets_all(st, got.flow_row, rec) < 0 ||
         (!rec->open && chain_append(st, OW_CHAIN_FLOW_END, got.flow_row, NULL) < 0))
         goto done;
 
@@ -1184,6 +1231,22 @@ static void row_to_record(sqlite3_stmt *s, int base, struct ow_flow_record *r)
     COLUMN_TEXT(s, C(FC_VERDICT_TICKET), r->verdict.ticket);
     r->verdict.overrun = sqlite3_column_int64(s, C(FC_VERDICT_OVERRUN)) != 0;
     r->alerted = r->verdict.status == OW_VERDICT_ANOMALY || r->verdict.overrun;
+    /* Every asset of each endpoint where the flow recorded them (schema 8, shared addresses
+     * only), else the single one. */
+    if (sqlite3_column_count(s) > C(FC_COUNT + 1) &&
+        sqlite3_column_type(s, C(FC_COUNT)) != SQLITE_NULL)
+        COLUMN_TEXT(s, C(FC_COUNT), r->verdict.asset_src_all);
+    else
+        snprintf(r->verdict.asset_src_all, sizeof r->verdict.asset_src_all, "%.*s",
+                 (int)strnlen(r->verdict.asset_src, sizeof r->verdict.asset_src),
+                 r->verdict.asset_src);
+    if (sqlite3_column_count(s) > C(FC_COUNT + 1) &&
+        sqlite3_column_type(s, C(FC_COUNT + 1)) != SQLITE_NULL)
+        COLUMN_TEXT(s, C(FC_COUNT + 1), r->verdict.asset_dest_all);
+    else
+        snprintf(r->verdict.asset_dest_all, sizeof r->verdict.asset_dest_all, "%.*s",
+                 (int)strnlen(r->verdict.asset_dest, sizeof r->verdict.asset_dest),
+                 r->verdict.asset_dest);
 #undef C
 }
 
@@ -1207,6 +1270,10 @@ static void alert_row_to_record(sqlite3_stmt *s, struct ow_flow_record *r)
     COLUMN_TEXT(s, AC_REASON, r->verdict.reason);
     COLUMN_TEXT(s, AC_ASSET_SRC, r->verdict.asset_src);
     COLUMN_TEXT(s, AC_ASSET_DEST, r->verdict.asset_dest);
+    if (!r->verdict.asset_src_all[0])    /* the flow row is missing */
+        memcpy(r->verdict.asset_src_all, r->verdict.asset_src, sizeof r->verdict.asset_src);
+    if (!r->verdict.asset_dest_all[0])
+        memcpy(r->verdict.asset_dest_all, r->verdict.asset_dest, sizeof r->verdict.asset_dest);
 }
 
 static int prepare_query(struct ow_store *st, const char *head, const char *tail,
@@ -1214,6 +1281,7 @@ static int prepare_query(struct ow_store *st, const char *head, const char *tail
 {
     char cols[2600], sql[4096];
     flow_column_list_ends(cols, sizeof cols, "f.", st->flow_ends);
+    assets_all_columns(cols, sizeof cols, "f.", st->assets_all);
     snprintf(sql, sizeof sql, "%s %s %s", head, cols, tail);
     if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK)
         return db_err(st, "query");

@@ -268,6 +268,24 @@ static int check_flow_ends(struct verifier *v)
     return 0;
 }
 
+/* A flow's list of every asset of its endpoints is set only with its flow_assets record
+ * (schema 8 on). */
+static int check_flow_assets(struct verifier *v)
+{
+    if (!v->chain.select_row[OW_CHAIN_FLOW_ASSETS])
+        return 0;
+    int64_t id = 0;
+    if (first_id(v, "SELECT f.id FROM flows f WHERE f.id > ?1 AND (f.verdict_asset_src_all IS "
+                    "NOT NULL OR f.verdict_asset_dest_all IS NOT NULL) AND NOT EXISTS "
+                    "(SELECT 1 FROM chain c WHERE c.kind = 'flow_assets' AND c.row_id = f.id) "
+                    "ORDER BY f.id LIMIT 1", v->legacy[OW_CHAIN_FLOW], NULL, &id) < 0)
+        return -1;
+    if (id)
+        return found(v, "flows row %lld: assets of its endpoints set but never chained (edited)",
+                     (long long)id);
+    return 0;
+}
+
 /* rule_hits are derived: they must equal the authorized flows counted per run and rule. */
 static int check_rule_hits(struct verifier *v)
 {
@@ -364,6 +382,8 @@ int ow_verify_store(struct ow_store *st, const char *expect_head_hex, struct ow_
             result = check_runs(&v);
         if (result == 0)
             result = check_flow_ends(&v);
+        if (result == 0)
+            result = check_flow_assets(&v);
         if (result == 0)
             result = check_rule_hits(&v);
         if (result == 0)

@@ -156,7 +156,8 @@ def groups_check(work, pcap):
     policy = os.path.join(work, "groups.yaml")
     open(policy, "w").write(GROUPS_POLICY)
     db = os.path.join(work, "groups.db")
-    r = owtest.run(["replay", "--no-progress", "--policy", policy, "--db", db, pcap])
+    jsonl = os.path.join(work, "groups.jsonl")
+    r = owtest.run(["replay", "--no-progress", "--policy", policy, "--db", db, "--jsonl", jsonl, pcap])
     if r.returncode != 0:
         return [f"groups replay exited {r.returncode}: {r.stderr}"]
     flows = owtest.jsonl(owtest.run(["flows", "--db", db, "--format", "jsonl"]).stdout)
@@ -171,6 +172,22 @@ def groups_check(work, pcap):
     ntp = [a for a in alerts if a["src_ip"] == "10.20.1.11" and a["dest_port"] == 123]
     if not ntp or any(a["assets"]["src"] != "core-nf" for a in ntp):
         failures.append(f"groups: alerts from the shared address name {[a['assets'] for a in ntp]}, want core-nf")
+    # Every asset of the shared address, most specific first (a tie: the file's order), in
+    # the stored alerts and flows and in the --jsonl stream; a single asset is listed alone.
+    if any(a["assets"].get("src_all") != ["core-nf", "mme"] for a in ntp):
+        failures.append(f"groups: src_all of alerts from the shared address: {[a['assets'].get('src_all') for a in ntp]}")
+    if any(f["assets"].get("dest_all") != ["core-nf", "mme"] for f in to_mme):
+        failures.append(f"groups: dest_all of flows to the shared address: {[f['assets'].get('dest_all') for f in to_mme][:3]}")
+    nms = [f for f in flows if f["src_ip"] == "10.30.1.2"]
+    if not nms or any(f["assets"].get("src_all") != ["nms"] for f in nms):
+        failures.append(f"groups: src_all of the NMS's flows: {[f['assets'].get('src_all') for f in nms][:3]}")
+    streamed = owtest.jsonl(open(jsonl).read())
+    st_ntp = [e for e in streamed if e.get("event_type") == "alert" and e["src_ip"] == "10.20.1.11" and e["dest_port"] == 123]
+    if len(st_ntp) != len(ntp) or any(e["assets"].get("src_all") != ["core-nf", "mme"] for e in st_ntp):
+        failures.append(f"groups: streamed alerts from the shared address: {[e['assets'] for e in st_ntp]}")
+    r = owtest.run(["verify", "--db", db])
+    if r.returncode != 0:
+        failures.append(f"groups: verify exited {r.returncode}: {r.stdout} {r.stderr}")
     return failures
 
 
