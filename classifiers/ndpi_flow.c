@@ -125,10 +125,26 @@ bool ow_ndpi_flow_feed(struct ow_ndpi_module *m, struct ndpi_flow_struct *f, uin
     last->master = p.master_protocol;
     last->app = p.app_protocol;
     last->category = p.category;
-    if (!enough && p.app_protocol == NDPI_PROTOCOL_UNKNOWN)
-        return false;
-    if (!enough && ndpi_extra_dissection_possible(m->mod, f))
-        return false;
+    if (!last->first_ts_us)
+        last->first_ts_us = ts_us ? ts_us : 1;
+    /* Named by inspection, not a guess from the port or address nDPI may return meanwhile. */
+    if (!last->named_packets && p.app_protocol != NDPI_PROTOCOL_UNKNOWN &&
+        f->confidence >= NDPI_CONFIDENCE_DPI_CACHE) {
+        last->named_packets = flow_packets > UINT32_MAX ? UINT32_MAX : (uint32_t)flow_packets;
+        last->named_ts_us = ts_us;
+    }
+    if (enough)
+        return true;
+    bool unnamed_too_long = ts_us > last->first_ts_us &&
+                            ts_us - last->first_ts_us >= OW_NDPI_UNNAMED_US;
+    if (p.app_protocol == NDPI_PROTOCOL_UNKNOWN)
+        return unnamed_too_long;
+    if (ndpi_extra_dissection_possible(m->mod, f)) {
+        if (!last->named_packets)
+            return unnamed_too_long;
+        return flow_packets - last->named_packets >= OW_NDPI_EXTRA_PACKETS ||
+               ts_us - last->named_ts_us >= OW_NDPI_EXTRA_US;
+    }
     return true;
 }
 

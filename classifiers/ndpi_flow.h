@@ -30,6 +30,9 @@ struct ndpi_flow_struct;
 struct ow_ndpi_last {
     uint16_t master, app;
     uint32_t category;
+    uint32_t named_packets;     /* the flow's packet count when nDPI first named it; 0: not yet */
+    uint64_t named_ts_us;       /* and that packet's time */
+    uint64_t first_ts_us;       /* the first packet nDPI was given */
 };
 
 /* Creates a module. Not thread-safe: create all modules from one thread. NULL on failure
@@ -43,7 +46,16 @@ struct ndpi_flow_struct *ow_ndpi_flow_new(void);
 
 /* Feeds one packet (l3 = IP header onwards). flow_packets counts this flow's packets in both
  * directions including this one. Returns true when detection is complete: then call
- * ow_ndpi_flow_finish. */
+ * ow_ndpi_flow_finish. Complete means nDPI has named the protocol and has nothing more to
+ * dissect, or has named it and gone on dissecting (for metadata: certificates, HASSH,
+ * credentials) for OW_NDPI_EXTRA_PACKETS more packets or OW_NDPI_EXTRA_US of packet time,
+ * or has found nothing in OW_NDPI_UNNAMED_US of packet time (then it guesses, as at the
+ * packet cap), or the packet cap (80 TCP / 24 UDP) is reached. The time bounds keep the
+ * verdict, and its alert, from waiting a minute for a slow interactive session (a keystroke
+ * every few seconds) to reach the cap, or for a Telnet login nDPI would go on reading. */
+#define OW_NDPI_EXTRA_PACKETS 32
+#define OW_NDPI_EXTRA_US 2000000ull
+#define OW_NDPI_UNNAMED_US 3000000ull
 bool ow_ndpi_flow_feed(struct ow_ndpi_module *m, struct ndpi_flow_struct *f, uint8_t l4_proto,
                        const uint8_t *l3, uint32_t l3_len, uint64_t ts_us, uint64_t flow_packets,
                        struct ow_ndpi_last *last);

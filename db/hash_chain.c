@@ -47,6 +47,12 @@ static const struct chain_kind kinds[OW_CHAIN_KIND_COUNT] = {
     [OW_CHAIN_PROGRESS] = { "progress", "run_progress",
         "run_id, wall, first_ts, last_ts, packets, bytes, kernel_drops, internal_drops, gaps, "
         "flows" },
+    [OW_CHAIN_EPOCH_CERT] = { "epoch_cert", "epoch_certs",
+        "sensor, epoch, public_key, issued_wall, signature" },
+    [OW_CHAIN_CHECKPOINT] = { "checkpoint", "checkpoints",
+        "sensor, epoch, number, chain_seq, head, records, packet_ts, wall, reason, signature" },
+    [OW_CHAIN_CONTENT_ROOT] = { "content_root", "content_roots",
+        "run_id, root, leaves" },
     [OW_CHAIN_FLOW_ASSETS] = { "flow_assets", "flows",
         "verdict_asset_src_all, verdict_asset_dest_all" },
 };
@@ -88,6 +94,20 @@ void ow_sha256(const void *data, size_t len, uint8_t out[OW_HASH_LEN])
 {
     pthread_once(&gcrypt_once, gcrypt_init);
     gcry_md_hash_buffer(GCRY_MD_SHA256, out, data, len);
+}
+
+void ow_sha256_prefixed(uint8_t prefix, const void *data, size_t len, uint8_t out[OW_HASH_LEN])
+{
+    pthread_once(&gcrypt_once, gcrypt_init);
+    gcry_md_hd_t h;
+    if (gcry_md_open(&h, GCRY_MD_SHA256, 0) != 0) {
+        memset(out, 0, OW_HASH_LEN);   /* cannot happen short of memory; never matches */
+        return;
+    }
+    gcry_md_write(h, &prefix, 1);
+    gcry_md_write(h, data, len);
+    memcpy(out, gcry_md_read(h, GCRY_MD_SHA256), OW_HASH_LEN);
+    gcry_md_close(h);
 }
 
 void ow_hex(const uint8_t *bytes, size_t len, char *out)
@@ -377,5 +397,14 @@ int ow_chain_append(struct ow_chain *c, int kind, int64_t row_id, uint8_t out[OW
     memcpy(c->head, next, OW_HASH_LEN);
     if (out)
         memcpy(out, next, OW_HASH_LEN);
+    return 0;
+}
+
+int ow_chain_tail(struct ow_chain *c, int64_t *seq, uint8_t head[OW_HASH_LEN])
+{
+    if (!c->loaded && load_tail(c) < 0)
+        return -1;
+    *seq = c->seq;
+    memcpy(head, c->head, OW_HASH_LEN);
     return 0;
 }

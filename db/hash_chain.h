@@ -24,6 +24,9 @@ enum ow_chain_kind {
     OW_CHAIN_TRIAGE,       /* an analyst's triage record (schema 5 on) */
     OW_CHAIN_FLOW_END,     /* a flow's end: final counters, reason (schema 6 on) */
     OW_CHAIN_PROGRESS,     /* a running capture's coverage so far (schema 6 on) */
+    OW_CHAIN_EPOCH_CERT,   /* an epoch key's certificate (schema 7 on, docs/evidence.md) */
+    OW_CHAIN_CHECKPOINT,   /* a signed checkpoint of the chain before it (schema 7 on) */
+    OW_CHAIN_CONTENT_ROOT, /* a run's content root (schema 7 on) */
     OW_CHAIN_FLOW_ASSETS,  /* every asset of a shared endpoint (schema 8 on) */
     OW_CHAIN_KIND_COUNT
 };
@@ -59,10 +62,16 @@ int ow_chain_record_hash(struct ow_chain *c, int kind, int64_t seq, int64_t row_
  * writing one store in turn still build one chain. out (may be NULL) gets the new head. */
 int ow_chain_append(struct ow_chain *c, int kind, int64_t row_id, uint8_t out[OW_HASH_LEN]);
 
+/* The chain's tail in this transaction (read from the file when not loaded): the last seq
+ * (0: empty) and its hash. 0 or -1. */
+int ow_chain_tail(struct ow_chain *c, int64_t *seq, uint8_t head[OW_HASH_LEN]);
+
 /* The in-memory tail is no longer the file's (a new transaction, or a rollback). */
 void ow_chain_forget(struct ow_chain *c);
 
 void ow_sha256(const void *data, size_t len, uint8_t out[OW_HASH_LEN]);
+/* SHA-256(prefix || data), without copying data. */
+void ow_sha256_prefixed(uint8_t prefix, const void *data, size_t len, uint8_t out[OW_HASH_LEN]);
 /* Lowercase hex of len bytes; out holds 2 * len + 1. */
 void ow_hex(const uint8_t *bytes, size_t len, char *out);
 

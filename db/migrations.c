@@ -5,11 +5,13 @@
 #include "db/migrations.h"
 
 #include <stdio.h>
+#include <string.h>
 
 struct migration {
     int version;
     const char *what;
     const char *sql;
+    const char *tables;     /* the tables it creates, space-separated (the downgrade check) */
 };
 
 /* 1: runs, flows with their verdicts, alerts and per-rule hit counts. Later migrations add
@@ -229,12 +231,49 @@ static const char schema_v8[] =
     "ALTER TABLE flows ADD COLUMN verdict_asset_src_all TEXT;"
     "ALTER TABLE flows ADD COLUMN verdict_asset_dest_all TEXT;";
 
+/* 7: sealing (docs/evidence.md "Sealing"). epoch_certs: each epoch key's certificate,
+ * signed by the previous key (the root key for epoch 1); checkpoints: signed statements of
+ * the chain's head; content_roots: each run's RFC 6962 root over its flows, alerts and
+ * evidence. All three are chained like every other row. */
+static const char schema_v7[] =
+    "CREATE TABLE epoch_certs ("
+    "  id              INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  sensor          TEXT NOT NULL,"
+    "  epoch           INTEGER NOT NULL,"
+    "  public_key      BLOB NOT NULL,"          /* 32 bytes, Ed25519 */
+    "  issued_wall     INTEGER NOT NULL,"       /* microseconds, wall clock */
+    "  signature       BLOB NOT NULL,"          /* 64 bytes, by the previous key */
+    "  UNIQUE (sensor, epoch)"
+    ");"
+    "CREATE TABLE checkpoints ("
+    "  id              INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  sensor          TEXT NOT NULL,"
+    "  epoch           INTEGER NOT NULL,"       /* the key that signed it */
+    "  number          INTEGER NOT NULL UNIQUE,"   /* 1, 2, ... in this store */
+    "  chain_seq       INTEGER NOT NULL,"       /* the last record it covers */
+    "  head            BLOB NOT NULL,"          /* that record's hash */
+    "  records         INTEGER NOT NULL,"
+    "  packet_ts       INTEGER NOT NULL,"       /* microseconds, newest packet time seen */
+    "  wall            INTEGER NOT NULL,"       /* microseconds, wall clock */
+    "  reason          TEXT NOT NULL,"          /* run_start | heartbeat | epoch_end | run_end */
+    "  signature       BLOB NOT NULL"
+    ");"
+    "CREATE TABLE content_roots ("
+    "  id              INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  run_id          INTEGER NOT NULL UNIQUE REFERENCES runs(id),"
+    "  root            BLOB NOT NULL,"          /* 32 bytes */
+    "  leaves          INTEGER NOT NULL"
+    ");";
+
 static const struct migration migrations[] = {
-    { 1, "runs, flows, alerts, rule_hits", schema_v1 },
-    { 2, "hash chain, evidence packets, run rules", schema_v2 },
-    { 5, "alert triage", schema_v5 },
-    { 6, "flow end records, run progress, sensor name", schema_v6 },
-    { 8, "every asset of each endpoint", schema_v8 },
+    { 1, "runs, flows, alerts, rule_hits", schema_v1, "runs flows alerts rule_hits" },
+    { 2, "hash chain, evidence packets, run rules", schema_v2,
+      "chain evidence run_rules chain_legacy" },
+    { 5, "alert triage", schema_v5, "triage" },
+    { 6, "flow end records, run progress, sensor name", schema_v6, "run_progress" },
+    { 7, "sealing: epoch certificates, checkpoints, content roots", schema_v7,
+      "epoch_certs checkpoints content_roots" },
+    { 8, "every asset of each endpoint", schema_v8, "" },
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
@@ -334,6 +373,65 @@ static int refuse_identity(int app, int version, int tables, char *err, size_t e
     return 0;
 }
 
+static int has_table(sqlite3 *db, const char *name, size_t len)
+{
+    sqlite3_stmt *s = NULL;
+    int found = -1;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
+                           "name = ?", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(s, 1, name, (int)len, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        found = sqlite3_column_int(s, 0) > 0;
+    sqlite3_finalize(s);
+    return found;
+}
+
+/* A store at version v has every table of the migrations up to v and none of the later
+ * ones. Missing chain tables would let the next migrations start a fresh chain over rows no
+ * record covers; tables of a later version mean user_version was lowered, which would let
+ * migration 2 re-run and declare every row as predating the chain. Both are refused. */
+static int check_tables(sqlite3 *db, int version, char *err, size_t errlen)
+{
+    if (version == 0)
+        return 0;
+    for (int i = 0; i < MIGRATION_COUNT; i++) {
+        const struct migration *m = &migrations[i];
+        for (const char *t = m->tables; *t;) {
+            size_t n = strcspn(t, " ");
+            int has = has_table(db, t, n);
+            if (has < 0) {
+                snprintf(err, errlen, "cannot read the store's tables: %s", sqlite3_errmsg(db));
+                return -1;
+            }
+            if (m->version <= version && !has) {
+                snprintf(err, errlen, "the store (schema %d) has no table %.*s: it was damaged "
+                         "or tampered with; refusing to migrate it (run omwitness verify)",
+                         version, (int)n, t);
+                return -1;
+            }
+            if (m->version > version && has) {
+                snprintf(err, errlen, "the store says schema %d but has table %.*s of schema "
+                         "%d: its version was lowered; refusing to migrate it (run omwitness "
+                         "verify)", version, (int)n, t, m->version);
+                return -1;
+            }
+            t += n;
+            t += strspn(t, " ");
+        }
+    }
+    return 0;
+}
+
+int ow_schema_tables_check(sqlite3 *db, char *err, size_t errlen)
+{
+    int version = ow_schema_version_of(db);
+    if (version < 0) {
+        snprintf(err, errlen, "cannot read the store's version");
+        return -1;
+    }
+    return check_tables(db, version, err, errlen);
+}
+
 /* Every pending migration runs in one BEGIN IMMEDIATE ... COMMIT, so processes opening a new
  * file at once see it at version 0 or at the latest version, never in between. */
 int ow_migrate(sqlite3 *db, char *err, size_t errlen)
@@ -359,7 +457,8 @@ int ow_migrate(sqlite3 *db, char *err, size_t errlen)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }
-    if (refuse_identity(app, version, tables, err, errlen) < 0) {
+    if (refuse_identity(app, version, tables, err, errlen) < 0 ||
+        check_tables(db, version, err, errlen) < 0) {
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }

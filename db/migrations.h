@@ -25,4 +25,8 @@ int ow_schema_version_of(sqlite3 *db);
  * 1 <= user_version <= latest). 0, or -1 with a reason in err. */
 int ow_schema_check(sqlite3 *db, char *err, size_t errlen);
 
+/* The tables the store's user_version promises are all there, and none of a later version
+ * (a lowered user_version). 0, or -1 with the table named in err. */
+int ow_schema_tables_check(sqlite3 *db, char *err, size_t errlen);
+
 #endif

@@ -18,12 +18,15 @@
 #include "db/store.h"
 #include "db/triage.h"
 #include "db/verify.h"
+#include "db/checkpoint.h"
+#include "db/seal_keys.h"
 #include "sensor/endpoint.h"
 
 /* ---- building ------------------------------------------------------------------------ */
 
 struct builder {
     sqlite3 *db;
+    int sealed_schema;               /* the store has schema 7's tables (content roots) */
     const struct ow_report_options *o;
     int64_t from, to;                /* the period; open ends as the int64 extremes */
     char *err;
@@ -125,7 +128,7 @@ static int finish(struct builder *b, sqlite3_stmt *s, int rc, const char *what)
     "coalesce(nullif(r.first_ts, 0), (SELECT min(f.first_ts) FROM flows f WHERE f.run_id = r.id)) AS span_start, " \
     "coalesce(nullif(r.last_ts, 0), (SELECT max(f.last_ts) FROM flows f WHERE f.run_id = r.id)) AS span_end, " \
     "r.packets, r.bytes, r.packets_malformed, r.packets_not_ip, r.kernel_drops, r.internal_drops, " \
-    "r.flows, r.flows_evicted, r.gaps, r.clean_end, r.chain_head FROM runs r) " \
+    "r.flows, r.flows_evicted, r.gaps, r.clean_end, r.chain_head, %s AS content_root FROM runs r) " \
     "WHERE (span_start IS NOT NULL AND span_start < ?2 AND span_end >= ?1) OR " \
     "(span_start IS NULL AND ?3) ORDER BY id"
 
@@ -145,7 +148,7 @@ static int finish(struct builder *b, sqlite3_stmt *s, int rc, const char *what)
     "CASE WHEN r.ended_wall IS NULL AND p.id IS NOT NULL THEN p.flows ELSE r.flows END, " \
     "r.flows_evicted, " \
     "CASE WHEN r.ended_wall IS NULL AND p.id IS NOT NULL THEN p.gaps ELSE r.gaps END, " \
-    "r.clean_end, r.chain_head FROM runs r LEFT JOIN run_progress p ON p.id = " \
+    "r.clean_end, r.chain_head, %s AS content_root FROM runs r LEFT JOIN run_progress p ON p.id = " \
     "(SELECT max(q.id) FROM run_progress q WHERE q.run_id = r.id)) " \
     "WHERE (span_start IS NOT NULL AND span_start < ?2 AND span_end >= ?1) OR " \
     "(span_start IS NULL AND ?3) ORDER BY id"
@@ -162,7 +165,7 @@ static int has_progress(sqlite3 *db)
 enum { R_ID, R_KIND, R_SOURCE, R_SOURCE_SHA, R_SITE, R_POLICY, R_VERSION, R_THREADS,
        R_STARTED_WALL, R_ENDED_WALL, R_SPAN_START, R_SPAN_END, R_PACKETS, R_BYTES,
        R_MALFORMED, R_NOT_IP, R_KERNEL_DROPS, R_INTERNAL_DROPS, R_FLOWS, R_FLOWS_EVICTED,
-       R_GAPS, R_CLEAN_END, R_CHAIN_HEAD };
+       R_GAPS, R_CLEAN_END, R_CHAIN_HEAD, R_CONTENT_ROOT };
 
 struct span {
     int64_t start, end;
@@ -177,12 +180,17 @@ static int cmp_span(const void *a, const void *b)
 struct totals {
     int64_t runs, packets, bytes, kernel_drops, internal_drops, malformed, not_ip, gaps;
     int64_t unclean, flows_evicted;
+    int64_t no_policy, no_root;      /* runs without a policy, ended runs without a content root */
 };
 
 static int add_runs(struct builder *b, json_t *root, struct totals *t, json_t *unwatched)
 {
     sqlite3_stmt *s;
-    if (prepare(b, has_progress(b->db) ? RUN_SPAN_SQL_PROGRESS : RUN_SPAN_SQL, &s) < 0)
+    char sql[4096];
+    snprintf(sql, sizeof sql, has_progress(b->db) ? RUN_SPAN_SQL_PROGRESS : RUN_SPAN_SQL,
+             b->sealed_schema ? "(SELECT c.root FROM content_roots c WHERE c.run_id = r.id)" :
+             "NULL");
+    if (prepare(b, sql, &s) < 0)
         return -1;
     sqlite3_bind_int(s, 3, !b->o->has_from && !b->o->has_to);
     json_t *runs = json_array(), *policies = json_array();
@@ -217,6 +225,14 @@ static int add_runs(struct builder *b, json_t *root, struct totals *t, json_t *u
         for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
             json_object_set_new(r, counters[i].name, int_json(s, counters[i].col));
         json_object_set_new(r, "chain_head", hash_json(s, R_CHAIN_HEAD));
+        json_object_set_new(r, "content_root", hash_json(s, R_CONTENT_ROOT));
+        if (sqlite3_column_type(s, R_CONTENT_ROOT) == SQLITE_NULL && ended)
+            t->no_root++;
+        {
+            const unsigned char *pol = sqlite3_column_text(s, R_POLICY);
+            if (!pol || !*pol)
+                t->no_policy++;
+        }
         char sensor[256];
         ow_run_sensor_name(b->db, sqlite3_column_int64(s, R_ID), sensor, sizeof sensor);
         json_object_set_new(r, "sensor", json_string(sensor));
@@ -548,12 +564,29 @@ json_t *ow_report_build(struct ow_store *st, const struct ow_report_options *o, 
         return NULL;
     }
 
-    /* Verify first: a report is only as good as the evidence under it. */
+    /* Verify first: a report is only as good as the evidence under it. With keys, against
+     * their root key: the chain's head is then the one the last checkpoint signed, not
+     * whatever the file says. */
+    uint8_t root_key[OW_ED25519_KEY_LEN];
+    int have_root = 0;
+    if (o->keys_dir) {
+        char path[PATH_MAX];
+        err[0] = '\0';
+        if (snprintf(path, sizeof path, "%s/root.pub", o->keys_dir) >= (int)sizeof path ||
+            ow_root_key_load(path, root_key, err, errlen) < 0) {
+            if (!err[0])
+                snprintf(err, errlen, "report: %s: path too long", o->keys_dir);
+            return NULL;
+        }
+        have_root = 1;
+    }
+    b.sealed_schema = ow_store_schema_version(st) >= 7;
     struct ow_verify_result vr;
-    int vrc = ow_verify_store(st, NULL, &vr);
+    int vrc = ow_verify_store_sealed(st, NULL, have_root ? root_key : NULL, NULL, &vr);
     if (vrc < 0) {
-        snprintf(err, errlen, "report: cannot verify the store: %s", vr.problem);
-        return NULL;
+        /* Damage verify cannot even read through is a failed verification, not a report
+         * that cannot be made. */
+        vrc = 3;
     }
 
     json_t *root = json_object();
@@ -611,54 +644,92 @@ json_t *ow_report_build(struct ow_store *st, const struct ow_report_options *o, 
         "rows_before_chain", (json_int_t)vr.legacy_rows,
         "problem", vrc == 0 ? "" : vr.problem));
 
-    /* The conclusion: absence is claimed only with something watched, nothing anomalous,
-     * nothing lost and evidence that verifies. */
+    /* The seal: the latest checkpoint and the certificates from the root key to it. */
+    json_t *seal = json_object();
+    int sealed = vrc == 0 && vr.seal_checked;
+    json_object_set_new(seal, "sealed", json_boolean(sealed));
+    if (have_root) {
+        char fp[65];
+        ow_key_fingerprint(root_key, fp);
+        json_object_set_new(seal, "root_key_fingerprint", json_string(fp));
+    } else {
+        json_object_set_new(seal, "root_key_fingerprint", json_null());
+    }
+    json_object_set_new(seal, "checkpoint", sealed && vr.have_checkpoint ?
+                        ow_checkpoint_json(&vr.last_checkpoint) : json_null());
+    json_object_set_new(seal, "unsealed_records", json_integer(sealed ? (json_int_t)vr.unsealed_records : 0));
+    json_t *certs = json_array();
+    if (sealed) {
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(b.db, "SELECT sensor, epoch, public_key, issued_wall, signature "
+                               "FROM epoch_certs ORDER BY epoch", -1, &q, NULL) == SQLITE_OK) {
+            while (sqlite3_step(q) == SQLITE_ROW) {
+                struct ow_epoch_cert c = { 0 };
+                const unsigned char *sn = sqlite3_column_text(q, 0);
+                snprintf(c.sensor, sizeof c.sensor, "%s", sn ? (const char *)sn : "");
+                c.epoch = (uint64_t)sqlite3_column_int64(q, 1);
+                c.issued_wall_us = (uint64_t)sqlite3_column_int64(q, 3);
+                if (sqlite3_column_bytes(q, 2) == 32 && sqlite3_column_bytes(q, 4) == 64) {
+                    memcpy(c.public_key, sqlite3_column_blob(q, 2), 32);
+                    memcpy(c.signature, sqlite3_column_blob(q, 4), 64);
+                    json_array_append_new(certs, ow_epoch_cert_json(&c));
+                }
+            }
+        }
+        sqlite3_finalize(q);
+    }
+    json_object_set_new(seal, "certificates", certs);
+    json_object_set_new(root, "seal", seal);
+
+    /* The conclusion, in DESIGN.md's order: evidence_invalid > anomalies_found >
+     * coverage_incomplete > no_unauthorized_access_observed. Absence is claimed only with
+     * something watched, judged by a policy, nothing anomalous, nothing lost, and evidence
+     * that verifies and is sealed. Every reason is listed, whatever the conclusion. */
     json_t *reasons = json_object_get(root, "conclusion_reasons");
-    const char *conclusion;
-    if (anomalies > 0) {
-        conclusion = "anomalies_found";
+    if (vrc != 0)
+        reasons_add(reasons, "the evidence store failed verification: %s", vr.problem);
+    if (anomalies > 0)
         reasons_add(reasons, "%" PRId64 " alert%s raised in the period", anomalies,
                     anomalies == 1 ? "" : "s");
-    } else {
-        conclusion = "no_unauthorized_access_observed";
-    }
-    const char *incomplete = "coverage_incomplete";
     int complete = 1;
-    if (t.runs == 0) {
-        complete = 0;
-        reasons_add(reasons, "no run watched the period");
-    }
-    if (t.kernel_drops > 0) {
-        complete = 0;
-        reasons_add(reasons, "%" PRId64 " packets dropped by the kernel", t.kernel_drops);
-    }
-    if (t.internal_drops > 0) {
-        complete = 0;
-        reasons_add(reasons, "%" PRId64 " packets dropped inside omwitness", t.internal_drops);
-    }
-    if (t.gaps > 0) {
-        complete = 0;
-        reasons_add(reasons, "%" PRId64 " gap%s in capture", t.gaps, t.gaps == 1 ? "" : "s");
-    }
-    if (t.unclean > 0) {
-        complete = 0;
-        reasons_add(reasons, "%" PRId64 " run%s did not end cleanly (stopped abnormally or "
-                    "still running)", t.unclean, t.unclean == 1 ? "" : "s");
-    }
-    if (nunwatched > 0) {
-        complete = 0;
-        reasons_add(reasons, "%zu stretch%s of the period not watched by any run", nunwatched,
-                    nunwatched == 1 ? "" : "es");
-    }
-    if (vrc != 0) {
-        complete = 0;
-        reasons_add(reasons, "the evidence store failed verification: %s", vr.problem);
-    }
-    if (!complete && anomalies == 0)
-        conclusion = incomplete;
-    if (complete && anomalies == 0)
-        reasons_add(reasons, "%" PRId64 " flow%s seen, no alerts, no packet loss, no gaps, "
-                    "every run ended cleanly, evidence verified", flows, flows == 1 ? "" : "s");
+#define INCOMPLETE(...) do { complete = 0; reasons_add(reasons, __VA_ARGS__); } while (0)
+    if (t.runs == 0)
+        INCOMPLETE("no run watched the period");
+    if (t.runs > 0 && t.packets == 0)
+        INCOMPLETE("no packets at all were seen in the period");
+    if (t.no_policy > 0)
+        INCOMPLETE("%" PRId64 " run%s without a policy: %s flows were not judged", t.no_policy,
+                   t.no_policy == 1 ? "" : "s", t.no_policy == 1 ? "its" : "their");
+    if (t.kernel_drops > 0)
+        INCOMPLETE("%" PRId64 " packets dropped by the kernel", t.kernel_drops);
+    if (t.internal_drops > 0)
+        INCOMPLETE("%" PRId64 " packets dropped inside omwitness", t.internal_drops);
+    if (t.gaps > 0)
+        INCOMPLETE("%" PRId64 " gap%s in capture", t.gaps, t.gaps == 1 ? "" : "s");
+    if (t.unclean > 0)
+        INCOMPLETE("%" PRId64 " run%s did not end cleanly (stopped abnormally or still running)",
+                   t.unclean, t.unclean == 1 ? "" : "s");
+    if (nunwatched > 0)
+        INCOMPLETE("%zu stretch%s of the period not watched by any run", nunwatched,
+                   nunwatched == 1 ? "" : "es");
+    if (vrc == 0 && !have_root)
+        INCOMPLETE("the evidence is not sealed: no keys were given (report --keys DIR), so "
+                   "nothing proves the store was not rewritten");
+    else if (vrc == 0 && !sealed)
+        INCOMPLETE("the evidence is not sealed");
+    else if (sealed && vr.unsealed_records > 0)
+        INCOMPLETE("%" PRIu64 " record%s after the last checkpoint are not sealed yet",
+                   vr.unsealed_records, vr.unsealed_records == 1 ? "" : "s");
+    if (t.no_root > 0)
+        INCOMPLETE("%" PRId64 " ended run%s without a content root", t.no_root,
+                   t.no_root == 1 ? "" : "s");
+#undef INCOMPLETE
+    const char *conclusion = vrc != 0 ? "evidence_invalid" : anomalies > 0 ? "anomalies_found" :
+                             !complete ? "coverage_incomplete" : "no_unauthorized_access_observed";
+    if (vrc == 0 && complete && anomalies == 0)
+        reasons_add(reasons, "%" PRId64 " flow%s seen and judged by a policy, no alerts, no "
+                    "packet loss, no gaps, every run ended cleanly, evidence verified and "
+                    "sealed", flows, flows == 1 ? "" : "s");
     json_object_set_new(root, "conclusion", json_string(conclusion));
     json_object_set_new(root, "coverage_complete", json_boolean(complete));
     return root;
@@ -904,6 +975,10 @@ static const char *conclusion_text(const char *c, const char **cls)
     if (!strcmp(c, "anomalies_found")) {
         *cls = "bad";
         return "Anomalies found";
+    }
+    if (!strcmp(c, "evidence_invalid")) {
+        *cls = "bad";
+        return "Evidence invalid: the store failed verification";
     }
     *cls = "warn";
     return "Coverage incomplete: absence of unauthorized access cannot be shown";
@@ -1195,11 +1270,18 @@ static void html_integrity(FILE *out, const json_t *r)
     json_array_foreach(json_object_get(r, "runs"), i, run) {
         fprintf(out, "<tr><th>Run %" JSON_INTEGER_FORMAT " head</th><td>", num(run, "id"));
         hash_field(out, run, "chain_head");
+        fprintf(out, "</td></tr><tr><th>Run %" JSON_INTEGER_FORMAT " content root</th><td>",
+                num(run, "id"));
+        hash_field(out, run, "content_root");
         fputs("</td></tr>", out);
     }
-    fputs("</tbody></table>\n<p>Anyone holding the store can check it against this report: "
-          "<code class=\"nb\">omwitness verify --db STORE --head CHAIN-HEAD</code> recomputes every record and "
-          "confirms the head above is part of the chain.</p>\n", out);
+    fputs("</tbody></table>\n<p>Anyone holding the store and the sensor's root public key can "
+          "check it against this report: <code class=\"nb\">omwitness verify --db STORE "
+          "--root-key root.pub --witness WITNESS</code> recomputes every record and checks every "
+          "certificate and checkpoint; <code class=\"nb\">omwitness report verify REPORT.json "
+          "--root-key root.pub</code> checks this report's signature; each run's content root "
+          "(<code class=\"nb\">omwitness verify --content-root</code>) can be recomputed by "
+          "replaying its pcaps.</p>\n", out);
 }
 
 /* Where the people who reviewed the report sign it. */
@@ -1278,9 +1360,26 @@ int ow_report_write_html(const json_t *r, FILE *out)
         fputs("</li>\n", out);
     }
     fputs("</ul><p>The conclusion <i>no unauthorized access observed</i> is given only when at "
-          "least one run watched the period, no alert was raised, no packet was lost, no part of "
-          "the period went unwatched, every run ended cleanly and the evidence verified.</p>"
-          "</div>\n", out);
+          "least one run watched the period with a policy and saw packets, no alert was raised, "
+          "no packet was lost, no part of the period went unwatched, every run ended cleanly and "
+          "the evidence verified and is sealed.</p>", out);
+    const json_t *seal = json_object_get(r, "seal"), *cp = json_object_get(seal, "checkpoint");
+    fputs("<p>Seal: ", out);
+    if (json_is_true(json_object_get(seal, "sealed")) && json_is_object(cp)) {
+        fprintf(out, "checkpoint #%" JSON_INTEGER_FORMAT " (", num(cp, "number"));
+        ident_field(out, cp, "reason");
+        fprintf(out, ", epoch %" JSON_INTEGER_FORMAT ") covers chain record %" JSON_INTEGER_FORMAT
+                "; root key fingerprint ", num(cp, "epoch"), num(cp, "chain_seq"));
+        hash_field(out, seal, "root_key_fingerprint");
+        const json_t *sig = json_object_get(r, "signature");
+        if (json_is_object(sig))
+            fprintf(out, "; this report is signed by epoch key %" JSON_INTEGER_FORMAT " "
+                    "(<code class=\"nb\">omwitness report verify REPORT.json --root-key "
+                    "root.pub</code>)", num(sig, "epoch"));
+    } else {
+        fputs("<b>none</b>: the evidence is not sealed", out);
+    }
+    fputs(".</p></div>\n", out);
 
     html_runs(out, r);
     html_coverage(out, r);

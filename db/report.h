@@ -23,6 +23,8 @@ struct ow_report_options {
     int64_t from_us, to_us;          /* packet time, [from, to) */
     const char *store_path;          /* shown in the report */
     uint64_t generated_wall_us;      /* when the report was made */
+    const char *keys_dir;            /* sealing keys: the store is verified against their
+                                      * root.pub (NULL: evidence taken as unsealed) */
 };
 
 /* The report document; NULL with err on failure. json_decref it. */

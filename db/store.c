@@ -697,6 +697,25 @@ int ow_store_end_run(struct ow_store *st, int64_t run_id, const struct ow_run_st
     return unit_end(st, &u, ok, "end run");
 }
 
+int64_t ow_store_add_chained(struct ow_store *st, int kind, ow_store_insert_fn insert, void *ctx)
+{
+    struct unit u;
+    if (!writable(st) || !insert || unit_begin(st, &u, "seal") < 0)
+        return -1;
+    int64_t seq = 0, row = -1;
+    uint8_t head[OW_HASH_LEN];
+    int ok = ow_chain_tail(&st->chain, &seq, head) == 0;
+    if (!ok)
+        set_err(st, "%s", st->chain.err);
+    if (ok && (row = insert(st->db, seq, head, ctx)) <= 0) {
+        db_err(st, "seal");
+        ok = 0;
+    }
+    if (ok)
+        ok = chain_append(st, kind, row, NULL) == 0;
+    return unit_end(st, &u, ok, "seal") == 0 ? row : -1;
+}
+
 int ow_store_begin_batch(struct ow_store *st)
 {
     if (!writable(st))

@@ -161,4 +161,14 @@ int ow_pcap_image_check(const uint8_t *pcap, size_t len, uint32_t *packets, uint
 int ow_store_get_evidence(struct ow_store *st, int64_t flow_row, uint8_t **pcap, size_t *len,
                           uint32_t *packets, int *truncated);
 
+/* --- Sealing (issue 10, docs/evidence.md "Sealing"). --- */
+
+/* Writes one chained row of a sealing table in one unit (a savepoint inside an open batch,
+ * else a transaction of its own): insert gets the handle and the chain's tail (the seq and
+ * hash of the last record before this row) and inserts the row, returning its id (or -1);
+ * the row is then chained as kind. Returns the row id, or -1 with ow_store_errmsg. */
+typedef int64_t (*ow_store_insert_fn)(struct sqlite3 *db, int64_t tail_seq,
+                                      const uint8_t tail_head[32], void *ctx);
+int64_t ow_store_add_chained(struct ow_store *st, int kind, ow_store_insert_fn insert, void *ctx);
+
 #endif

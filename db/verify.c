@@ -9,6 +9,8 @@
 
 #include <sqlite3.h>
 
+#include "db/migrations.h"
+#include "db/seal_verify.h"
 #include "db/store.h"
 
 struct verifier {
@@ -73,6 +75,71 @@ static int load_legacy(struct verifier *v)
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)
         return found(v, "chain_legacy: not exactly one row (the table was changed)");
+    /* Rows the chain does not cover prove nothing, whatever chain_legacy says: they are a
+     * finding, never a note (setting chain_legacy must not launder rows). */
+    static const char *const tables[] = { "runs", "flows", "alerts" };
+    static const int kinds[] = { OW_CHAIN_RUN, OW_CHAIN_FLOW, OW_CHAIN_ALERT };
+    for (int i = 0; i < 3; i++) {
+        if (v->legacy[kinds[i]] <= 0)
+            continue;
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE id <= ?", tables[i]);
+        sqlite3_stmt *q = NULL;
+        long long n = 0;
+        if (sqlite3_prepare_v2(v->db, sql, -1, &q, NULL) != SQLITE_OK)
+            return failed(v, "read chain_legacy");
+        sqlite3_bind_int64(q, 1, v->legacy[kinds[i]]);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            n = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+        v->r->legacy_rows += (uint64_t)n;
+        if (n > 0)
+            return found(v, "%s: %lld rows (id <= %lld) are not covered by the hash chain "
+                         "(chain_legacy marks them as older than the chain): nothing proves "
+                         "them", tables[i], n, (long long)v->legacy[kinds[i]]);
+    }
+    return 0;
+}
+
+/* Rows of a run chained after the run's end were added later: the end record states what
+ * the run held. */
+static int check_after_end(struct verifier *v)
+{
+    static const char *const sql[] = {
+        "SELECT 'flows', c.row_id, c.seq, e.row_id FROM chain c JOIN flows t ON c.kind = 'flow' "
+        "AND c.row_id = t.id JOIN chain e ON e.kind = 'run_end' AND e.row_id = t.run_id WHERE "
+        "c.seq > e.seq ORDER BY c.seq LIMIT 1",
+        "SELECT 'alerts', c.row_id, c.seq, e.row_id FROM chain c JOIN alerts t ON c.kind = "
+        "'alert' AND c.row_id = t.id JOIN chain e ON e.kind = 'run_end' AND e.row_id = t.run_id "
+        "WHERE c.seq > e.seq ORDER BY c.seq LIMIT 1",
+        "SELECT 'evidence', c.row_id, c.seq, e.row_id FROM chain c JOIN evidence t ON c.kind = "
+        "'evidence' AND c.row_id = t.id JOIN flows f ON f.id = t.flow_row JOIN chain e ON "
+        "e.kind = 'run_end' AND e.row_id = f.run_id WHERE c.seq > e.seq ORDER BY c.seq LIMIT 1",
+        /* flow_end (schema 6): a flow's end after its run's end. */
+        "SELECT 'flows (end of flow)', c.row_id, c.seq, e.row_id FROM chain c JOIN flows t ON "
+        "c.kind = 'flow_end' AND c.row_id = t.id JOIN chain e ON e.kind = 'run_end' AND "
+        "e.row_id = t.run_id WHERE c.seq > e.seq ORDER BY c.seq LIMIT 1",
+        "SELECT 'run_rules', c.row_id, c.seq, e.row_id FROM chain c JOIN run_rules t ON c.kind "
+        "= 'run_rule' AND c.row_id = t.id JOIN chain e ON e.kind = 'run_end' AND e.row_id = "
+        "t.run_id WHERE c.seq > e.seq ORDER BY c.seq LIMIT 1",
+    };
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        sqlite3_stmt *s = NULL;
+        if (sqlite3_prepare_v2(v->db, sql[i], -1, &s, NULL) != SQLITE_OK)
+            return failed(v, "verify query");
+        int rc = sqlite3_step(s), result = 0;
+        if (rc == SQLITE_ROW)
+            result = found(v, "%s row %lld (chain #%lld): chained after the end of its run %lld "
+                           "(appended)", sqlite3_column_text(s, 0),
+                           (long long)sqlite3_column_int64(s, 1),
+                           (long long)sqlite3_column_int64(s, 2),
+                           (long long)sqlite3_column_int64(s, 3));
+        else if (rc != SQLITE_DONE)
+            result = failed(v, "verify query");
+        sqlite3_finalize(s);
+        if (result)
+            return result;
+    }
     return 0;
 }
 
@@ -183,13 +250,15 @@ static int check_coverage(struct verifier *v)
 {
     static const int covered[] = { OW_CHAIN_RUN, OW_CHAIN_FLOW, OW_CHAIN_ALERT,
                                    OW_CHAIN_EVIDENCE, OW_CHAIN_RUN_RULE, OW_CHAIN_TRIAGE,
-                                   OW_CHAIN_PROGRESS };
+                                   OW_CHAIN_PROGRESS, OW_CHAIN_EPOCH_CERT,
+                                   OW_CHAIN_CHECKPOINT, OW_CHAIN_CONTENT_ROOT };
     for (size_t i = 0; i < sizeof covered / sizeof covered[0]; i++) {
         int kind = covered[i];
         const char *table = ow_chain_kind_table(kind);
         char sql[256];
         /* Tables of later schemas (triage from 5 on) are checked where the store has them. */
-        if ((kind == OW_CHAIN_TRIAGE || kind == OW_CHAIN_PROGRESS) && !v->chain.select_row[kind])
+        if (kind != OW_CHAIN_RUN && kind != OW_CHAIN_FLOW && kind != OW_CHAIN_ALERT &&
+            kind != OW_CHAIN_EVIDENCE && kind != OW_CHAIN_RUN_RULE && !v->chain.select_row[kind])
             continue;
         snprintf(sql, sizeof sql,
                  "SELECT t.id FROM %s t WHERE t.id > ?1 AND NOT EXISTS (SELECT 1 FROM chain c "
@@ -345,6 +414,13 @@ static int check_evidence(struct verifier *v)
 
 int ow_verify_store(struct ow_store *st, const char *expect_head_hex, struct ow_verify_result *r)
 {
+    return ow_verify_store_sealed(st, expect_head_hex, NULL, NULL, r);
+}
+
+int ow_verify_store_sealed(struct ow_store *st, const char *expect_head_hex,
+                           const uint8_t *root_key, const char *witness_path,
+                           struct ow_verify_result *r)
+{
     memset(r, 0, sizeof *r);
     struct verifier v = { .db = ow_store_handle(st), .r = r };
     if (!v.db) {
@@ -359,11 +435,18 @@ int ow_verify_store(struct ow_store *st, const char *expect_head_hex, struct ow_
         }
         v.have_expect = 1;
     }
+    /* Missing tables, or tables of a later schema than user_version says, are damage. */
+    char why[256];
     if (ow_store_schema_version(st) < 2) {
         snprintf(r->problem, sizeof r->problem,
-                 "store schema %d has no hash chain (open it once with this omwitness to "
-                 "migrate it)", ow_store_schema_version(st));
-        return -1;
+                 "store schema %d has no hash chain: nothing in it is covered", ow_store_schema_version(st));
+        if (ow_schema_tables_check(v.db, why, sizeof why) < 0)
+            snprintf(r->problem, sizeof r->problem, "%s", why);
+        return 3;
+    }
+    if (ow_schema_tables_check(v.db, why, sizeof why) < 0) {
+        snprintf(r->problem, sizeof r->problem, "%s", why);
+        return 3;
     }
     /* One snapshot: a writer may go on appending while we read. */
     if (sqlite3_exec(v.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
@@ -379,6 +462,8 @@ int ow_verify_store(struct ow_store *st, const char *expect_head_hex, struct ow_
         if (result == 0)
             result = check_coverage(&v);
         if (result == 0)
+            result = check_after_end(&v);
+        if (result == 0)
             result = check_runs(&v);
         if (result == 0)
             result = check_flow_ends(&v);
@@ -388,6 +473,10 @@ int ow_verify_store(struct ow_store *st, const char *expect_head_hex, struct ow_
             result = check_rule_hits(&v);
         if (result == 0)
             result = check_evidence(&v);
+        if (result == 0 && ow_store_schema_version(st) >= 7)
+            result = ow_content_roots_verify(v.db, r);
+        if (result == 0 && root_key)
+            result = ow_seal_verify(v.db, root_key, witness_path, r);
         if (result == 0 && v.have_expect && !r->expected_head_found)
             result = found(&v, "chain head %s is not in the chain: records were removed from "
                                "its end or the chain was rewritten", expect_head_hex);

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "db/checkpoint.h"
 #include "db/hash_chain.h"
 
 struct ow_store;
@@ -17,6 +18,15 @@ struct ow_verify_result {
     int64_t head_seq;             /* the last record's seq (0: empty chain) */
     uint8_t head[OW_HASH_LEN];
     int expected_head_found;      /* when an expected head was given: it is in the chain */
+    /* Sealing (with a root key): */
+    int seal_checked;             /* a root key was given and every seal check passed */
+    uint64_t certs, checkpoints;  /* certificates and checkpoints verified */
+    uint64_t witnessed;           /* witness checkpoints found in the store */
+    int have_checkpoint;
+    struct ow_checkpoint last_checkpoint;
+    int64_t last_checkpoint_record;   /* the seq of the last checkpoint's own record */
+    uint64_t unsealed_records;    /* records after it: not covered by any signature yet */
+    uint64_t content_roots;       /* runs whose content root was recomputed and matched */
     char problem[512];            /* the first finding: "flows row 17 (chain #42): ..." */
 };
 
@@ -25,5 +35,12 @@ struct ow_verify_result {
  * chain must contain it, which catches rows cut from the end. Returns 0 intact, 3 not
  * intact (problem names the first row that does not fit), -1 error (problem says why). */
 int ow_verify_store(struct ow_store *st, const char *expect_head_hex, struct ow_verify_result *r);
+
+/* The same, and with root_key (may be NULL) the seal too (db/seal_verify.h): the
+ * certificate chain from root_key, every checkpoint, every ended run covered, and with
+ * witness_path (may be NULL) every witnessed checkpoint in the store. */
+int ow_verify_store_sealed(struct ow_store *st, const char *expect_head_hex,
+                           const uint8_t *root_key, const char *witness_path,
+                           struct ow_verify_result *r);
 
 #endif

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "db/eve_json.h"
+#include "db/sealer.h"
 #include "db/store.h"
 #include "sensor/messages.h"
 #include "sensor/worker.h"
@@ -221,6 +222,8 @@ static void write_flow(struct ow_writer *w, const struct ow_msg_flow *m, bool *b
         atomic_fetch_add_explicit(&w->evidence_refused, 1, memory_order_relaxed) == 0)
         fprintf(stderr, "omwitness: evidence store: the packets of flow %llu were refused: %s\n",
                 (unsigned long long)rec->flow_id, ow_store_errmsg(w->store));
+    if (w->sealer && rec->last_ts_us > w->sealer->packet_us)
+        w->sealer->packet_us = rec->last_ts_us;
     if (m->what != OW_FLOW_END)
         atomic_fetch_add_explicit(&w->flows_written, 1, memory_order_relaxed);
     uint64_t alerts = (ids.alert_id > 0) + (ids.overrun_alert_id > 0);
@@ -328,6 +331,12 @@ static void *writer_main(void *arg)
         if (batch_open && (batch_rows >= OW_WRITER_BATCH_ROWS || !any ||
                            mono_ms() - batch_start >= OW_WRITER_BATCH_MS))
             commit(w, &batch_open);
+        /* Heartbeats and epoch ends, on committed rows only; in silence too. */
+        if (w->sealer && !w->sealer->failed && ow_sealer_due(w->sealer)) {
+            commit(w, &batch_open);
+            if (ow_sealer_tick(w->sealer, w->store) < 0)
+                fprintf(stderr, "omwitness: sealing stopped: %s\n", w->sealer->err);
+        }
         if (any)
             spins = 0;
         else

@@ -15,6 +15,7 @@
 #include "db/store.h"
 
 struct ow_worker;
+struct ow_sealer;
 
 /* The writer-private map from an open flow's flow_id to its row, so its end record and a
  * later alert find the row the verdict record made. Open addressing, linear probing. */
@@ -31,6 +32,7 @@ struct ow_writer {
     struct ow_worker *workers;
     size_t nworkers;
     FILE *jsonl;                   /* NULL: no streaming */
+    struct ow_sealer *sealer;      /* NULL: unsealed; else checkpoints on the writer's timer */
     FILE *pending;                 /* writer-private: the open batch's JSON lines */
     char *pending_buf;
     size_t pending_len;

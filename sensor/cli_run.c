@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sensor/cli.h"
+#include "db/seal_keys.h"
 #include "sensor/engine.h"
 
 int ow_usage_error(const char *cmd, const char *fmt, ...)
@@ -45,7 +46,8 @@ enum {
     OPT_POLICY = 1000, OPT_DB, OPT_THREADS, OPT_JSONL, OPT_NDPI_CONFIG, OPT_MAX_FLOWS,
     OPT_NO_PROGRESS, OPT_LISTEN, OPT_NO_PROMISC, OPT_BUFFER_MB, OPT_SNAPLEN, OPT_GAP, OPT_EVIDENCE_MB,
     OPT_TOKENS, OPT_EVIDENCE_PACKETS, OPT_EVIDENCE_KB, OPT_USER, OPT_GROUP, OPT_TLS_CERT,
-    OPT_TLS_KEY, OPT_WEBUI, OPT_SENSOR, OPT_PROGRESS_SECONDS,
+    OPT_TLS_KEY, OPT_WEBUI, OPT_SENSOR, OPT_PROGRESS_SECONDS, OPT_KEYS, OPT_WITNESS,
+    OPT_WITNESS_SYSLOG, OPT_EPOCH_SECONDS, OPT_HEARTBEAT_SECONDS,
 };
 
 static const char replay_help[] =
@@ -66,6 +68,14 @@ static const char replay_help[] =
     "                      evidence kept per anomalous flow, from its first packet on\n"
     "                      (default 1000 packets and 2048 KiB, whichever comes first)\n"
     "  --group NAME        the store and outputs are mode 0640 for this group (else 0600)\n"
+    "  --keys DIR          seal the store with the keys made by 'omwitness keys init'\n"
+    "                      (default " OW_DEFAULT_KEYS_DIR " when it holds keys; without\n"
+    "                      keys the evidence is unsealed and reports say so)\n"
+    "  --witness FILE      append every signed checkpoint to FILE (JSON lines; put it on a\n"
+    "                      remote or write-once mount)\n"
+    "  --witness-syslog    send every checkpoint to the local syslog socket (RFC 5424)\n"
+    "  --epoch-seconds N   a new epoch key every N s of wall time (default 900)\n"
+    "  --heartbeat-seconds N  a checkpoint at least every N s, in silence too (default 60)\n"
     "  --sensor NAME       the sensor's name, stored with the run and given as EVE 'host'\n"
     "                      (default: the host name)\n"
     "  --no-progress       no progress line on stderr\n";
@@ -79,7 +89,8 @@ static const char capture_help[] =
     "\n"
     "  -i, --interface IFACE  interface to capture on (repeatable)\n"
     "  --policy, --db, --threads, --jsonl, --ndpi-config, --max-flows, --evidence-mb,\n"
-    "  --evidence-packets, --evidence-kb: as for replay\n"
+    "  --evidence-packets, --evidence-kb, --keys, --witness, --witness-syslog,\n"
+    "  --epoch-seconds, --heartbeat-seconds: as for replay\n"
     "  --no-promisc        do not put the interfaces in promiscuous mode\n"
     "  --buffer-mb N       kernel capture buffer per interface in MiB (default 64)\n"
     "  --snaplen N         bytes captured per packet (default 262144)\n"
@@ -124,6 +135,11 @@ static int run_command(int argc, char **argv, bool live)
         { "group", required_argument, NULL, OPT_GROUP },
         { "evidence-packets", required_argument, NULL, OPT_EVIDENCE_PACKETS },
         { "evidence-kb", required_argument, NULL, OPT_EVIDENCE_KB },
+        { "keys", required_argument, NULL, OPT_KEYS },
+        { "witness", required_argument, NULL, OPT_WITNESS },
+        { "witness-syslog", no_argument, NULL, OPT_WITNESS_SYSLOG },
+        { "epoch-seconds", required_argument, NULL, OPT_EPOCH_SECONDS },
+        { "heartbeat-seconds", required_argument, NULL, OPT_HEARTBEAT_SECONDS },
         { "sensor", required_argument, NULL, OPT_SENSOR },
         { "progress-seconds", required_argument, NULL, OPT_PROGRESS_SECONDS },
         { "help", no_argument, NULL, 'h' },
@@ -212,6 +228,19 @@ static int run_command(int argc, char **argv, bool live)
         case OPT_GROUP:
             o.group = optarg;
             break;
+        case OPT_KEYS: o.keys_dir = optarg; break;
+        case OPT_WITNESS: o.witness_path = optarg; break;
+        case OPT_WITNESS_SYSLOG: o.witness_syslog = true; break;
+        case OPT_EPOCH_SECONDS:
+        case OPT_HEARTBEAT_SECONDS:
+            if (parse_count(optarg, 1, 86400, &v))
+                return ow_usage_error(cmd, "%s takes a number of seconds from 1 to 86400, not "
+                                      "'%s'", argv[optind - 2], optarg);
+            if (c == OPT_EPOCH_SECONDS)
+                o.epoch_seconds = (unsigned)v;
+            else
+                o.heartbeat_seconds = (unsigned)v;
+            break;
         case OPT_SENSOR:
             if (!*optarg || strlen(optarg) > 255)
                 return ow_usage_error(cmd, "--sensor takes a name of 1 to 255 bytes");
@@ -254,6 +283,12 @@ static int run_command(int argc, char **argv, bool live)
             return ow_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
         }
     }
+    /* The default key directory seals when keys were made there. */
+    if (!o.keys_dir && access(OW_DEFAULT_KEYS_DIR "/epoch.key", F_OK) == 0)
+        o.keys_dir = OW_DEFAULT_KEYS_DIR;
+    if ((o.witness_path || o.witness_syslog) && !o.keys_dir)
+        return ow_usage_error(cmd, "--witness and --witness-syslog need --keys DIR (nothing is "
+                              "signed without keys)");
     if (live) {
         if (optind < argc)
             return ow_usage_error(cmd, "unexpected argument '%s'", argv[optind]);

@@ -14,9 +14,12 @@
 #include <unistd.h>
 
 #include <pcap/pcap.h>
+#include <sqlite3.h>
 
 #include "classifiers/classifier.h"
 #include "classifiers/policy/policy.h"
+#include "db/content_root.h"
+#include "db/sealer.h"
 #include "db/store.h"
 #include "db/writer.h"
 #include "sensor/cli_serve.h"
@@ -42,6 +45,8 @@ struct engine {
     FILE *jsonl;
     int64_t run_id;
     bool writer_started;
+    bool sealed;                  /* --keys: checkpoints, epochs, witnesses */
+    struct ow_sealer sealer;
     bool start_failed;            /* a thread could not start: the run ends at once, unclean */
 };
 
@@ -80,6 +85,8 @@ static void engine_free(struct engine *e)
     ow_policy_free(e->policy);
     if (e->store)
         ow_store_close(e->store);
+    if (e->sealed)
+        ow_sealer_close(&e->sealer);
     if (e->jsonl && e->jsonl != stdout)
         fclose(e->jsonl);
 }
@@ -127,6 +134,16 @@ static int engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t
         fprintf(stderr, "omwitness: %s\n", err);
         return 1;
     }
+    /* Keys and witnesses are opened here, before any privilege is given up. */
+    if (o->keys_dir) {
+        if (ow_sealer_open(&e->sealer, o->keys_dir, o->witness_path,
+                           o->witness_syslog ? "/dev/log" : NULL, o->epoch_seconds,
+                           o->heartbeat_seconds) < 0) {
+            fprintf(stderr, "omwitness: --keys %s: %s\n", o->keys_dir, e->sealer.err);
+            return 2;
+        }
+        e->sealed = true;
+    }
     struct ow_worker_config wc = {
         .max_flows = (o->max_flows ? o->max_flows : 1000000) / (size_t)e->nworkers,
         .evidence_budget = (o->evidence_mb ? o->evidence_mb : 1024) * (1ull << 20) / (uint64_t)e->nworkers,
@@ -147,6 +164,10 @@ static int engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t
 /* The run's row and the rules it is judged by: store writes, before any thread runs. */
 static int engine_begin_run(struct engine *e, const struct ow_run_info *info)
 {
+    if (e->sealed && ow_sealer_begin(&e->sealer, e->store) < 0) {
+        fprintf(stderr, "omwitness: %s: cannot seal the run: %s\n", e->o->db_path, e->sealer.err);
+        return 1;
+    }
     e->run_id = ow_store_begin_run(e->store, info);
     if (e->run_id <= 0) {
         fprintf(stderr, "omwitness: %s: cannot record the run: %s\n", e->o->db_path,
@@ -164,6 +185,57 @@ static int engine_begin_run(struct engine *e, const struct ow_run_info *info)
             return 1;
         }
     }
+    if (e->sealed && ow_sealer_checkpoint(&e->sealer, e->store, "run_start") < 0) {
+        fprintf(stderr, "omwitness: %s: cannot seal the run: %s\n", e->o->db_path, e->sealer.err);
+        return 1;
+    }
+    return 0;
+}
+
+/* The run's end in one transaction: its content root (from the rows as stored), the end
+ * record and, sealed, the final checkpoint; then the key that signed the run is replaced.
+ * 0, or -1 with the reason on stderr. */
+static int engine_end_run(struct engine *e, const struct ow_run_stats *st)
+{
+    char err[512];
+    uint8_t root[OW_HASH_LEN];
+    if (ow_store_begin_batch(e->store) != 0) {
+        fprintf(stderr, "omwitness: %s: cannot record the end of the run: %s\n", e->o->db_path,
+                ow_store_errmsg(e->store));
+        return -1;
+    }
+    int ok = 1;
+    if (ow_content_root_store(e->store, e->run_id, root, err, sizeof err) != 0) {
+        fprintf(stderr, "omwitness: %s: %s\n", e->o->db_path, err);
+        ok = 0;
+    }
+    if (ok && ow_store_end_run(e->store, e->run_id, st) != 0) {
+        fprintf(stderr, "omwitness: %s: cannot record the end of the run: %s\n", e->o->db_path,
+                ow_store_errmsg(e->store));
+        ok = 0;
+    }
+    if (ok && e->sealed && ow_sealer_checkpoint(&e->sealer, e->store, "run_end") < 0) {
+        fprintf(stderr, "omwitness: %s: cannot seal the end of the run: %s\n", e->o->db_path,
+                e->sealer.err);
+        ok = 0;
+    }
+    if (!ok) {
+        sqlite3_exec(ow_store_handle(e->store), "ROLLBACK", NULL, NULL, NULL);
+        ow_store_commit_batch(e->store);   /* closes the batch state; reports the rollback */
+        return -1;
+    }
+    if (ow_store_commit_batch(e->store) != 0) {
+        fprintf(stderr, "omwitness: %s: cannot record the end of the run: %s\n", e->o->db_path,
+                ow_store_errmsg(e->store));
+        return -1;
+    }
+    if (e->sealed) {
+        ow_sealer_committed(&e->sealer);
+        if (ow_sealer_retire(&e->sealer) < 0) {
+            fprintf(stderr, "omwitness: --keys %s: %s\n", e->o->keys_dir, e->sealer.err);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -174,7 +246,7 @@ static int engine_start_threads(struct engine *e)
 {
     e->writer = (struct ow_writer){ .store = e->store, .run_id = e->run_id,
                                     .workers = e->workers, .nworkers = (size_t)e->nworkers,
-                                    .jsonl = e->jsonl };
+                                    .jsonl = e->jsonl, .sealer = e->sealed ? &e->sealer : NULL };
     int rc = ow_writer_start(&e->writer);
     if (rc != 0) {
         fprintf(stderr, "omwitness: cannot start the writer thread: %s\n", strerror(rc));
@@ -250,9 +322,13 @@ static int engine_finish(struct engine *e, struct ow_dispatcher *const *readers,
         fprintf(stderr, "omwitness: %s: %s\n", e->o->db_path, e->writer.err);
         return 1;
     }
-    if (ow_store_end_run(e->store, e->run_id, &st) != 0) {
-        fprintf(stderr, "omwitness: %s: cannot record the end of the run: %s\n", e->o->db_path,
-                ow_store_errmsg(e->store));
+    if (e->sealed && e->sealer.packet_us < st.last_ts_us)
+        e->sealer.packet_us = st.last_ts_us;
+    if (engine_end_run(e, &st) != 0)
+        return 1;
+    if (e->sealed && e->sealer.failed) {
+        fprintf(stderr, "omwitness: %s: sealing failed during the run: %s\n", e->o->db_path,
+                e->sealer.err);
         return 1;
     }
     if (e->writer.jsonl_failed) {
@@ -718,8 +794,14 @@ int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int n
         rc = prepare_http(o, &health, &http);
     /* Everything is open: give up what a capture does not need before any thread runs. */
     if (!rc) {
+        if (e.sealed && switching &&
+            ow_keydir_chown(o->keys_dir, user.uid, group != (gid_t)-1 ? group : user.gid, err,
+                            sizeof err) < 0) {
+            fprintf(stderr, "omwitness capture: %s\n", err);
+            rc = 1;
+        }
         struct ow_sandbox sb = { .user = switching ? &user : NULL, .group = group };
-        if (ow_sandbox_enter(&sb, err, sizeof err) < 0) {
+        if (!rc && ow_sandbox_enter(&sb, err, sizeof err) < 0) {
             fprintf(stderr, "omwitness capture: %s\n", err);
             rc = 1;
         }

@@ -32,6 +32,11 @@ struct ow_engine_opts {
     const char *webui_dir;        /* NULL: ow_http_default_webui() */
     const char *user;             /* --user: run as this user once everything is open */
     /* both commands */
+    const char *keys_dir;         /* sealing keys (keys init); NULL: unsealed */
+    const char *witness_path;     /* --witness FILE: checkpoints appended as JSON lines */
+    bool witness_syslog;          /* --witness-syslog: checkpoints to /dev/log too */
+    unsigned epoch_seconds;       /* a new epoch key this often (default 900) */
+    unsigned heartbeat_seconds;   /* a checkpoint at least this often (default 60) */
     const char *group;            /* --group: files 0640 for this group (else 0600) */
     const char *sensor;           /* --sensor: the sensor's name (runs.sensor, EVE host) */
     unsigned progress_seconds;    /* capture: a progress record every N s (default 60) */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "classifiers/policy/policy.h"
@@ -19,6 +20,7 @@
 #include "db/api_queries.h"
 #include "db/eve_json.h"
 #include "db/report.h"
+#include "db/seal_keys.h"
 #include "db/store.h"
 #include "db/triage.h"
 #include "sensor/alloc.h"
@@ -820,6 +822,10 @@ static enum MHD_Result get_report(struct ow_http *srv, struct MHD_Connection *c)
         return ow_http_send_error(c, MHD_HTTP_BAD_REQUEST, "to must be later than from");
     o.has_from = has_from;
     o.has_to = has_to;
+    /* Verified against the sensor's root key where keys init put it (docs/evidence.md);
+     * the signed report for a regulator comes from `omwitness report --keys`. */
+    if (access(OW_DEFAULT_KEYS_DIR "/root.pub", R_OK) == 0)
+        o.keys_dir = OW_DEFAULT_KEYS_DIR;
     struct ow_store *st = open_store(srv, c);
     if (!st)
         return MHD_YES;

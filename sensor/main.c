@@ -32,13 +32,17 @@ static const char usage[] =
     "  serve    [--db FILE] [--listen ADDR:PORT] [--tokens FILE] [--tls-cert F --tls-key F]\n"
     "           web UI and JSON API over a store\n"
     "  report   [--db FILE] [--from RFC3339] [--to RFC3339] [--format json|html] [-o FILE]\n"
+    "           [--keys DIR]\n"
     "           what was watched, how completely, and the conclusion for a period\n"
-    "  verify   [--db FILE]   recompute the hash chain (exit 3 when tampered with)\n"
+    "  verify   [--db FILE] [--root-key FILE] [--witness FILE] [--head HEX] [--content-root]\n"
+    "           recompute the hash chain and check the seal (exit 3 when it fails)\n"
+    "  report verify REPORT.json --root-key FILE   check a signed report offline\n"
+    "  keys init --dir DIR [--sensor NAME]   make the sealing keys (root and first epoch)\n"
     "  evidence --alert ID [--db FILE] -o OUT.pcap   write an alert's packets\n"
     "\n"
     "Run 'omwitness COMMAND --help' for a command's options.\n"
     "Exit codes: 0 success, 1 runtime failure, 2 bad usage, bad policy or unreadable input,\n"
-    "3 (verify) the store has been tampered with.\n";
+    "3 (verify, report verify) the evidence fails verification.\n";
 
 int main(int argc, char **argv)
 {
@@ -76,6 +80,8 @@ int main(int argc, char **argv)
         return ow_cmd_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "verify"))
         return ow_cmd_verify(argc - 1, argv + 1);
+    if (!strcmp(cmd, "keys"))
+        return ow_cmd_keys(argc - 1, argv + 1);
     if (!strcmp(cmd, "evidence"))
         return ow_cmd_evidence(argc - 1, argv + 1);
     fprintf(stderr, "omwitness: unknown command '%s'; run 'omwitness --help'\n", cmd);

@@ -83,8 +83,9 @@ static const char *const allowed[] = {
     "getsockopt", "setsockopt", "getsockname", "getpeername",
     /* identity queries (SQLite asks geteuid before creating a file) */
     "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
-    /* randomness for TLS sessions, login sessions and epoch keys */
-    "getrandom",
+    /* randomness for TLS sessions, login sessions and epoch keys (libgcrypt's pool also
+     * mixes in getrusage when it makes a key) */
+    "getrandom", "getrusage",
     /* resource queries glibc makes */
     "getrlimit", "prlimit64", "uname", "sysinfo",
 };

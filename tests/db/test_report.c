@@ -1,7 +1,9 @@
 /* test_report.c — the period report built from stores made with the store API: each
  * conclusion (and what drives it: anomalies, kernel and internal drops, gaps, an unended run,
  * no run, an unwatched stretch, a store that fails verification), the LI and maintenance
- * sessions with their rule kind and ticket, periods, and HTML escaping of hostile strings. */
+ * sessions with their rule kind and ticket, periods, and HTML escaping of hostile strings.
+ * Stores are sealed with a test key directory (db/sealer.h) as a sealed replay seals them,
+ * since unsealed evidence can only conclude coverage_incomplete. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,15 +18,39 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "db/content_root.h"
 #include "db/eve_json.h"
 #include "db/report.h"
+#include "db/sealer.h"
 #include "db/store.h"
 #include "store_fixtures.h"
 
 #define S(x) (FIXTURE_T0_US + (uint64_t)(x) * 1000000u)
 
+static char keys_dir[64];
+static struct ow_sealer sealer;
+static int sealer_open;
+
+static void seal_close(void)
+{
+    if (sealer_open)
+        ow_sealer_close(&sealer);
+    sealer_open = 0;
+}
+
 static int64_t new_run(struct ow_store *st)
 {
+    if (!keys_dir[0]) {
+        char tmp[] = "/tmp/ow-report-keys.XXXXXX", err[512];
+        uint8_t pub[32];
+        assert_non_null(mkdtemp(tmp));
+        snprintf(keys_dir, sizeof keys_dir, "%s/k", tmp);
+        assert_int_equal(ow_keys_init(keys_dir, "test-sensor", pub, err, sizeof err), 0);
+    }
+    seal_close();
+    assert_int_equal(ow_sealer_open(&sealer, keys_dir, NULL, NULL, 0, 0), 0);
+    sealer_open = 1;
+    assert_int_equal(ow_sealer_begin(&sealer, st), 0);
     struct ow_run_info info = {
         .kind = "capture", .source = "eth1", .site = "dc1-om", .policy_sha256 = "abcd",
         .version = "test", .threads = 1, .started_wall_us = 42,
@@ -34,6 +60,7 @@ static int64_t new_run(struct ow_store *st)
     assert_int_equal(ow_store_add_run_rule(st, run, "x2-iri", "li", "X2", ""), 0);
     assert_int_equal(ow_store_add_run_rule(st, run, "chg-1", "maintenance", "", "CHG-1"), 0);
     assert_int_equal(ow_store_add_run_rule(st, run, "snmp", "operations", "", ""), 0);
+    assert_int_equal(ow_sealer_checkpoint(&sealer, st, "run_start"), 0);
     return run;
 }
 
@@ -61,7 +88,13 @@ static void end_run(struct ow_store *st, int64_t run, uint64_t kernel_drops,
     struct ow_run_stats s = { .first_ts_us = S(0), .last_ts_us = S(3600), .packets = 1000,
                               .kernel_drops = kernel_drops, .internal_drops = internal_drops,
                               .gaps = gaps, .flows = 3, .clean_end = 1 };
+    char err[512];
+    uint8_t root[32];
+    assert_int_equal(ow_content_root_store(st, run, root, err, sizeof err), 0);
     assert_int_equal(ow_store_end_run(st, run, &s), 0);
+    assert_int_equal(ow_sealer_checkpoint(&sealer, st, "run_end"), 0);
+    assert_int_equal(ow_sealer_retire(&sealer), 0);
+    seal_close();
 }
 
 static json_t *report(const char *path, int has_from, int64_t from, int has_to, int64_t to)
@@ -70,8 +103,10 @@ static json_t *report(const char *path, int has_from, int64_t from, int has_to, 
     struct ow_store *ro = ow_store_open_readonly(path, err, sizeof err);
     if (!ro)
         fail_msg("open: %s", err);
+    seal_close();
     struct ow_report_options o = { .has_from = has_from, .from_us = from, .has_to = has_to,
-                                   .to_us = to, .store_path = path, .generated_wall_us = 1 };
+                                   .to_us = to, .store_path = path, .generated_wall_us = 1,
+                                   .keys_dir = keys_dir[0] ? keys_dir : NULL };
     json_t *r = ow_report_build(ro, &o, err, sizeof err);
     ow_store_close(ro);
     if (!r)
@@ -121,11 +156,13 @@ static void test_clean_authorized_only(void **state)
     assert_true(json_is_false(json_object_get(li, "rule_kind_inferred")));
     assert_string_equal(json_string_value(json_object_get(mt, "rule_kind")), "maintenance");
     assert_string_equal(json_string_value(json_object_get(mt, "ticket")), "CHG-1");
-    /* The run's chain head is the store's head. */
+    /* The run's chain head is what its final checkpoint signed, and it has a content root. */
     json_t *run0 = json_array_get(json_object_get(r, "runs"), 0);
+    json_t *cp = json_object_get(json_object_get(r, "seal"), "checkpoint");
     assert_string_equal(json_string_value(json_object_get(run0, "chain_head")),
-                        json_string_value(json_object_get(json_object_get(r, "integrity"),
-                                                          "chain_head")));
+                        json_string_value(json_object_get(cp, "head")));
+    assert_string_equal(json_string_value(json_object_get(cp, "reason")), "run_end");
+    assert_int_equal(strlen(json_string_value(json_object_get(run0, "content_root"))), 64);
     json_decref(r);
 }
 
@@ -215,7 +252,9 @@ static void test_no_runs(void **state)
     struct fixture_dir *d = *state;
     ow_store_close(open_store(d->db));
     json_t *r = report(d->db, 0, 0, 0, 0);
-    assert_string_equal(conclusion(r), "coverage_incomplete");
+    /* With keys, a store with nothing sealed in it proves nothing (its rows may have been
+     * deleted): the evidence is invalid, and every reason is still named. */
+    assert_string_equal(conclusion(r), keys_dir[0] ? "evidence_invalid" : "coverage_incomplete");
     assert_true(reasons_mention(r, "no run"));
     json_decref(r);
 }
@@ -258,9 +297,45 @@ static void test_tampered_store_is_not_proof(void **state)
                                   NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     json_t *r = report(d->db, 0, 0, 0, 0);
-    assert_string_equal(conclusion(r), "coverage_incomplete");
+    assert_string_equal(conclusion(r), "evidence_invalid");
     assert_true(reasons_mention(r, "failed verification"));
     assert_true(json_is_false(json_object_get(json_object_get(r, "integrity"), "verified")));
+    json_decref(r);
+}
+
+/* A run without a policy, and a run that saw no packet: nothing can be concluded from them. */
+static void test_no_policy_and_no_packets(void **state)
+{
+    struct fixture_dir *d = *state;
+    struct ow_store *st = open_store(d->db);
+    int64_t run = new_run(st);
+    assert_int_equal(sqlite3_exec(ow_store_handle(st), "UPDATE runs SET policy_sha256 = '', "
+                                  "site = ''", NULL, NULL, NULL), SQLITE_OK);
+    ow_store_close(st);
+    /* Rewriting the run row breaks its record; start over with the row as begin_run wrote it. */
+    fixture_dir_remove(d);
+    assert_int_equal(mkdir(d->dir, 0700), 0);
+    st = open_store(d->db);
+    seal_close();
+    assert_int_equal(ow_sealer_open(&sealer, keys_dir, NULL, NULL, 0, 0), 0);
+    sealer_open = 1;
+    assert_int_equal(ow_sealer_begin(&sealer, st), 0);
+    struct ow_run_info info = { .kind = "replay", .source = "x.pcap", .version = "test",
+                                .threads = 1, .started_wall_us = 42 };
+    run = ow_store_begin_run(st, &info);
+    assert_true(run > 0);
+    struct ow_run_stats zero = { .clean_end = 1 };
+    char err[512];
+    uint8_t root[32];
+    assert_int_equal(ow_content_root_store(st, run, root, err, sizeof err), 0);
+    assert_int_equal(ow_store_end_run(st, run, &zero), 0);
+    assert_int_equal(ow_sealer_checkpoint(&sealer, st, "run_end"), 0);
+    seal_close();
+    ow_store_close(st);
+    json_t *r = report(d->db, 0, 0, 0, 0);
+    assert_string_equal(conclusion(r), "coverage_incomplete");
+    assert_true(reasons_mention(r, "without a policy"));
+    assert_true(reasons_mention(r, "no packets"));
     json_decref(r);
 }
 
@@ -355,9 +430,18 @@ int main(void)
         T(test_no_runs),
         T(test_unwatched_stretch),
         T(test_tampered_store_is_not_proof),
+        T(test_no_policy_and_no_packets),
         T(test_html_escapes_hostile_strings),
         cmocka_unit_test(test_html_escape_function),
 #undef T
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    seal_close();
+    if (keys_dir[0]) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%.*s'", (int)(strlen(keys_dir) - 2), keys_dir);
+        if (system(cmd) != 0)
+            rc = 1;
+    }
+    return rc;
 }

@@ -225,15 +225,16 @@ static void test_inserted_triage_row(void **state)
     expect_tampered(d->db, "triage row 1", "not in the hash chain");
 }
 
-/* A store of schema 2 (before triage) verifies and reads as untriaged. */
+/* A store of schema 2 (before triage and sealing) verifies and reads as untriaged. */
 static void test_older_schema_without_triage(void **state)
 {
     struct fixture_dir *d = *state;
     build_store(d->db);
-    /* A store of schema 2: without the tables and columns of migrations 5, 6 and 8. */
+    /* A store of schema 2: without the tables and columns of migrations 5, 6, 7 and 8. */
     sql(d->db, "ALTER TABLE flows DROP COLUMN verdict_asset_src_all; "
                "ALTER TABLE flows DROP COLUMN verdict_asset_dest_all; "
                "DROP TABLE triage; DROP TABLE run_progress; DROP INDEX flows_open; "
+               "DROP TABLE epoch_certs; DROP TABLE checkpoints; DROP TABLE content_roots; "
                "ALTER TABLE flows DROP COLUMN end_ts; ALTER TABLE flows DROP COLUMN end_pkts_toserver; "
                "ALTER TABLE flows DROP COLUMN end_pkts_toclient; "
                "ALTER TABLE flows DROP COLUMN end_bytes_toserver; "

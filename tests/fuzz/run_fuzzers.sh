@@ -15,7 +15,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
     CC=clang meson setup "$BUILD" "$SRC" -Dfuzzers=true -Db_lundef=false -Dwerror=true >/dev/null
 fi
 OM_TARGETS="fuzz_tacacs fuzz_snmp fuzz_rmcp fuzz_bfd fuzz_ldp fuzz_pfcp fuzz_ldap"
-TARGETS="fuzz_decode fuzz_policy fuzz_ber fuzz_x2x3 fuzz_ps_pdu fuzz_hi2_33108 fuzz_xml fuzz_proto_stream $OM_TARGETS"
+TARGETS="fuzz_decode fuzz_policy fuzz_seal fuzz_ber fuzz_x2x3 fuzz_ps_pdu fuzz_hi2_33108 fuzz_xml fuzz_proto_stream $OM_TARGETS"
 for t in $TARGETS; do
     ninja -C "$BUILD" "tests/fuzz/$t" >/dev/null
 done
@@ -32,7 +32,13 @@ for t in $TARGETS; do
     if [ "$t" = fuzz_policy ]; then
         cp "$SRC/examples/sample-policy.yaml" "$corpus/seed-sample-policy.yaml"
     fi
-    if [ -d "$SHARED/li-streams" ] && [ "$t" != fuzz_policy ] && ! echo " $OM_TARGETS " | grep -q " $t "; then
+    if [ "$t" = fuzz_seal ]; then
+        # A witness checkpoint line, a certs line and a small report (first byte: parser).
+        printf '\000{"type":"checkpoint","sensor":"s","epoch":1,"number":1,"chain_seq":1,"head":"%064d","records":1,"packet_time_us":0,"wall_us":0,"reason":"run_end","signature":"%0128d"}' 0 0 > "$corpus/seed-witness"
+        printf '\001cert s 1 %064d 5 %0128d' 0 0 > "$corpus/seed-cert"
+        printf '\002{\n  "seal": {\n    "certificates": []\n  },\n  "signature": {\n    "epoch": 1,\n    "value": "%0128d"\n  }\n}\n' 0 > "$corpus/seed-report"
+    fi
+    if [ -d "$SHARED/li-streams" ] && [ "$t" != fuzz_policy ] && [ "$t" != fuzz_seal ] && ! echo " $OM_TARGETS " | grep -q " $t "; then
         for f in "$SHARED"/li-streams/*; do
             head -c 4096 "$f" > "$corpus/seed-$(basename "$f")"
         done

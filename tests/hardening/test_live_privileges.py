@@ -3,7 +3,10 @@ the capture runs, every one of its threads (workers, writer, source, HTTP server
 connection threads included) shows a non-zero uid and gid, no capabilities, no_new_privs and
 seccomp filter mode in /proc/PID/task/*/status; the capture still stores the flows of the
 sample night sent over a veth and serves the UI and API; its files belong to the user and are
-private; the store verifies. Then as the service unit starts it: already the user, with
+private; the store verifies. The capture is sealed (--keys, --witness, 1 s epochs and
+heartbeats), so epoch keys rotate in the key directory after root was given up, under the
+seccomp allowlist, and `verify --root-key --witness` passes with epoch-end checkpoints in
+the store. Then as the service unit starts it: already the user, with
 CAP_NET_RAW and CAP_NET_ADMIN as ambient capabilities (setpriv), which it drops the same way.
 And started as root without --user it warns once. Needs root (skips with one line
 otherwise)."""
@@ -152,11 +155,20 @@ def main():
         env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"  # LSan needs ptrace
         # The store already holds a replayed night (made by root): the capture takes it over
         # as its user, and its alerts are there to be triaged through the dropped server.
-        r = subprocess.run([omw, "replay", "--policy", POLICY, "--db", db, SAMPLE], capture_output=True,
+        seal_home = tempfile.mkdtemp(prefix="ow-priv-keys-")
+        os.chmod(seal_home, 0o755)    # the dropped capture walks through it to its key directory
+        keys = os.path.join(seal_home, "keys")
+        witness = os.path.join(seal_home, "witness.jsonl")
+        r = subprocess.run([omw, "keys", "init", "--dir", keys, "--sensor", "live"], capture_output=True,
                            text=True, env=env)
+        check(r.returncode == 0, f"keys init: {r.stderr.strip()}")
+        r = subprocess.run([omw, "replay", "--policy", POLICY, "--db", db, "--keys", keys, "--witness",
+                            witness, SAMPLE], capture_output=True, text=True, env=env)
         check(r.returncode == 0, f"a replay made the store first: {r.stderr.strip()}")
         proc = subprocess.Popen(nsx + [omw, "capture", "-i", "owB", "--threads", "2", "--db", db,
                                        "--policy", POLICY, "--jsonl", jsonl, "--user", user,
+                                       "--keys", keys, "--witness", witness, "--epoch-seconds", "1",
+                                       "--heartbeat-seconds", "1",
                                        "--listen", "127.0.0.1:0", "--tokens", tokens],
                                 stderr=subprocess.PIPE, text=True, env=env)
         port = None
@@ -246,8 +258,19 @@ def main():
                   f"{name}: owner {st.st_uid}, mode {st.st_mode & 0o777:04o}")
         check(sorted(os.listdir(work)) == ["live.db", "live.db-shm", "live.db-wal", "live.jsonl",
                                             "tokens"], f"no other file: {sorted(os.listdir(work))}")
-        r = subprocess.run([omw, "verify", "--db", db], capture_output=True, text=True, env=env)
-        check(r.returncode == 0, f"the store verifies: {r.stdout.strip()} {r.stderr.strip()}")
+        r = subprocess.run([omw, "verify", "--db", db, "--root-key", os.path.join(keys, "root.pub"),
+                            "--witness", witness], capture_output=True, text=True, env=env)
+        check(r.returncode == 0, f"the sealed store verifies with its root key and witness: "
+              f"{r.stdout.strip()} {r.stderr.strip()}")
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
+            epochs = c.execute("SELECT count(*) FROM checkpoints WHERE reason = 'epoch_end'").fetchone()[0]
+        check(epochs >= 1, f"epoch keys rotated during the dropped capture: {epochs} epoch ends")
+        for name in ("epoch.key", "certs"):
+            st = os.lstat(os.path.join(keys, name))
+            check(st.st_uid == pw.pw_uid and (name != "epoch.key" or (st.st_mode & 0o777) == 0o600),
+                  f"keys/{name}: owner {st.st_uid}, mode {st.st_mode & 0o777:04o}")
+        check(not os.path.exists(os.path.join(keys, "epoch.key.new")), "no rotation left half done")
+        shutil.rmtree(seal_home, ignore_errors=True)
         as_the_unit_starts_it(nsx, omw, pw, work, env)
         root_warns(nsx, omw, work, env)
     finally:

@@ -30,9 +30,20 @@ def require_subcommand(cmd):
         sys.exit(owtest.SKIP)
 
 
-def replay_sample(db):
+def make_keys(work, sensor="test-sensor"):
+    """A test key directory (keys init); returns its path."""
+    keys = os.path.join(work, "keys")
+    r = owtest.run(["keys", "init", "--dir", keys, "--sensor", sensor])
+    if r.returncode != 0:
+        print(f"FAIL: keys init: {r.returncode} {r.stderr}")
+        sys.exit(1)
+    return keys
+
+
+def replay_sample(db, keys=None, *extra):
     pcap, policy = sample()
-    r = owtest.run(["replay", "--no-progress", "--policy", policy, "--db", db, pcap])
+    seal = ["--keys", keys] if keys else []
+    r = owtest.run(["replay", "--no-progress", "--policy", policy, "--db", db, *seal, *extra, pcap])
     if r.returncode != 0:
         print(f"FAIL: replay of the sample night: {r.returncode} {r.stderr}")
         sys.exit(1)

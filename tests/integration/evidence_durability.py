@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Durability: a replay of every nDPI 4.2 test capture in one run, with --jsonl, killed with
-SIGKILL at 8 different moments. After each kill the store opens, `verify` exits 0 (the unended
-run's rows were chained as they were inserted), and every flow_id the JSONL file shows is in
-the store (the writer writes JSON lines only after their batch commits)."""
+"""Durability: a sealed replay (--keys, --witness) of every nDPI 4.2 test capture in one run,
+with --jsonl, killed with SIGKILL at 8 different moments. After each kill the store opens,
+`verify --root-key --witness` exits 0 (the unended run's rows were chained as they were
+inserted, every witnessed checkpoint is in the store, the key directory survived the kill
+wherever it fell in a rotation), `report --keys` makes a signed report that `report verify`
+accepts, and every flow_id the JSONL file shows is in the store (the writer writes JSON
+lines only after their batch commits)."""
 import glob
 import json
 import os
@@ -45,22 +48,37 @@ def main():
 
         # One store across all kills: each new run continues the chain after a crash.
         db = os.path.join(work, "killed.db")
+        keys = ec.make_keys(work)
+        witness = os.path.join(work, "witness.jsonl")
+        root = os.path.join(keys, "root.pub")
         killed_mid_run = 0
         for i in range(KILLS):
             jsonl = os.path.join(work, f"run{i}.jsonl")
             delay = rng.uniform(0.05, max(0.1, full * 0.9))
             p = subprocess.Popen([owtest.omwitness(), "replay", "--no-progress", "--policy", policy,
-                                  "--db", db, "--jsonl", jsonl, *pcaps],
+                                  "--db", db, "--jsonl", jsonl, "--keys", keys, "--witness",
+                                  witness, *pcaps],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(delay)
             killed_mid_run += p.poll() is None
             p.send_signal(signal.SIGKILL)
             p.wait()
 
-            r = owtest.run(["verify", "--db", db])
+            r = owtest.run(["verify", "--db", db, "--root-key", root, "--witness", witness])
             if r.returncode != 0:
                 failures.append(f"kill {i} after {delay:.2f}s: verify {r.returncode}: "
                                 f"{r.stdout.strip()} {r.stderr.strip()}")
+            tail = [l for l in r.stdout.splitlines() if "after the last checkpoint" in l]
+            rep = os.path.join(work, f"report{i}.json")
+            rr = owtest.run(["report", "--db", db, "--keys", keys, "-o", rep])
+            rv = owtest.run(["report", "verify", rep, "--root-key", root]) if rr.returncode == 0 else rr
+            if rr.returncode != 0 or rv.returncode != 0:
+                failures.append(f"kill {i}: report {rr.returncode} {rr.stderr.strip()} / report "
+                                f"verify {rv.returncode} {rv.stdout.strip()}")
+            else:
+                conclusion = json.load(open(rep)).get("conclusion")
+                print(f"kill {i}: sealed store verifies ({tail[0].split(': ', 1)[1] if tail else '?'}); "
+                      f"signed report verifies, {conclusion}")
             r = owtest.run(["flows", "--db", db, "--format", "jsonl"])
             if r.returncode != 0:
                 failures.append(f"kill {i}: the store does not open: {r.stderr.strip()}")

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -25,8 +26,12 @@ def expect(name, cond, detail=""):
         failures.append(f"{name}: {detail}")
 
 
+KEYS = None
+
+
 def report(db, *extra):
-    r = owtest.run(["report", "--db", db, "--format", "json", *extra])
+    seal = ["--keys", KEYS] if KEYS else []
+    r = owtest.run(["report", "--db", db, "--format", "json", *seal, *extra])
     if r.returncode != 0:
         failures.append(f"report {extra}: exit {r.returncode}: {r.stderr}")
         return {}
@@ -74,10 +79,12 @@ def pdf_checks(html, work, head):
 
 
 def main():
+    global KEYS
     ec.require_subcommand("report")
     with tempfile.TemporaryDirectory() as work:
+        KEYS = ec.make_keys(work)
         db = os.path.join(work, "night.db")
-        ec.replay_sample(db)
+        ec.replay_sample(db, KEYS)
 
         whole = report(db)
         expect("whole night: anomalies_found", whole.get("conclusion") == "anomalies_found",
@@ -126,6 +133,79 @@ def main():
         expect("unwatched stretch listed",
                len(early.get("coverage", {}).get("unwatched", [])) == 1, early.get("coverage"))
 
+        # Signed: report verify passes untouched and fails after any one-byte change.
+        root = os.path.join(KEYS, "root.pub")
+        signed = os.path.join(work, "signed.json")
+        r = owtest.run(["report", "--db", db, "--keys", KEYS, "-o", signed])
+        expect("signed report written", r.returncode == 0, r.stderr)
+        r = owtest.run(["report", "verify", signed, "--root-key", root])
+        expect("untouched report verifies", r.returncode == 0 and "valid" in r.stdout,
+               r.stdout + r.stderr)
+        print(f"report verify, untouched: exit {r.returncode}")
+        data = open(signed, "rb").read()
+        doc = json.loads(data)
+        expect("report embeds the checkpoint and certificates",
+               doc["seal"]["sealed"] and doc["seal"]["checkpoint"]["reason"] == "run_end" and
+               len(doc["seal"]["certificates"]) >= doc["signature"]["epoch"] and
+               all(len(x["content_root"] or "") == 64 for x in doc["runs"]), doc.get("seal"))
+        positions = sorted({0, 1, 2, len(data) // 7, len(data) // 3, len(data) // 2,
+                            data.index(b'"conclusion"') + 16, data.index(b'"value"') + 12,
+                            data.index(b'"content_root"') + 20, len(data) - 3, len(data) - 1})
+        changed = os.path.join(work, "changed.json")
+        codes = []
+        for pos in positions:
+            b = bytearray(data)
+            b[pos] = ord(" ") if b[pos] != ord(" ") else ord("\t")
+            if pos == data.index(b'"conclusion"') + 16:
+                b[pos] = b[pos] ^ 0x20 if chr(b[pos]).isalpha() else ord("x")
+            open(changed, "wb").write(bytes(b))
+            r = owtest.run(["report", "verify", changed, "--root-key", root])
+            codes.append(r.returncode)
+            expect(f"one byte changed at {pos}: report verify fails", r.returncode == 3,
+                   f"{r.returncode} {r.stdout}")
+        print(f"report verify, one byte changed at {len(positions)} positions {positions}: "
+              f"exit codes {codes}")
+        os.mkdir(os.path.join(work, "other"))
+        other = ec.make_keys(os.path.join(work, "other"), "other")
+        r = owtest.run(["report", "verify", signed, "--root-key", os.path.join(other, "root.pub")])
+        expect("another root key: report verify fails", r.returncode == 3, r.stdout)
+
+        # A replay without a policy and a pcap with no packet prove nothing.
+        nopol = os.path.join(work, "nopolicy.db")
+        pcap, policy = ec.sample()
+        r = owtest.run(["replay", "--no-progress", "--keys", KEYS, "--db", nopol, pcap])
+        expect("replay without policy", r.returncode == 0, r.stderr)
+        np_ = report(nopol)
+        print(f"no --policy: {np_.get('conclusion')} {np_.get('conclusion_reasons')}")
+        expect("no policy: coverage_incomplete naming it", np_.get("conclusion") ==
+               "coverage_incomplete" and any("without a policy" in x for x in
+                                             np_.get("conclusion_reasons", [])), np_)
+        empty_pcap = os.path.join(work, "empty.pcap")
+        open(empty_pcap, "wb").write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        empty = os.path.join(work, "empty.db")
+        r = owtest.run(["replay", "--no-progress", "--keys", KEYS, "--policy", policy, "--db",
+                        empty, empty_pcap])
+        expect("replay of a zero-packet pcap", r.returncode == 0, r.stderr)
+        ep = report(empty)
+        print(f"zero-packet pcap: {ep.get('conclusion')} {ep.get('conclusion_reasons')}")
+        expect("zero packets: coverage_incomplete naming it", ep.get("conclusion") ==
+               "coverage_incomplete" and any("no packets" in x for x in
+                                             ep.get("conclusion_reasons", [])), ep)
+        # Unsealed evidence (a report without keys) is not proof either.
+        KEYS, keys = None, KEYS
+        us = report(db, "--from", "2026-02-10T00:00:00Z", "--to", "2026-02-10T01:00:00Z")
+        KEYS = keys
+        expect("unsealed: coverage_incomplete naming it", us.get("conclusion") ==
+               "coverage_incomplete" and any("not sealed" in x for x in
+                                             us.get("conclusion_reasons", [])), us)
+        # A tampered store: evidence_invalid, whatever else it holds.
+        bad = os.path.join(work, "tampered.db")
+        ec.copy_store(db, bad)
+        ec.sql(bad, "UPDATE flows SET pkts_toserver = pkts_toserver + 1 WHERE id = 5")
+        tb = report(bad)
+        print(f"tampered store: {tb.get('conclusion')} {tb.get('conclusion_reasons', [''])[0]}")
+        expect("tampered: evidence_invalid", tb.get("conclusion") == "evidence_invalid", tb)
+
         # Bad usage.
         r = owtest.run(["report", "--db", db, "--from", "yesterday"])
         expect("bad --from", r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr)
@@ -147,7 +227,7 @@ def main():
         pcap, policy = ec.sample()
         big = [pcap] * 400
         p = subprocess.Popen([owtest.omwitness(), "replay", "--no-progress", "--policy", policy,
-                              "--db", killed, *big], stdout=subprocess.DEVNULL,
+                              "--keys", KEYS, "--db", killed, *big], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         deadline = time.time() + 20
         while time.time() < deadline:

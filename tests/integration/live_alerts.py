@@ -40,6 +40,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "api"))
 
 LATENCY_MAX_S = 2.0
+INTO_SESSION_MAX_S = 8.0   # the alert, counted from the session's first packet (vendor, LI): the bounds (3 s unnamed, 2 s of extra dissection) plus the next keystroke
 TELNET = ("10.20.2.21", 23)
 X2 = ("10.30.0.10", 9999)
 SSH = ("10.20.1.10", 22)
@@ -484,14 +485,22 @@ def judge(db, ref, sessions_path, watch_out, jsonl_seen, open_flows, window_end)
         if end_pkts != tp or end_bytes != tb:
             failures.append(f"{name} flow {key}: flow_end {end_pkts} packets {end_bytes} bytes, "
                             f"tshark {tp} packets {tb} bytes (reason {reason})")
-        groups[name].append(dict(id=aid, kind=kind, lat=lat, packets=tp, bytes=tb,
+        # The analyst's view: how long into the session the alert came. A vendor or LI session
+        # is decided in its first seconds (nDPI's extra dissection, e.g. of a Telnet login,
+        # is bounded), not at nDPI's packet cap a minute later.
+        into = pkt_t - min(times) if times else None
+        if s["kind"] != "ssh" and (into is None or into > INTO_SESSION_MAX_S):
+            failures.append(f"{name} alert {aid}: raised {into} s into its session, want <= "
+                            f"{INTO_SESSION_MAX_S} s")
+        groups[name].append(dict(id=aid, kind=kind, lat=lat, packets=tp, bytes=tb, into=into,
                                  verdict_pkts=verdict_pkts, open_for=s["closed"] - pkt_t))
     for name, items in groups.items():
         lats = [v for i in items for v in i["lat"].values()]
         if lats:
             print(f"{name}: {len(items)} sessions, alert kinds {sorted({i['kind'] for i in items})}; "
                   f"latency from the deciding packet (api/sse/jsonl) median {statistics.median(lats):.3f} s, "
-                  f"max {max(lats):.3f} s; decided after {sorted(i['verdict_pkts'] for i in items)} packets; "
+                  f"max {max(lats):.3f} s; decided after {sorted(i['verdict_pkts'] for i in items)} packets, "
+                  f"{statistics.median(i['into'] or 0 for i in items):.2f} s into the session (median); "
                   f"flow_end packets {sorted(i['packets'] for i in items)} = tshark's")
         else:
             print(f"{name}: no alerts measured")

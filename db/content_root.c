@@ -1,0 +1,267 @@
+/* content_root.c — leaf encoding and ordering of a run's content root. The leaf bytes use
+ * the hash chain's field encoding (tag, then a big-endian integer or a length and bytes). */
+#include "db/content_root.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/merkle.h"
+#include "db/store.h"
+
+/* The flow's contents: every column of the chained flow record but run_id and flow_id; then,
+ * from schema 6 on (issue 9's record model), its end: the flow_end record's columns, the
+ * final counters, whichever record brought them. */
+#define LEAF_FLOW_COLUMNS \
+    "community_id, first_ts, last_ts, l4_proto, ip_family, client_ip, client_port, server_ip, " \
+    "server_port, icmp_type, icmp_code, slice, vlan, tunnels, pkts_toserver, pkts_toclient, " \
+    "bytes_toserver, bytes_toclient, later_fragments, end_reason, ndpi_protocol, ndpi_master, " \
+    "ndpi_app, ndpi_category, ndpi_confidence, ndpi_risk, app_proto, ssh_client, ssh_server, " \
+    "hassh_client, hassh_server, tls_sni, ja3, ja3s, tls_version, http_host, http_user_agent, " \
+    "dns_query, li_interface, li_confidence, li_xid, li_liid, li_target, li_payload_format, " \
+    "li_pdu_count, verdict_status, verdict_rule, verdict_kind, verdict_severity, " \
+    "verdict_reason, verdict_asset_src, verdict_asset_dest, verdict_ticket, verdict_overrun"
+#define LEAF_END_COLUMNS \
+    ", end_ts, end_pkts_toserver, end_pkts_toclient, end_bytes_toserver, end_bytes_toclient, " \
+    "end_later_fragments, ended_reason, end_overrun, decided_ts"
+#define LEAF_FIRST_TS_COL 1   /* first_ts in the list above (0-based) */
+
+struct buf {
+    uint8_t *p;
+    size_t len, cap;
+    int oom;
+};
+
+static void put(struct buf *b, const void *d, size_t n)
+{
+    if (b->oom)
+        return;
+    if (n > b->cap - b->len) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap - b->len < n) {
+            if (cap > SIZE_MAX / 2) {
+                b->oom = 1;
+                return;
+            }
+            cap *= 2;
+        }
+        uint8_t *more = realloc(b->p, cap);
+        if (!more) {
+            b->oom = 1;
+            return;
+        }
+        b->p = more;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->p + b->len, d, n);
+    b->len += n;
+}
+
+static void put_be(struct buf *b, uint64_t v, int bytes)
+{
+    uint8_t x[8];
+    for (int i = bytes - 1; i >= 0; i--, v >>= 8)
+        x[i] = (uint8_t)v;
+    put(b, x, (size_t)bytes);
+}
+
+static void put_columns(struct buf *b, sqlite3_stmt *s, int first, int count)
+{
+    put_be(b, (uint64_t)count, 4);
+    for (int c = first; c < first + count; c++) {
+        uint8_t tag;
+        switch (sqlite3_column_type(s, c)) {
+        case SQLITE_INTEGER:
+            tag = 1;
+            put(b, &tag, 1);
+            put_be(b, (uint64_t)sqlite3_column_int64(s, c), 8);
+            break;
+        case SQLITE_FLOAT: {
+            double d = sqlite3_column_double(s, c);
+            uint64_t bits;
+            memcpy(&bits, &d, sizeof bits);
+            tag = 4;
+            put(b, &tag, 1);
+            put_be(b, bits, 8);
+            break;
+        }
+        case SQLITE_TEXT:
+        case SQLITE_BLOB: {
+            int blob = sqlite3_column_type(s, c) == SQLITE_BLOB;
+            const void *p = blob ? sqlite3_column_blob(s, c) : (const void *)sqlite3_column_text(s, c);
+            int n = sqlite3_column_bytes(s, c);
+            tag = blob ? 3 : 2;
+            put(b, &tag, 1);
+            put_be(b, (uint64_t)(n > 0 ? n : 0), 4);
+            if (p && n > 0)
+                put(b, p, (size_t)n);
+            break;
+        }
+        default:
+            tag = 0;
+            put(b, &tag, 1);
+            break;
+        }
+    }
+}
+
+struct leaf {
+    int64_t first_ts;
+    uint8_t hash[OW_HASH_LEN];
+};
+
+static int cmp_leaf(const void *a, const void *b)
+{
+    const struct leaf *x = a, *y = b;
+    if (x->first_ts != y->first_ts)
+        return x->first_ts < y->first_ts ? -1 : 1;
+    return memcmp(x->hash, y->hash, OW_HASH_LEN);
+}
+
+int ow_content_root_compute(sqlite3 *db, int64_t run_id, uint8_t root[OW_HASH_LEN],
+                            int64_t *leaves_out, char *err, size_t errlen)
+{
+    sqlite3_stmt *flows = NULL, *alerts = NULL, *evidence = NULL;
+    struct leaf *leaves = NULL;
+    uint8_t (*hashes)[OW_HASH_LEN] = NULL;
+    size_t n = 0, cap = 0;
+    struct buf b = { 0 };
+    int rc = -1;
+    /* The end columns where the store has them (a prepare that fails names no column). */
+    sqlite3_stmt *probe = NULL;
+    int has_end = sqlite3_prepare_v2(db, "SELECT end_ts FROM flows LIMIT 0", -1, &probe, NULL) ==
+                  SQLITE_OK;
+    sqlite3_finalize(probe);
+    if (sqlite3_prepare_v2(db, has_end ?
+                           "SELECT id, " LEAF_FLOW_COLUMNS LEAF_END_COLUMNS " FROM flows WHERE run_id = ?" :
+                           "SELECT id, " LEAF_FLOW_COLUMNS " FROM flows WHERE run_id = ?",
+                           -1, &flows, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT ts, kind, severity, rule, reason, asset_src, asset_dest "
+                           "FROM alerts WHERE flow_row = ? ORDER BY kind, rule, severity, "
+                           "reason, asset_src, asset_dest, ts", -1, &alerts, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT sha256, packets, bytes, truncated, linktype FROM "
+                           "evidence WHERE flow_row = ?", -1, &evidence, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "content root: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    sqlite3_bind_int64(flows, 1, run_id);
+    int ncols = sqlite3_column_count(flows) - 1, step;
+    while ((step = sqlite3_step(flows)) == SQLITE_ROW) {
+        int64_t row = sqlite3_column_int64(flows, 0);
+        b.len = 0;
+        static const uint8_t kind_flow = 1;
+        put(&b, &kind_flow, 1);
+        put_columns(&b, flows, 1, ncols);
+        /* Alerts: their count, then each in content order. */
+        size_t count_at = b.len;
+        uint32_t nalerts = 0;
+        put_be(&b, 0, 4);
+        sqlite3_bind_int64(alerts, 1, row);
+        while ((step = sqlite3_step(alerts)) == SQLITE_ROW) {
+            put_columns(&b, alerts, 0, sqlite3_column_count(alerts));
+            nalerts++;
+        }
+        sqlite3_reset(alerts);
+        if (step != SQLITE_DONE)
+            break;
+        if (!b.oom)
+            for (int i = 0; i < 4; i++)
+                b.p[count_at + (size_t)i] = (uint8_t)(nalerts >> (8 * (3 - i)));
+        sqlite3_bind_int64(evidence, 1, row);
+        step = sqlite3_step(evidence);
+        uint8_t present = step == SQLITE_ROW;
+        put(&b, &present, 1);
+        if (present)
+            put_columns(&b, evidence, 0, sqlite3_column_count(evidence));
+        sqlite3_reset(evidence);
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            break;
+        if (b.oom)
+            break;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            struct leaf *more = realloc(leaves, cap * sizeof *leaves);
+            if (!more) {
+                b.oom = 1;
+                break;
+            }
+            leaves = more;
+        }
+        leaves[n].first_ts = sqlite3_column_int64(flows, 1 + LEAF_FIRST_TS_COL);
+        ow_merkle_leaf(b.p, b.len, leaves[n].hash);
+        n++;
+        step = SQLITE_DONE;
+    }
+    if (b.oom) {
+        snprintf(err, errlen, "content root: out of memory");
+        goto out;
+    }
+    if (step != SQLITE_DONE) {
+        snprintf(err, errlen, "content root: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    if (n)
+        qsort(leaves, n, sizeof *leaves, cmp_leaf);
+    hashes = malloc((n ? n : 1) * sizeof *hashes);
+    if (!hashes) {
+        snprintf(err, errlen, "content root: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        memcpy(hashes[i], leaves[i].hash, OW_HASH_LEN);
+    ow_merkle_root((const uint8_t (*)[OW_HASH_LEN])hashes, n, root);
+    if (leaves_out)
+        *leaves_out = (int64_t)n;
+    rc = 0;
+out:
+    sqlite3_finalize(flows);
+    sqlite3_finalize(alerts);
+    sqlite3_finalize(evidence);
+    free(leaves);
+    free(hashes);
+    free(b.p);
+    return rc;
+}
+
+struct store_ctx {
+    int64_t run_id;
+    uint8_t *root;
+    char *err;
+    size_t errlen;
+};
+
+static int64_t insert_root(sqlite3 *db, int64_t tail_seq, const uint8_t tail_head[32], void *arg)
+{
+    (void)tail_seq;
+    (void)tail_head;
+    struct store_ctx *c = arg;
+    int64_t leaves = 0;
+    /* Inside the write unit: the rows cannot change between reading and storing. */
+    if (ow_content_root_compute(db, c->run_id, c->root, &leaves, c->err, c->errlen) < 0)
+        return -1;
+    sqlite3_stmt *s = NULL;
+    int64_t id = -1;
+    if (sqlite3_prepare_v2(db, "INSERT INTO content_roots (run_id, root, leaves) VALUES (?, ?, ?)",
+                           -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(s, 1, c->run_id);
+        sqlite3_bind_blob(s, 2, c->root, OW_HASH_LEN, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(s, 3, leaves);
+        if (sqlite3_step(s) == SQLITE_DONE)
+            id = sqlite3_last_insert_rowid(db);
+    }
+    sqlite3_finalize(s);
+    return id;
+}
+
+int ow_content_root_store(struct ow_store *st, int64_t run_id, uint8_t root[OW_HASH_LEN],
+                          char *err, size_t errlen)
+{
+    err[0] = '\0';
+    struct store_ctx c = { run_id, root, err, errlen };
+    if (ow_store_add_chained(st, OW_CHAIN_CONTENT_ROOT, insert_root, &c) < 0) {
+        if (!err[0])
+            snprintf(err, errlen, "content root: %s", ow_store_errmsg(st));
+        return -1;
+    }
+    return 0;
+}
