@@ -715,7 +715,8 @@ static enum MHD_Result get_health(struct ow_http *srv, struct MHD_Connection *c)
  * answer can only change when the store does, so the last one is kept under a key made, before
  * the build, of the request's range, the chain's head (its seq and hash: every chained write
  * moves it) and the store's files as stat(2) sees them (size and modification time of the
- * file and its -wal: a row edited behind the chain's back changes them too). A key read
+ * file and its -wal: a row edited behind the chain's back changes them too; and the sealing
+ * root key's file, when the report is verified against one). A key read
  * before the build can only be older than what the build saw, never newer, so a stale
  * document is never served for a newer store. Only the "generated" time is made afresh. */
 static void file_key(char *out, size_t outlen, const char *path, const char *suffix)
@@ -749,12 +750,16 @@ static int report_key(struct ow_store *st, const char *db_path, const struct ow_
     } else if (step != SQLITE_DONE) {
         goto done;
     }
-    char dbk[128], walk[128];
+    char dbk[128], walk[128], rootk[128] = "";
     file_key(dbk, sizeof dbk, db_path, "");
     file_key(walk, sizeof walk, db_path, "-wal");
-    int n = snprintf(out, outlen, "%d:%lld:%d:%lld|%lld:%s|%s|%s", o->has_from,
+    /* The store is verified against the sealing root key when there is one: a new key must
+     * make a new verdict. */
+    if (o->keys_dir)
+        file_key(rootk, sizeof rootk, o->keys_dir, "/root.pub");
+    int n = snprintf(out, outlen, "%d:%lld:%d:%lld|%lld:%s|%s|%s|%s", o->has_from,
                      (long long)o->from_us, o->has_to, (long long)o->to_us, seq, head, dbk,
-                     walk);
+                     walk, rootk);
     rc = n > 0 && (size_t)n < outlen ? 0 : -1;
 done:
     sqlite3_finalize(q);
