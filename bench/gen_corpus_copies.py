@@ -15,7 +15,8 @@ Why these choices:
   Addresses inside tunnels (GTP, 6in4, GRE) are not rewritten: their inner flows do merge
   across copies, in both tools alike.
 - Time: every source file's packets are shifted so the whole output runs forward in time,
-  one second between files; the first copy starts at the corpus's first timestamp. A file
+  one second between files; the first copy starts at the corpus's first timestamp; a gap of
+  more than an hour inside a file is cut to an hour (pcap's seconds are 32 bits). A file
   whose record is malformed ends there, as libpcap would stop.
 Usage: bench/gen_corpus_copies.py --copies N --out DIR [--corpus DIR]"""
 import argparse
@@ -239,7 +240,9 @@ def main():
             last = cursor
             for linktype, ts, pkt, orig in recs:
                 t = cursor + ((ts if ts is not None else first) - first)
-                t = max(t, last)
+                # A gap over an hour (a few corpus files jump years) is cut to an hour: every
+                # flow times out across either, and 24 copies would overflow pcap's 32-bit seconds.
+                t = min(max(t, last), last + 3600 * 1_000_000_000)
                 last = t
                 moved, key = rewrite(pkt, linktype, m4, m6)
                 if key is not None:

@@ -193,6 +193,8 @@ void ow_chain_free(struct ow_chain *c)
         sqlite3_finalize(c->select_row[k]);
     sqlite3_finalize(c->tail);
     sqlite3_finalize(c->insert);
+    if (c->md)
+        gcry_md_close((gcry_md_hd_t)c->md);
     memset(c, 0, sizeof *c);
 }
 
@@ -201,28 +203,57 @@ void ow_chain_forget(struct ow_chain *c)
     c->loaded = 0;
 }
 
-static void put_u64(gcry_md_hd_t h, uint64_t v)
+/* A record's encoding is a few dozen small pieces: they are gathered here and handed to
+ * libgcrypt in a few large writes, since each gcry_md_write call costs more than hashing
+ * its handful of bytes (same bytes, same hash). */
+struct sink {
+    gcry_md_hd_t h;
+    size_t n;
+    uint8_t b[1024];
+};
+
+static void sink_flush(struct sink *k)
+{
+    if (k->n)
+        gcry_md_write(k->h, k->b, k->n);
+    k->n = 0;
+}
+
+static void put_bytes(struct sink *k, const void *p, size_t len)
+{
+    if (k->n + len > sizeof k->b) {
+        sink_flush(k);
+        if (len > sizeof k->b) {
+            gcry_md_write(k->h, p, len);
+            return;
+        }
+    }
+    memcpy(k->b + k->n, p, len);
+    k->n += len;
+}
+
+static void put_u64(struct sink *k, uint64_t v)
 {
     uint8_t b[8];
     for (int i = 7; i >= 0; i--, v >>= 8)
         b[i] = (uint8_t)v;
-    gcry_md_write(h, b, sizeof b);
+    put_bytes(k, b, sizeof b);
 }
 
-static void put_u32(gcry_md_hd_t h, uint32_t v)
+static void put_u32(struct sink *k, uint32_t v)
 {
     uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
-    gcry_md_write(h, b, sizeof b);
+    put_bytes(k, b, sizeof b);
 }
 
-static void put_tag(gcry_md_hd_t h, uint8_t tag)
+static void put_tag(struct sink *k, uint8_t tag)
 {
-    gcry_md_write(h, &tag, 1);
+    put_bytes(k, &tag, 1);
 }
 
 /* One column value: tag, then 8 bytes big-endian (integer; real as its IEEE-754 bits), or
  * a 4-byte big-endian length and the bytes (text, blob), or nothing (NULL). */
-static void put_column(gcry_md_hd_t h, sqlite3_stmt *s, int col)
+static void put_column(struct sink *h, sqlite3_stmt *s, int col)
 {
     switch (sqlite3_column_type(s, col)) {
     case SQLITE_INTEGER:
@@ -243,7 +274,7 @@ static void put_column(gcry_md_hd_t h, sqlite3_stmt *s, int col)
         put_tag(h, TAG_TEXT);
         put_u32(h, (uint32_t)(n > 0 ? n : 0));
         if (t && n > 0)
-            gcry_md_write(h, t, (size_t)n);
+            put_bytes(h, t, (size_t)n);
         break;
     }
     case SQLITE_BLOB: {
@@ -252,7 +283,7 @@ static void put_column(gcry_md_hd_t h, sqlite3_stmt *s, int col)
         put_tag(h, TAG_BLOB);
         put_u32(h, (uint32_t)(n > 0 ? n : 0));
         if (b && n > 0)
-            gcry_md_write(h, b, (size_t)n);
+            put_bytes(h, b, (size_t)n);
         break;
     }
     default:
@@ -282,26 +313,33 @@ int ow_chain_record_hash(struct ow_chain *c, int kind, int64_t seq, int64_t row_
         sqlite3_reset(s);
         return -1;
     }
-    gcry_md_hd_t h;
-    if (gcry_md_open(&h, GCRY_MD_SHA256, 0) != 0) {
-        snprintf(c->err, sizeof c->err, "hash chain: cannot start SHA-256");
-        sqlite3_reset(s);
-        return -1;
+    /* One context per chain, reset after each record: opening one per record cost a malloc
+     * and libgcrypt's set-up every time. */
+    if (!c->md) {
+        gcry_md_hd_t h;
+        if (gcry_md_open(&h, GCRY_MD_SHA256, 0) != 0) {
+            snprintf(c->err, sizeof c->err, "hash chain: cannot start SHA-256");
+            sqlite3_reset(s);
+            return -1;
+        }
+        c->md = h;
     }
+    struct sink k = { .h = (gcry_md_hd_t)c->md };
     const char *name = kinds[kind].name;
     size_t name_len = strlen(name);
-    gcry_md_write(h, prev, OW_HASH_LEN);
+    put_bytes(&k, prev, OW_HASH_LEN);
     uint8_t nl = (uint8_t)name_len;
-    gcry_md_write(h, &nl, 1);
-    gcry_md_write(h, name, name_len);
-    put_u64(h, (uint64_t)seq);
-    put_u64(h, (uint64_t)row_id);
+    put_bytes(&k, &nl, 1);
+    put_bytes(&k, name, name_len);
+    put_u64(&k, (uint64_t)seq);
+    put_u64(&k, (uint64_t)row_id);
     int ncols = sqlite3_column_count(s);
-    put_u32(h, (uint32_t)ncols);
+    put_u32(&k, (uint32_t)ncols);
     for (int i = 0; i < ncols; i++)
-        put_column(h, s, i);
-    memcpy(out, gcry_md_read(h, GCRY_MD_SHA256), OW_HASH_LEN);
-    gcry_md_close(h);
+        put_column(&k, s, i);
+    sink_flush(&k);
+    memcpy(out, gcry_md_read(k.h, GCRY_MD_SHA256), OW_HASH_LEN);
+    gcry_md_reset(k.h);
     sqlite3_reset(s);
     return 0;
 }

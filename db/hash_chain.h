@@ -42,6 +42,7 @@ struct ow_chain {
     int loaded;                     /* seq and head are the file's tail in this transaction */
     int64_t seq;                    /* the last record's seq (0: empty chain) */
     uint8_t head[OW_HASH_LEN];      /* the last record's hash (zeros: empty chain) */
+    void *md;                       /* a SHA-256 context reused record after record, or NULL */
     char err[256];
 };
 

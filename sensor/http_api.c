@@ -461,6 +461,8 @@ static void free_server(struct ow_http *srv)
     ow_auth_free(srv->auth);
     pthread_mutex_destroy(&srv->rate_lock);
     pthread_mutex_destroy(&srv->conn_lock);
+    json_decref(srv->report_doc);
+    pthread_mutex_destroy(&srv->report_lock);
     free(srv);
 }
 
@@ -606,6 +608,7 @@ struct ow_http *ow_http_prepare(const struct ow_http_config *cfg, char *err, siz
     }
     pthread_mutex_init(&srv->rate_lock, NULL);
     pthread_mutex_init(&srv->conn_lock, NULL);
+    pthread_mutex_init(&srv->report_lock, NULL);
     srv->webui_fd = -1;
     srv->listen_fd = -1;
     srv->command = cfg->command ? cfg->command : "serve";

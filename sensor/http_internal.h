@@ -49,6 +49,13 @@ struct ow_http {
     bool watchdog_running, watchdog_stop;
     _Atomic uint64_t conns_cut;  /* connections cut at the request deadline */
     _Atomic unsigned log_lines;  /* libmicrohttpd messages passed on (capped) */
+
+    /* The last report built (http_routes.c), and what it was built from: the chain's head
+     * and the store files as they were. A report verifies the whole store, so a repeated
+     * request over an unchanged store is answered from here. */
+    pthread_mutex_t report_lock;
+    struct json_t *report_doc;
+    char report_key[512];
 };
 
 /* Limits shared by the endpoints. */

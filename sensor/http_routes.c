@@ -5,6 +5,10 @@
 #include <arpa/inet.h>
 #include <sqlite3.h>
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -705,6 +709,104 @@ static enum MHD_Result get_health(struct ow_http *srv, struct MHD_Connection *c)
     return ow_http_send_json(c, MHD_HTTP_OK, body);
 }
 
+/* ---- the report cache ----
+ * A report verifies the whole store (every chained record re-hashed, every evidence blob),
+ * which takes seconds on a large store, and the SOC page asks for it on every visit. The
+ * answer can only change when the store does, so the last one is kept under a key made, before
+ * the build, of the request's range, the chain's head (its seq and hash: every chained write
+ * moves it) and the store's files as stat(2) sees them (size and modification time of the
+ * file and its -wal: a row edited behind the chain's back changes them too; and the sealing
+ * root key's file, when the report is verified against one). A key read
+ * before the build can only be older than what the build saw, never newer, so a stale
+ * document is never served for a newer store. Only the "generated" time is made afresh. */
+static void file_key(char *out, size_t outlen, const char *path, const char *suffix)
+{
+    char name[PATH_MAX + 8];
+    struct stat sb;
+    snprintf(name, sizeof name, "%s%s", path, suffix);
+    if (stat(name, &sb) != 0)
+        snprintf(out, outlen, "-");
+    else
+        snprintf(out, outlen, "%llu.%llu.%lld.%lld.%ld", (unsigned long long)sb.st_dev,
+                 (unsigned long long)sb.st_ino, (long long)sb.st_size,
+                 (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec);
+}
+
+/* The key of a report over o from st; 0, or -1 when it cannot be made (then no caching). */
+static int report_key(struct ow_store *st, const char *db_path, const struct ow_report_options *o,
+                      char *out, size_t outlen)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = -1;
+    if (sqlite3_prepare_v2(ow_store_handle(st), "SELECT seq, hex(hash) FROM chain ORDER BY "
+                           "seq DESC LIMIT 1", -1, &q, NULL) != SQLITE_OK)
+        goto done;
+    long long seq = 0;
+    char head[80] = "";
+    int step = sqlite3_step(q);
+    if (step == SQLITE_ROW) {
+        seq = sqlite3_column_int64(q, 0);
+        snprintf(head, sizeof head, "%s", (const char *)sqlite3_column_text(q, 1));
+    } else if (step != SQLITE_DONE) {
+        goto done;
+    }
+    char dbk[128], walk[128], rootk[128] = "";
+    file_key(dbk, sizeof dbk, db_path, "");
+    file_key(walk, sizeof walk, db_path, "-wal");
+    /* The store is verified against the sealing root key when there is one: a new key must
+     * make a new verdict. */
+    if (o->keys_dir)
+        file_key(rootk, sizeof rootk, o->keys_dir, "/root.pub");
+    int n = snprintf(out, outlen, "%d:%lld:%d:%lld|%lld:%s|%s|%s|%s", o->has_from,
+                     (long long)o->from_us, o->has_to, (long long)o->to_us, seq, head, dbk,
+                     walk, rootk);
+    rc = n > 0 && (size_t)n < outlen ? 0 : -1;
+done:
+    sqlite3_finalize(q);
+    return rc;
+}
+
+static json_t *generated_json(uint64_t us)
+{
+    time_t secs = (time_t)(us / 1000000);
+    struct tm tm;
+    char buf[64];
+    if (!gmtime_r(&secs, &tm))
+        return json_null();
+    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, sizeof buf - n, ".%06dZ", (int)(us % 1000000));
+    return json_string(buf);
+}
+
+/* The report from the cache (a copy, with its generation time now), or built and cached. */
+static json_t *cached_report(struct ow_http *srv, struct ow_store *st,
+                             const struct ow_report_options *o, char *err, size_t errlen)
+{
+    char key[sizeof srv->report_key];
+    bool keyed = report_key(st, srv->db_path, o, key, sizeof key) == 0;
+    if (keyed) {
+        json_t *doc = NULL;
+        pthread_mutex_lock(&srv->report_lock);
+        if (srv->report_doc && !strcmp(srv->report_key, key))
+            doc = json_deep_copy(srv->report_doc);
+        pthread_mutex_unlock(&srv->report_lock);
+        if (doc) {
+            json_object_set_new(doc, "generated", generated_json(o->generated_wall_us));
+            return doc;
+        }
+    }
+    json_t *report = ow_report_build(st, o, err, errlen);
+    json_t *keep = keyed && report ? json_deep_copy(report) : NULL;
+    if (keep) {
+        pthread_mutex_lock(&srv->report_lock);
+        json_decref(srv->report_doc);
+        srv->report_doc = keep;
+        snprintf(srv->report_key, sizeof srv->report_key, "%s", key);
+        pthread_mutex_unlock(&srv->report_lock);
+    }
+    return report;
+}
+
 /* The report over [from, to): JSON, or the printable HTML page `omwitness report --format
  * html` writes. That page carries its own inline CSS and no script, so it is sent with a
  * policy that allows inline styles and forbids every script. */
@@ -733,7 +835,7 @@ static enum MHD_Result get_report(struct ow_http *srv, struct MHD_Connection *c)
     if (!st)
         return MHD_YES;
     char err[512];
-    json_t *report = ow_report_build(st, &o, err, sizeof err);
+    json_t *report = cached_report(srv, st, &o, err, sizeof err);
     ow_store_close(st);
     if (!report)
         return ow_http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);

@@ -47,7 +47,10 @@ int ow_worker_init(struct ow_worker *w, int index, size_t n_in, size_t in_ring_b
     for (size_t i = 0; i < n_in; i++)
         if (ow_ring_init(&w->in[i], in_ring_bytes) < 0)
             return -1;
-    if (ow_ring_init(&w->out, 256 * sizeof(struct ow_msg_flow)) < 0)
+    /* 4,096 records (9.8 MiB) to the writer: in a live capture the writer, not the worker,
+     * is the slow side (about 30,000 flows/s, docs/architecture.md, Performance), and with
+     * 256 a burst of new flows stalled the worker until its input ring overflowed. */
+    if (ow_ring_init(&w->out, 4096 * sizeof(struct ow_msg_flow)) < 0)
         return -1;
     if (ow_flow_table_init(&w->table, cfg->max_flows) < 0)
         return -1;
