@@ -14,7 +14,7 @@
 
 #include "classifiers/policy/policy.h"
 #include "classifiers/policy/policy_internal.h"
-#include "sensor/timefmt.h"
+#include "common/timefmt.h"
 
 #define N_NE 2000
 #define N_OPS 50

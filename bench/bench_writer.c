@@ -1,5 +1,5 @@
 /* bench_writer.c — the evidence store's write path at scale, without packets: FLOWS synthetic
- * decided flows, each written as the writer thread writes them (db/writer.c): its flow record
+ * decided flows, each written as the writer thread writes them (sensor/writer.c): its flow record
  * at the verdict (open, chained) and, one batch later, its flow_end (chained), in transactions
  * of BATCH rows, synchronous=FULL and WAL as a capture has them. Prints chained flows/s (one
  * flow = both records) and the store's size. Usage: bench_writer [FLOWS [BATCH [DIR]]] */
@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "db/store.h"
-#include "sensor/community_id.h"
-#include "sensor/flow_record.h"
+#include "common/community_id.h"
+#include "common/flow_record.h"
 
 static double now_s(void)
 {

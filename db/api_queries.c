@@ -11,7 +11,7 @@
 #include "db/eve_json.h"
 #include "db/query_filter.h"
 #include "db/triage.h"
-#include "sensor/endpoint.h"
+#include "common/endpoint.h"
 
 static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {

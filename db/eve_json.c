@@ -12,8 +12,8 @@
 
 #include "db/eve_signatures.h"
 #include "db/triage.h"
-#include "sensor/endpoint.h"
-#include "sensor/alloc.h"
+#include "common/endpoint.h"
+#include "common/alloc.h"
 
 /* ndpi_risk2str() of nDPI 4.2 for ndpi_risk_enum 1..41 (ndpi_utils.c). */
 static const char *const risk_names[OW_NDPI_RISK_BITS] = {

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "sensor/flow_record.h"
+#include "common/flow_record.h"
 
 /* Writes the flow record as one line of JSON ending in '\n' (event_type "flow"). Strings
  * from the wire are escaped. Returns 0, or -1 on a write error. */

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "sensor/flow_record.h"
+#include "common/flow_record.h"
 
 static const struct ow_alert_signature table[] = {
     { "li_unauthorized", 1400001, "omwitness: LI traffic outside the allowlist",

@@ -12,7 +12,7 @@
 #include "db/eve_json.h"
 #include "db/run_context.h"
 #include "db/triage.h"
-#include "sensor/endpoint.h"
+#include "common/endpoint.h"
 
 /* ---- terminal-safe text ----------------------------------------------------------------- */
 

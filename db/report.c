@@ -20,7 +20,7 @@
 #include "db/verify.h"
 #include "db/checkpoint.h"
 #include "db/seal_keys.h"
-#include "sensor/endpoint.h"
+#include "common/endpoint.h"
 
 /* ---- building ------------------------------------------------------------------------ */
 

@@ -16,7 +16,7 @@
 
 #include "db/hash_chain.h"
 #include "db/seal_bytes.h"
-#include "sensor/private_file.h"
+#include "common/private_file.h"
 
 #define EPOCH_KEY_MAGIC "omwitness epoch key v1"
 #define CERT_MAGIC "omwitness epoch cert v1"

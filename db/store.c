@@ -20,9 +20,9 @@
 #include "db/listing.h"
 #include "db/migrations.h"
 #include "db/store_files.h"
-#include "sensor/alloc.h"
-#include "sensor/endpoint.h"
-#include "sensor/private_file.h"
+#include "common/alloc.h"
+#include "common/endpoint.h"
+#include "common/private_file.h"
 
 #define BUSY_TIMEOUT_MS 5000
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "sensor/flow_record.h"
+#include "common/flow_record.h"
 
 struct ow_store;
 

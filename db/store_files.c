@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sensor/private_file.h"
+#include "common/private_file.h"
 
 bool ow_store_path_special(const char *path)
 {

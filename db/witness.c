@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sensor/private_file.h"
+#include "common/private_file.h"
 
 int ow_witness_open(struct ow_witness *w, const char *path, const char *syslog_path,
                     char *err, size_t errlen)

@@ -21,8 +21,8 @@
 #include "db/store.h"
 #include "db/verify.h"
 #include "sensor/cli.h"
-#include "sensor/timefmt.h"
-#include "sensor/private_file.h"
+#include "common/timefmt.h"
+#include "common/private_file.h"
 
 static const char verify_help[] =
     "usage: omwitness verify [--db FILE] [--root-key FILE] [--witness FILE] [--head HEX]\n"

@@ -14,7 +14,7 @@
 #include "db/store.h"
 #include "db/triage.h"
 #include "sensor/cli.h"
-#include "sensor/timefmt.h"
+#include "common/timefmt.h"
 
 static const char flows_help[] =
     "usage: omwitness flows [--db FILE] [--format table|jsonl] [--wide] [--verdict LIST]\n"

@@ -38,7 +38,7 @@ void ow_dispatch_destroy(struct ow_dispatcher *d)
 static void send_all(struct ow_dispatcher *d, const void *msg, size_t len)
 {
     for (size_t i = 0; i < d->nworkers; i++) {
-        struct ow_ring *r = &d->workers[i].in[d->reader_index];
+        struct ow_ring *r = ow_worker_input(&d->workers[i], d->reader_index);
         /* Ticks and end markers must arrive even in live mode: wait for them. */
         memcpy(ow_ring_reserve_wait(r, len), msg, len);
         ow_ring_commit(r);
@@ -133,7 +133,7 @@ void ow_dispatch_frame(struct ow_dispatcher *d, int dlt, uint64_t ts_us, uint32_
     struct ow_worker *w = &d->workers[host_pair_hash(&key) % d->nworkers];
     size_t len = sizeof(struct ow_msg_packet) + caplen;
     /* Replay waits for room; live capture drops and counts instead of stalling the kernel. */
-    struct ow_ring *r = &w->in[d->reader_index];
+    struct ow_ring *r = ow_worker_input(w, d->reader_index);
     struct ow_msg_packet *m = d->live ? ow_ring_reserve(r, len) : ow_ring_reserve_wait(r, len);
     if (!m) {
         bump(&s->internal_drops, 1);
@@ -146,5 +146,5 @@ void ow_dispatch_frame(struct ow_dispatcher *d, int dlt, uint64_t ts_us, uint32_
     m->from_a = from_a;
     m->pkt = pkt;
     memcpy(m + 1, frame, caplen);
-    ow_ring_commit(&w->in[d->reader_index]);
+    ow_ring_commit(r);
 }

@@ -21,15 +21,15 @@
 #include "db/content_root.h"
 #include "db/sealer.h"
 #include "db/store.h"
-#include "db/writer.h"
+#include "sensor/writer.h"
 #include "sensor/cli_serve.h"
 #include "sensor/dispatch.h"
 #include "sensor/http_api.h"
 #include "sensor/file_hash.h"
-#include "sensor/private_file.h"
+#include "common/private_file.h"
 #include "sensor/sandbox.h"
 #include "sensor/worker.h"
-#include "sensor/alloc.h"
+#include "common/alloc.h"
 
 #define IN_RING_BYTES (8u << 20)
 #define MAX_FRAME 262144u
@@ -40,6 +40,7 @@ struct engine {
     struct ow_ndpi_module **ndpi;
     struct ow_policy *policy;
     struct ow_worker *workers;
+    struct ow_ring **worker_outputs;   /* what the writer drains: each worker's output */
     struct ow_store *store;
     struct ow_writer writer;
     FILE *jsonl;
@@ -77,6 +78,7 @@ static void engine_free(struct engine *e)
             ow_worker_destroy(&e->workers[i]);
         free(e->workers);
     }
+    free(e->worker_outputs);
     if (e->ndpi) {
         for (int i = 0; i < e->nworkers; i++)
             ow_ndpi_module_free(e->ndpi[i]);
@@ -103,7 +105,8 @@ static int engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t
 
     e->ndpi = ow_calloc((size_t)e->nworkers, sizeof *e->ndpi);
     e->workers = ow_calloc((size_t)e->nworkers, sizeof *e->workers);
-    if (!e->ndpi || !e->workers) {
+    e->worker_outputs = ow_calloc((size_t)e->nworkers, sizeof *e->worker_outputs);
+    if (!e->ndpi || !e->workers || !e->worker_outputs) {
         fprintf(stderr, "omwitness: out of memory\n");
         return 1;
     }
@@ -157,6 +160,7 @@ static int engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t
             fprintf(stderr, "omwitness: out of memory setting up worker %d\n", i);
             return 1;
         }
+        e->worker_outputs[i] = ow_worker_output(&e->workers[i]);
     }
     return 0;
 }
@@ -245,7 +249,7 @@ static int engine_end_run(struct engine *e, const struct ow_run_stats *st)
 static int engine_start_threads(struct engine *e)
 {
     e->writer = (struct ow_writer){ .store = e->store, .run_id = e->run_id,
-                                    .workers = e->workers, .nworkers = (size_t)e->nworkers,
+                                    .queues = e->worker_outputs, .nqueues = (size_t)e->nworkers,
                                     .jsonl = e->jsonl, .sealer = e->sealed ? &e->sealer : NULL };
     int rc = ow_writer_start(&e->writer);
     if (rc != 0) {
@@ -594,8 +598,8 @@ static void capture_health_fn(void *ctx, struct ow_health *out)
         struct ow_worker *wk = &h->e->workers[w];
         out->active_flows += atomic_load_explicit(&wk->active_flows, memory_order_relaxed);
         for (size_t r = 0; r < wk->n_in; r++) {
-            out->ring_bytes += ow_ring_used(&wk->in[r]);
-            out->ring_capacity += wk->in[r].size;
+            out->ring_bytes += ow_ring_used(ow_worker_input(wk, r));
+            out->ring_capacity += ow_worker_input(wk, r)->size;
         }
     }
     out->flows_written = atomic_load_explicit(&h->e->writer.flows_written, memory_order_relaxed);

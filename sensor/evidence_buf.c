@@ -1,6 +1,6 @@
 /* evidence_buf.c — pcap file images built in memory. */
 #include "sensor/evidence_buf.h"
-#include "sensor/alloc.h"
+#include "common/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>

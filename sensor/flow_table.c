@@ -1,6 +1,6 @@
 /* flow_table.c — bounded flow hash table with per-class LRU lists. */
 #include "sensor/flow_table.h"
-#include "sensor/alloc.h"
+#include "common/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "classifiers/ndpi_flow.h"
-#include "sensor/flow_record.h"
+#include "common/flow_record.h"
 #include "sensor/packet.h"
 
 struct ndpi_flow_struct;

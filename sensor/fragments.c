@@ -2,7 +2,7 @@
  * in buckets of FRAG_BUCKET consecutive slots, so lookups and inserts touch a fixed amount
  * of memory and nothing is allocated after creation. */
 #include "sensor/fragments.h"
-#include "sensor/alloc.h"
+#include "common/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>

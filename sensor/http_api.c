@@ -14,8 +14,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "sensor/alloc.h"
-#include "sensor/private_file.h"
+#include "common/alloc.h"
+#include "common/private_file.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8642"
 

@@ -14,7 +14,7 @@
 
 #include <gcrypt.h>
 
-#include "sensor/alloc.h"
+#include "common/alloc.h"
 
 #define MAX_TOKENS 1000
 #define MAX_SESSIONS 256

@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "sensor/alloc.h"
+#include "common/alloc.h"
 
 struct ow_conn {
     struct ow_conn *prev, *next;

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "db/query_filter.h"
-#include "sensor/timefmt.h"
+#include "common/timefmt.h"
 
 struct check_ctx {
     struct ow_params *p;

@@ -23,7 +23,7 @@
 #include "db/seal_keys.h"
 #include "db/store.h"
 #include "db/triage.h"
-#include "sensor/alloc.h"
+#include "common/alloc.h"
 #include "sensor/worker.h"
 
 

@@ -12,7 +12,7 @@
 
 #include <gnutls/gnutls.h>
 
-#include "sensor/alloc.h"
+#include "common/alloc.h"
 
 #define MAX_PEM_BYTES (1024 * 1024)
 

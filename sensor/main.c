@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "sensor/alloc.h"
+#include "common/alloc.h"
 #include "sensor/cli.h"
 #include "sensor/cli_evidence.h"
 #include "sensor/cli_serve.h"

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "sensor/flow_record.h"
+#include "common/flow_record.h"
 #include "sensor/packet.h"
 
 enum ow_msg_type {

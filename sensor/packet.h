@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sensor/endpoint.h"
+#include "common/endpoint.h"
 
 /* Tunnels decode went through to reach the inner IP header (bit set). */
 enum {

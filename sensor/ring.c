@@ -2,7 +2,7 @@
  * length followed by the payload, padded to 8 bytes; a record never wraps: when it does not
  * fit before the end of the buffer, a pad record (length 0 marker) fills the rest. */
 #include "sensor/ring.h"
-#include "sensor/alloc.h"
+#include "common/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>

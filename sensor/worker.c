@@ -13,10 +13,10 @@
 #include "classifiers/ndpi_flow.h"
 #include "classifiers/policy/policy.h"
 #include "classifiers/proto_stream.h"
-#include "sensor/community_id.h"
+#include "common/community_id.h"
 #include "sensor/evidence_buf.h"
 #include "sensor/messages.h"
-#include "sensor/alloc.h"
+#include "common/alloc.h"
 
 const uint32_t ow_idle_timeout_s[OW_TC_COUNT] = {
     [OW_TC_TCP_NEW] = 60,
@@ -714,6 +714,16 @@ int ow_worker_start(struct ow_worker *w)
     int rc = ow_thread_start(&w->thread, worker_main, w);
     w->started = rc == 0;
     return rc;
+}
+
+struct ow_ring *ow_worker_output(struct ow_worker *w)
+{
+    return &w->out;
+}
+
+struct ow_ring *ow_worker_input(struct ow_worker *w, size_t reader)
+{
+    return reader < w->n_in ? &w->in[reader] : NULL;
 }
 
 void ow_worker_never_started(struct ow_worker *w)

@@ -93,6 +93,12 @@ struct ow_worker {
 size_t ow_worker_open_flows(struct ow_worker *w, struct ow_open_flow *out, size_t max,
                             size_t *total);
 
+/* The ring this worker's finished flows leave by (records of sensor/messages.h), for the
+ * writer to drain; and the ring reader `reader` hands it packets by. The only ways other
+ * stages reach a worker's queues. */
+struct ow_ring *ow_worker_output(struct ow_worker *w);
+struct ow_ring *ow_worker_input(struct ow_worker *w, size_t reader);
+
 /* Sets up rings and table (n_in input rings of in_ring_bytes each). */
 int ow_worker_init(struct ow_worker *w, int index, size_t n_in, size_t in_ring_bytes,
                    const struct ow_worker_config *cfg, struct ow_ndpi_module *ndpi,

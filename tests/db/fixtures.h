@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sensor/community_id.h"
-#include "sensor/flow_record.h"
+#include "common/community_id.h"
+#include "common/flow_record.h"
 
 /* 2026-02-10T05:30:00Z */
 #define FIXTURE_T0_US 1770701400000000ull

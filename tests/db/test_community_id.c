@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "sensor/community_id.h"
+#include "common/community_id.h"
 
 static int vectors_checked;
 

@@ -1,7 +1,7 @@
 /* faultsim.c — fault injection in the manner of SQLite's do_faultsim_test: the same replay is
  * run over and over in this process, and in each run the Nth fallible call of one kind fails:
  *
- *   ours    omwitness's own allocations and thread starts (sensor/alloc.h)
+ *   ours    omwitness's own allocations and thread starts (common/alloc.h)
  *   sqlite  SQLite's allocations (SQLITE_CONFIG_MALLOC)
  *   json    jansson's allocations (the EVE lines of --jsonl)
  *   ioerr   the Nth write, sync or truncate of a store file returns SQLITE_IOERR (a test VFS)
@@ -32,7 +32,7 @@
 #include "db/seal_keys.h"
 #include "db/store.h"
 #include "db/verify.h"
-#include "sensor/alloc.h"
+#include "common/alloc.h"
 #include "sensor/engine.h"
 
 enum domain { D_OURS, D_SQLITE, D_JSON, D_IOERR, D_FULL };

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "sensor/flow_record.h"
+#include "common/flow_record.h"
 
 struct li_test_flow {
     uint8_t  l4_proto;

@@ -5,7 +5,7 @@ coccinelle scripts do for its tree:
 - banned calls: strcpy, strcat, sprintf, vsprintf and gets, which cannot be told how big their
   destination is (snprintf, memcpy with a checked length, or a sized append instead);
 - unchecked allocations: the result of malloc, calloc, realloc, strdup, strndup,
-  aligned_alloc or open_memstream (and the ow_ wrappers of sensor/alloc.h) must be returned to
+  aligned_alloc or open_memstream (and the ow_ wrappers of common/alloc.h) must be returned to
   the caller, or tested against NULL within the next few lines (if (!p), p == NULL, if (p),
   p ? ..., || !p, cmocka's assert_non_null(p)). Anything else is flagged.
 

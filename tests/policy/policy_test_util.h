@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "classifiers/policy/policy.h"
-#include "sensor/timefmt.h"
+#include "common/timefmt.h"
 
 static char fixture_dir[256];
 

@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "classifiers/policy/prefix_tree.h"
-#include "sensor/timefmt.h"
-#include "sensor/endpoint.h"
+#include "common/timefmt.h"
+#include "common/endpoint.h"
 
 static struct ow_cidr cidr(const char *text)
 {

@@ -2,7 +2,7 @@
  * endpoints, protocol and ports, written as "1:" + base64. ICMP and ICMPv6 types map to
  * "ports" the way Zeek does: request/reply pairs share a flow, other types are one-way and
  * keep the order in which they were seen. */
-#include "sensor/community_id.h"
+#include "common/community_id.h"
 
 #include <gcrypt.h>
 #include <pthread.h>

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sensor/endpoint.h"
+#include "common/endpoint.h"
 
 /* Writes "1:<base64 SHA-1>" into out (at least 32 bytes). For ICMP/ICMPv6 pass the type as
  * src port and the code as dst port; the spec's request/reply pairing is applied here.

@@ -1,5 +1,5 @@
 /* endpoint.c — text forms of addresses and protocol numbers. */
-#include "sensor/endpoint.h"
+#include "common/endpoint.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* private_file.c — private modes, owners and O_NOFOLLOW for the files omwitness writes. */
-#include "sensor/private_file.h"
+#include "common/private_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* timefmt.c — strict RFC 3339 parsing and UTC formatting, without the C library's time
  * zone state (timegm/gmtime_r depend on TZ handling we do not want in a replay). */
-#include "sensor/timefmt.h"
+#include "common/timefmt.h"
 
 #include <stdio.h>
 #include <string.h>

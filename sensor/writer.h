@@ -1,5 +1,5 @@
 /* writer.h — the writer thread: the only thread that writes the store. It drains every
- * worker's output ring, writes flows (and their alerts) in batched transactions, and streams
+ * worker's output queue, writes flows (and their alerts) in batched transactions, and streams
  * the same events as EVE JSON lines when asked. */
 #ifndef OW_WRITER_H
 #define OW_WRITER_H
@@ -14,7 +14,7 @@
 
 #include "db/store.h"
 
-struct ow_worker;
+struct ow_ring;
 struct ow_sealer;
 
 /* The writer-private map from an open flow's flow_id to its row, so its end record and a
@@ -29,8 +29,10 @@ struct ow_writer {
     pthread_t thread;
     struct ow_store *store;
     int64_t run_id;
-    struct ow_worker *workers;
-    size_t nworkers;
+    /* The queues it drains: one per worker, each carrying sensor/messages.h records and
+     * ending with OW_MSG_WORKER_DONE. The writer sees no more of a worker than this. */
+    struct ow_ring **queues;
+    size_t nqueues;
     FILE *jsonl;                   /* NULL: no streaming */
     struct ow_sealer *sealer;      /* NULL: unsealed; else checkpoints on the writer's timer */
     FILE *pending;                 /* writer-private: the open batch's JSON lines */

@@ -1,7 +1,7 @@
 /* writer.c — batched transactions from the workers' output rings into the store: a flow's
  * record and alert when its verdict is known, a later overrun alert, the flow's end (and its
  * evidence), a running capture's progress; and the JSON lines of each, once committed. */
-#include "db/writer.h"
+#include "sensor/writer.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -12,8 +12,8 @@
 #include "db/sealer.h"
 #include "db/store.h"
 #include "sensor/messages.h"
-#include "sensor/worker.h"
-#include "sensor/alloc.h"
+#include "sensor/ring.h"
+#include "common/alloc.h"
 
 static uint64_t mono_ms(void)
 {
@@ -304,10 +304,10 @@ static void *writer_main(void *arg)
     bool batch_open = false;
     uint64_t batch_start = 0;
     unsigned batch_rows = 0, spins = 0;
-    while (done < w->nworkers) {
+    while (done < w->nqueues) {
         bool any = false;
-        for (size_t i = 0; i < w->nworkers; i++) {
-            struct ow_ring *r = &w->workers[i].out;
+        for (size_t i = 0; i < w->nqueues; i++) {
+            struct ow_ring *r = w->queues[i];
             for (int k = 0; k < 512; k++) {
                 size_t len;
                 const uint32_t *type = ow_ring_peek(r, &len);

@@ -1,5 +1,5 @@
 /* flow_record.c — names of the enumerations a flow record carries. */
-#include "sensor/flow_record.h"
+#include "common/flow_record.h"
 
 const char *ow_verdict_status_name(uint8_t s)
 {

@@ -1,5 +1,5 @@
 /* alloc.c — allocation and thread-start wrappers with the fault-injection countdown. */
-#include "sensor/alloc.h"
+#include "common/alloc.h"
 
 #include <errno.h>
 #include <stdatomic.h>

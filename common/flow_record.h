@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "sensor/endpoint.h"
+#include "common/endpoint.h"
 
 enum ow_verdict_status {
     OW_VERDICT_UNEVALUATED = 0,   /* no policy loaded */
