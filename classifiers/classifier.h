@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sensor/flow_record.h"
+#include "common/flow_record.h"
 
 /* What a probe or a parser says about bytes: yes, no, or need more. */
 enum ow_parse {

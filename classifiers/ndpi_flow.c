@@ -1,6 +1,6 @@
 /* ndpi_flow.c — nDPI 4.2 module setup, per-flow feeding and metadata copy-out. */
 #include "classifiers/ndpi_flow.h"
-#include "sensor/alloc.h"
+#include "common/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>

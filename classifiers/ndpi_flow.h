@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sensor/flow_record.h"
+#include "common/flow_record.h"
 
 /* Optional nDPI configuration files, as ndpiReader's -p -c -r -j -S take them. */
 struct ow_ndpi_config {

@@ -10,7 +10,7 @@
 
 #include "classifiers/classifier.h"
 #include "classifiers/stream_prefix.h"
-#include "sensor/alloc.h"
+#include "common/alloc.h"
 
 #define IPPROTO_TCP_NUM 6
 #define IPPROTO_UDP_NUM 17

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sensor/flow_record.h"
+#include "common/flow_record.h"
 
 /* Bytes kept per direction; beyond this the stream decides on what it has. */
 #define OW_PROTO_MAX_BYTES 4096

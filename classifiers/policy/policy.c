@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sensor/timefmt.h"
+#include "common/timefmt.h"
 
 const char *ow_role_name(unsigned role)
 {

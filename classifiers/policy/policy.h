@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "sensor/flow_record.h"
+#include "common/flow_record.h"
 
 struct ow_policy;
 

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "sensor/endpoint.h"
-#include "sensor/timefmt.h"
+#include "common/endpoint.h"
+#include "common/timefmt.h"
 
 /* Appends to buf (NUL-terminated, cut when full). */
 static void put(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

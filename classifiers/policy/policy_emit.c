@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "sensor/timefmt.h"
+#include "common/timefmt.h"
 
 static bool plain_token(const char *s)
 {

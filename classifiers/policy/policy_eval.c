@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "sensor/timefmt.h"
+#include "common/timefmt.h"
 
 enum { M_FROM = 1, M_TO = 2, M_SERVICE = 4, M_APP = 8, M_WINDOW = 16,
        M_ALL = M_FROM | M_TO | M_SERVICE | M_APP | M_WINDOW };

@@ -12,7 +12,7 @@
 
 #include "classifiers/policy/policy_emit.h"
 #include "classifiers/policy/policy_internal.h"
-#include "sensor/timefmt.h"
+#include "common/timefmt.h"
 
 /* What a host was seen doing, for its role guess. */
 enum {

@@ -13,7 +13,7 @@
 #include <yaml.h>
 #include <gcrypt.h>
 
-#include "sensor/timefmt.h"
+#include "common/timefmt.h"
 
 #define POLICY_MAX_BYTES (64u << 20)
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sensor/endpoint.h"
+#include "common/endpoint.h"
 
 static int addr_bit(const uint8_t addr[16], unsigned i)
 {
