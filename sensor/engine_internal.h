@@ -1,0 +1,71 @@
+/* engine_internal.h — what the run's lifecycle (engine.c) shares with its two ways of
+ * feeding packets, replay (engine_replay.c) and live capture (engine_capture.c). */
+#ifndef OW_ENGINE_INTERNAL_H
+#define OW_ENGINE_INTERNAL_H
+
+#include "sensor/engine.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pcap/pcap.h>
+#include <sqlite3.h>
+
+#include "classifiers/classifier.h"
+#include "classifiers/policy/policy.h"
+#include "db/content_root.h"
+#include "db/sealer.h"
+#include "db/store.h"
+#include "sensor/writer.h"
+#include "sensor/cli_serve.h"
+#include "sensor/dispatch.h"
+#include "sensor/http_api.h"
+#include "sensor/file_hash.h"
+#include "common/private_file.h"
+#include "sensor/sandbox.h"
+#include "sensor/worker.h"
+#include "common/alloc.h"
+
+#define IN_RING_BYTES (8u << 20)
+#define MAX_FRAME 262144u
+
+struct engine {
+    const struct ow_engine_opts *o;
+    int nworkers;
+    struct ow_ndpi_module **ndpi;
+    struct ow_policy *policy;
+    struct ow_worker *workers;
+    struct ow_ring **worker_outputs;   /* what the writer drains: each worker's output */
+    struct ow_store *store;
+    struct ow_writer writer;
+    FILE *jsonl;
+    int64_t run_id;
+    bool writer_started;
+    bool sealed;                  /* --keys: checkpoints, epochs, witnesses */
+    struct ow_sealer sealer;
+    bool start_failed;            /* a thread could not start: the run ends at once, unclean */
+};
+
+uint64_t ow_engine_wall_us(void);
+uint64_t ow_engine_mono_ms(void);
+void ow_engine_free(struct engine *e);
+int ow_engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t nreaders);
+int ow_engine_begin_run(struct engine *e, const struct ow_run_info *info);
+int ow_engine_start_threads(struct engine *e);
+int ow_engine_finish(struct engine *e, struct ow_dispatcher *const *readers, size_t nreaders,
+                     uint64_t kernel_drops, bool clean);
+void ow_engine_append_item(char *buf, size_t *used, const char *item);
+int ow_engine_bad_usage(const char *cmd, const char *why);
+int ow_engine_set_file_owners(const char *cmd, const struct ow_engine_opts *o,
+                              struct ow_account *user, bool *switching, gid_t *group);
+
+#endif
