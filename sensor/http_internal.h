@@ -67,6 +67,12 @@ struct ow_http {
 #define OW_HTTP_REQUEST_DEADLINE_MS 10000   /* to receive a whole request, idle time included */
 #define OW_HTTP_IDLE_TIMEOUT_S 30    /* no byte either way (libmicrohttpd's own timeout) */
 
+/* Sign-in (http_signin.c): the request's token or cookie is checked; /login and /logout. */
+bool ow_http_authenticate(struct ow_http *srv, struct MHD_Connection *c);
+enum MHD_Result ow_http_send_unauthorized(struct MHD_Connection *c);
+enum MHD_Result ow_http_handle_login(struct ow_http *srv, struct MHD_Connection *c);
+enum MHD_Result ow_http_handle_logout(struct ow_http *srv, struct MHD_Connection *c);
+
 /* ---- who is asking (http_conn.c) ------------------------------------------------------
  * Every /api/ route runs after the request was authenticated (a bearer token from --tokens
  * or a session cookie); these say as whom. A route that changes anything checks the role
