@@ -87,6 +87,10 @@ struct ow_worker {
     _Atomic uint64_t open_wanted_until_us;   /* packet time until which to keep copying */
 };
 
+/* The worker's own thread, at a tick: refreshes the copy ow_worker_open_flows reads, if it
+ * was asked for lately (worker_open.c). */
+void ow_worker_publish_open(struct ow_worker *w, uint64_t now_us);
+
 /* Copies up to max of worker w's open flows, as of its latest tick, and asks it to keep
  * copying for a while (the first call may find none yet). Returns the count copied; *total
  * gets the worker's open flows then. Any thread. */
