@@ -37,8 +37,4 @@ int ow_report_write_json(const json_t *report, FILE *out);
 /* Writes a standalone HTML page (inline CSS, no scripts, A4 print layout). 0 or -1. */
 int ow_report_write_html(const json_t *report, FILE *out);
 
-/* Writes text HTML-escaped: & < > " ' as entities, control characters and invalid UTF-8 as
- * U+FFFD. At most len bytes (stops at NUL). */
-void ow_html_escape(FILE *out, const char *text, size_t len);
-
 #endif

@@ -21,6 +21,7 @@
 #include "db/content_root.h"
 #include "db/eve_json.h"
 #include "db/report.h"
+#include "db/html_escape.h"
 #include "db/sealer.h"
 #include "db/store.h"
 #include "store_fixtures.h"
