@@ -2,6 +2,7 @@
 #include "classifiers/ndpi_flow.h"
 #include "common/alloc.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,8 +117,8 @@ bool ow_ndpi_flow_feed(struct ow_ndpi_module *m, struct ndpi_flow_struct *f, uin
                        const uint8_t *l3, uint32_t l3_len, uint64_t ts_us, uint64_t flow_packets,
                        struct ow_ndpi_last *last)
 {
-    bool enough = (l4_proto == 6 && flow_packets > MAX_TCP_DISSECTED_PKTS) ||
-                  (l4_proto == 17 && flow_packets > MAX_UDP_DISSECTED_PKTS);
+    bool enough = (l4_proto == IPPROTO_TCP && flow_packets > MAX_TCP_DISSECTED_PKTS) ||
+                  (l4_proto == IPPROTO_UDP && flow_packets > MAX_UDP_DISSECTED_PKTS);
     if (l3_len > 65535)
         l3_len = 65535;
     ndpi_protocol p = ndpi_detection_process_packet(m->mod, f, l3, (unsigned short)l3_len,

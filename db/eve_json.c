@@ -4,6 +4,7 @@
  * non-ASCII text arrive as \uXXXX escapes and cannot reach a terminal or a log raw. */
 #include "db/eve_json.h"
 
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -208,7 +209,7 @@ static void add_common(json_t *root, const struct ow_flow_record *rec, const cha
         proto = buf;
     }
     json_object_set_new(root, "proto", json_string(proto));
-    if (rec->l4_proto == 1 || rec->l4_proto == 58) {
+    if (rec->l4_proto == IPPROTO_ICMP || rec->l4_proto == IPPROTO_ICMPV6) {
         json_object_set_new(root, "icmp_type", json_integer(rec->icmp_type));
         json_object_set_new(root, "icmp_code", json_integer(rec->icmp_code));
     }

@@ -2,13 +2,12 @@
  * lower address/port pair), equality and the 64-bit hash that dispatch shards on. */
 #include "sensor/packet.h"
 
+#include <netinet/in.h>
 #include <string.h>
 
 /* The key is hashed and compared field by field, but a packed layout keeps it cheap to
  * copy and lets memcmp-minded callers stay correct. */
 _Static_assert(sizeof(struct ow_flow_key) == 40, "ow_flow_key has no padding");
-
-enum { PROTO_ICMP = 1, PROTO_ICMPV6 = 58 };
 
 /* Lexicographic order of (address, port); addresses of one family have the same length
  * and IPv4 pads with zeros, so memcmp over all 16 bytes orders both families. */
@@ -23,7 +22,7 @@ static int endpoint_cmp(const struct ow_endpoint *x, const struct ow_endpoint *y
 void ow_flow_key_from_packet(const struct ow_packet *pkt, struct ow_flow_key *key, bool *from_a)
 {
     struct ow_endpoint src = pkt->src, dst = pkt->dst;
-    if (pkt->l4_proto == PROTO_ICMP || pkt->l4_proto == PROTO_ICMPV6)
+    if (pkt->l4_proto == IPPROTO_ICMP || pkt->l4_proto == IPPROTO_ICMPV6)
         src.port = dst.port = 0;
 
     memset(key, 0, sizeof *key);

@@ -3,6 +3,7 @@
  * the web UI's alert and asset pages. Reads the policy only. */
 #include "classifiers/policy/policy_internal.h"
 
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,7 +81,8 @@ int ow_policy_rule_describe(const struct ow_policy *p, size_t i, struct ow_rule_
     const struct pol_rule *r = &p->rules[i];
     selector_text(p, &r->from, t->from, sizeof t->from);
     selector_text(p, &r->to, t->to, sizeof t->to);
-    put(t->service, sizeof t->service, "%s", r->proto == 6 ? "tcp" : r->proto == 17 ? "udp" : "any");
+    put(t->service, sizeof t->service, "%s",
+        r->proto == IPPROTO_TCP ? "tcp" : r->proto == IPPROTO_UDP ? "udp" : "any");
     for (size_t k = 0; k < r->n_ports; k++) {
         put(t->service, sizeof t->service, "%s", k ? "," : "/");
         if (r->ports[k].lo == r->ports[k].hi)

@@ -4,6 +4,7 @@
  * name is written double-quoted with its special bytes escaped. */
 #include "classifiers/policy/policy_emit.h"
 
+#include <netinet/in.h>
 #include <string.h>
 
 #include "common/timefmt.h"
@@ -139,7 +140,7 @@ void pol_emit_rule(FILE *out, const struct ow_policy *p, size_t i, const char *p
     fputs("\n", out);
     if (r->proto || r->n_ports) {
         fprintf(out, "%s  service: {proto: %s", prefix,
-                r->proto == 6 ? "tcp" : r->proto == 17 ? "udp" : "any");
+                r->proto == IPPROTO_TCP ? "tcp" : r->proto == IPPROTO_UDP ? "udp" : "any");
         if (r->n_ports) {
             fputs(", ports: [", out);
             for (size_t k = 0; k < r->n_ports; k++) {

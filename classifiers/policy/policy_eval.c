@@ -4,6 +4,7 @@
  * seen. Reads only the immutable policy, so workers call it concurrently. */
 #include "classifiers/policy/policy_internal.h"
 
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,7 +85,7 @@ static bool service_fits(const struct pol_rule *r, const struct ow_flow_record *
         return false;
     if (r->n_ports == 0)
         return true;
-    if (rec->l4_proto != 6 && rec->l4_proto != 17 && rec->l4_proto != 132)
+    if (rec->l4_proto != IPPROTO_TCP && rec->l4_proto != IPPROTO_UDP && rec->l4_proto != IPPROTO_SCTP)
         return false;   /* ports only mean something for port-based protocols */
     for (size_t i = 0; i < r->n_ports; i++)
         if (rec->server.port >= r->ports[i].lo && rec->server.port <= r->ports[i].hi)
@@ -248,8 +249,8 @@ static void add_seen(struct text *t, const struct flow_ctx *f)
     add_endpoint(t, f->p, &rec->client, f->ca);
     text_add(t, " \xe2\x86\x92 ");
     add_endpoint(t, f->p, &rec->server, f->sa);
-    if (rec->l4_proto == 6 || rec->l4_proto == 17)
-        text_add(t, " %s/%u", rec->l4_proto == 6 ? "tcp" : "udp", rec->server.port);
+    if (rec->l4_proto == IPPROTO_TCP || rec->l4_proto == IPPROTO_UDP)
+        text_add(t, " %s/%u", rec->l4_proto == IPPROTO_TCP ? "tcp" : "udp", rec->server.port);
     else if (ow_l4_proto_name(rec->l4_proto))
         text_add(t, " %s", ow_l4_proto_name(rec->l4_proto));
     else
@@ -284,7 +285,7 @@ static void add_selector(struct text *t, const struct ow_policy *p, const struct
 
 static void add_service(struct text *t, const struct pol_rule *r)
 {
-    const char *proto = r->proto == 6 ? "tcp" : r->proto == 17 ? "udp" : "any";
+    const char *proto = r->proto == IPPROTO_TCP ? "tcp" : r->proto == IPPROTO_UDP ? "udp" : "any";
     if (r->n_ports == 0) {
         text_add(t, "%s any port", proto);
         return;

@@ -5,6 +5,7 @@
  * always gives the same draft. */
 #include "classifiers/policy/policy_learn.h"
 
+#include <netinet/in.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -545,7 +546,7 @@ static int rule_add(struct draft *d, const struct lflow *f, uint32_t cg, uint32_
                  : ch->in_mgmt && !sh->in_mgmt ? KIND_EGRESS : KIND_OPS;
     if (d->l->base && f->base_kind < kind)
         kind = f->base_kind;
-    bool ports = f->proto == 6 || f->proto == 17 || f->proto == 132;
+    bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP || f->proto == IPPROTO_SCTP;
     uint16_t port = ports ? f->sport : 0;
     for (size_t i = d->n_rules; i-- > 0;) {   /* the baseline's flows repeat: look back first */
         struct lrule *r = &d->rules[i];
@@ -616,7 +617,7 @@ static void rule_id(struct draft *d, const struct lrule *r, char *out, size_t le
 {
     static const char *const kinds[] = { "li", "maint", "egress", "ops" };
     char base[OW_NAME_MAX];
-    const char *proto = r->proto == 6 ? "tcp" : r->proto == 17 ? "udp" : "ip";
+    const char *proto = r->proto == IPPROTO_TCP ? "tcp" : r->proto == IPPROTO_UDP ? "udp" : "ip";
     snprintf(base, sizeof base, "%s-%.20s-to-%.20s-%s%u", kinds[r->kind], d->groups[r->cg].name,
              d->groups[r->sg].name, proto, r->port);
     snprintf(out, len, "%s", base);
@@ -714,8 +715,8 @@ static void write_rule(FILE *out, struct draft *d, size_t i, size_t j, const cha
         }
     }
     fprintf(out, "%s  from: %s\n%s  to: %s\n", p, cg->name, p, sg->name);
-    if (r->proto == 6 || r->proto == 17 || r->proto == 132) {
-        fprintf(out, "%s  service: {proto: %s, ports: [", p, r->proto == 6 ? "tcp" : r->proto == 17 ? "udp" : "any");
+    if (r->proto == IPPROTO_TCP || r->proto == IPPROTO_UDP || r->proto == IPPROTO_SCTP) {
+        fprintf(out, "%s  service: {proto: %s, ports: [", p, r->proto == IPPROTO_TCP ? "tcp" : r->proto == IPPROTO_UDP ? "udp" : "any");
         for (size_t k = i; k < j;) {
             size_t e = k;
             while (e + 1 < j && d->rules[e + 1].port == d->rules[e].port + 1)

@@ -4,6 +4,7 @@
  * typo in an allowlist must never silently widen or narrow it. */
 #include "classifiers/policy/policy_internal.h"
 
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -522,9 +523,9 @@ static bool parse_service(struct loader *L, yaml_node_t *n, struct pol_rule *r)
         if (!proto)
             return false;
         if (strcasecmp(proto, "tcp") == 0)
-            r->proto = 6;
+            r->proto = IPPROTO_TCP;
         else if (strcasecmp(proto, "udp") == 0)
-            r->proto = 17;
+            r->proto = IPPROTO_UDP;
         else if (strcasecmp(proto, "any") != 0)
             return fail(L, v[0], "unknown proto '%.32s' (expected tcp, udp or any)", proto);
     }
