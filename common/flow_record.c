@@ -36,7 +36,7 @@ const char *ow_flow_state_name(uint8_t state)
     }
 }
 
-/* DESIGN.md "Output": timeout|active_timeout|evicted|end_of_input|shutdown. */
+/* docs/store.md "EVE JSON lines": timeout|active_timeout|evicted|end_of_input|shutdown. */
 const char *ow_eve_end_reason_name(uint8_t r)
 {
     switch (r) {

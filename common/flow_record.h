@@ -83,7 +83,7 @@ struct ow_flow_record {
     uint8_t  icmp_type;          /* first ICMP packet's type/code, for Community ID */
     uint8_t  icmp_code;
     uint32_t slice;              /* 0, or n for the n-th continuation after active timeouts */
-    /* Record model (issue 9): a flow is written when its verdict is reached (open = 1,
+    /* Record model: a flow is written when its verdict is reached (open = 1,
      * counters so far) and again when it ends (open = 0, final counters). */
     uint8_t  open;               /* the flow is still running: end_reason means nothing yet */
     uint8_t  state;              /* enum ow_flow_state, as the worker last saw it */

@@ -9,7 +9,7 @@
 #include "db/store.h"
 
 /* The flow's contents: every column of the chained flow record but run_id and flow_id; then,
- * from schema 6 on (issue 9's record model), its end: the flow_end record's columns, the
+ * from schema 6 on (the record model), its end: the flow_end record's columns, the
  * final counters, whichever record brought them. */
 #define LEAF_FLOW_COLUMNS \
     "community_id, first_ts, last_ts, l4_proto, ip_family, client_ip, client_port, server_ip, " \

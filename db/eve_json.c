@@ -1,4 +1,4 @@
-/* eve_json.c — flow records as EVE-style JSON lines (DESIGN.md "Output"), built with
+/* eve_json.c — flow records as EVE-style JSON lines (docs/store.md "EVE JSON lines"), built with
  * jansson. Wire strings are made valid UTF-8 first (bad bytes become U+FFFD) and the line is
  * written with JSON_ENSURE_ASCII, so every line is pure ASCII: control characters and all
  * non-ASCII text arrive as \uXXXX escapes and cannot reach a terminal or a log raw. */
@@ -384,7 +384,7 @@ static json_t *names_array(const char *list, size_t cap)
     return arr;
 }
 
-/* The most specific asset of each endpoint, and every asset holding it (DESIGN.md). */
+/* The most specific asset of each endpoint, and every asset holding it (docs/store.md). */
 static json_t *assets_object(const struct ow_flow_record *rec)
 {
     json_t *assets = json_object();

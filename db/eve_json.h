@@ -1,4 +1,4 @@
-/* eve_json.h — a flow record as one EVE-style JSON line (DESIGN.md "Output"). */
+/* eve_json.h — a flow record as one EVE-style JSON line (docs/store.md "EVE JSON lines"). */
 #ifndef OW_EVE_JSON_H
 #define OW_EVE_JSON_H
 

@@ -189,7 +189,7 @@ static const char schema_v5[] =
     ");"
     "CREATE INDEX triage_alert ON triage(alert_id, id);";
 
-/* 6: alerts when the verdict is known (issue 9, docs/evidence.md). A flow row is written
+/* 6: alerts when the verdict is known (docs/evidence.md). A flow row is written
  * when its verdict is reached; its end (final counters, end time, reason, an overrun raised
  * after the verdict, the verdict's packet time) goes into the end_* columns, set once and
  * chained as a record of its own (kind flow_end, disjoint from the flow record's columns, as
@@ -223,7 +223,7 @@ static const char schema_v6[] =
     "CREATE INDEX run_progress_run ON run_progress(run_id, id);"
     "ALTER TABLE runs ADD COLUMN sensor TEXT NOT NULL DEFAULT '';";
 
-/* 8: every asset holding each endpoint (DESIGN.md "Assets are groups"). NULL where an
+/* 8: every asset holding each endpoint (docs/policy.md "Format"). NULL where an
  * endpoint is in one asset or none, which is most flows: readers fall back to the single
  * asset, and only the flows of shared addresses pay for a row update and a record of their
  * own (kind flow_assets; the flow record's column list never changes). */

@@ -681,7 +681,7 @@ json_t *ow_report_build(struct ow_store *st, const struct ow_report_options *o, 
     json_object_set_new(seal, "certificates", certs);
     json_object_set_new(root, "seal", seal);
 
-    /* The conclusion, in DESIGN.md's order: evidence_invalid > anomalies_found >
+    /* The conclusion, in order of precedence: evidence_invalid > anomalies_found >
      * coverage_incomplete > no_unauthorized_access_observed. Absence is claimed only with
      * something watched, judged by a policy, nothing anomalous, nothing lost, and evidence
      * that verifies and is sealed. Every reason is listed, whatever the conclusion. */

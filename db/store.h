@@ -69,7 +69,7 @@ long ow_store_print_flows(struct ow_store *st, FILE *out, enum ow_output_format 
 
 struct sqlite3 *ow_store_handle(struct ow_store *st);
 
-/* --- Added by the store's owner (not in the original contract). --- */
+/* --- Errors, schema version, per-flow writes and reads. --- */
 
 /* The last error on this handle, one line ("" if none). */
 const char *ow_store_errmsg(struct ow_store *st);
@@ -86,7 +86,7 @@ struct ow_stored_flow {
 int ow_store_add_flow_ids(struct ow_store *st, int64_t run_id, const struct ow_flow_record *rec,
                           struct ow_stored_flow *ids);
 
-/* Record model (issue 9, docs/evidence.md): ow_store_add_flow_ids writes a flow whose
+/* Record model (docs/evidence.md): ow_store_add_flow_ids writes a flow whose
  * verdict is known; with rec->open it is still running (no end yet), else its end columns go
  * in with it and a flow_end record is chained right after its flow record. */
 
@@ -130,7 +130,7 @@ int ow_store_get_flow(struct ow_store *st, int64_t flow_row, struct ow_flow_reco
 int ow_store_each_flow(struct ow_store *st, int (*fn)(const struct ow_flow_record *rec, void *ctx),
                        void *ctx);
 
-/* --- Evidence, run rules and the hash chain (issue 5, docs/evidence.md). --- */
+/* --- Evidence, run rules and the hash chain (docs/evidence.md). --- */
 
 #define OW_PCAP_HEADER_LEN 24
 /* The store refuses larger images; the worker's own caps are far below (1,000 packets,
@@ -161,7 +161,7 @@ int ow_pcap_image_check(const uint8_t *pcap, size_t len, uint32_t *packets, uint
 int ow_store_get_evidence(struct ow_store *st, int64_t flow_row, uint8_t **pcap, size_t *len,
                           uint32_t *packets, int *truncated);
 
-/* --- Sealing (issue 10, docs/evidence.md "Sealing"). --- */
+/* --- Sealing (docs/evidence.md "Sealing"). --- */
 
 /* Writes one chained row of a sealing table in one unit (a savepoint inside an open batch,
  * else a transaction of its own): insert gets the handle and the chain's tail (the seq and

@@ -1,4 +1,4 @@
-/* cli.h — the subcommands of the omwitness command line (DESIGN.md "Command line"). Each
+/* cli.h — the subcommands of the omwitness command line (README.md "Using it"). Each
  * takes the arguments after its name and returns the exit code. */
 #ifndef OW_CLI_H
 #define OW_CLI_H

@@ -1,6 +1,6 @@
 /* engine.h — one run of the capture engine: loads the policy, starts the workers and the
  * writer, feeds them from pcap files (replay) or live interfaces (capture), and records the
- * run with its coverage counters. Returns the process exit code (DESIGN.md "Command line"). */
+ * run with its coverage counters. Returns the process exit code (README.md "Using it"). */
 #ifndef OW_ENGINE_H
 #define OW_ENGINE_H
 

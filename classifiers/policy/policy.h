@@ -1,4 +1,4 @@
-/* policy.h — the operator's allowlist (DESIGN.md "Policy file", "Matching", "Anomalies"):
+/* policy.h — the operator's allowlist (docs/policy.md):
  * loading and validating the YAML policy, and evaluating a flow into a verdict. A loaded
  * policy is immutable, so every worker evaluates against it without locks. */
 #ifndef OW_POLICY_H

@@ -1,4 +1,4 @@
-/* policy_assets.c — assets as groups (DESIGN.md "Policy file"): an address may belong to
+/* policy_assets.c — assets as groups (docs/policy.md "Format"): an address may belong to
  * several assets. Every prefix the assets list gets one slot in the asset tree; after
  * loading, each slot knows every asset holding its addresses, most specific first, so that
  * evaluating a flow costs one longest-prefix lookup per endpoint whatever the overlaps. */

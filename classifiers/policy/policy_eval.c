@@ -1,4 +1,4 @@
-/* policy_eval.c — turns a classified flow into a verdict (DESIGN.md "Matching",
+/* policy_eval.c — turns a classified flow into a verdict (docs/policy.md "Matching",
  * "Anomalies"): scope, the first matching rule in file order, otherwise the anomaly kind by
  * the precedence table, with a one-sentence reason naming what was expected and what was
  * seen. Reads only the immutable policy, so workers call it concurrently. */
@@ -360,7 +360,7 @@ static bool li_role(uint8_t role)
     return role == OW_ROLE_LI_ADMIN || role == OW_ROLE_LI_MEDIATION || role == OW_ROLE_LEMF;
 }
 
-/* DESIGN.md "Vendor": a vendor reaches the network through its vendor-access assets and the
+/* docs/policy.md: a vendor reaches the network through its vendor-access assets and the
  * other assets it owns; a network element's vendor is only its maker. */
 static bool vendor_reach(const struct pol_asset *a)
 {
@@ -382,7 +382,7 @@ static bool li_asset(const struct pol_asset *a)
     return li_role(a->role);
 }
 
-/* The anomaly for an in-scope flow no rule authorized, by DESIGN.md's precedence table.
+/* The anomaly for an in-scope flow no rule authorized, by the precedence table of docs/policy.md.
  * near_* are the first rules that match all but one condition (-1 when none). */
 static void classify_anomaly(const struct flow_ctx *f, struct ow_verdict *v, struct text *t,
                              int32_t near_li, int32_t near_window, int32_t near_app)

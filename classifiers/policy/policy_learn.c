@@ -510,7 +510,7 @@ static bool li_role_of(uint8_t r)
     return r == OW_ROLE_LI_ADMIN || r == OW_ROLE_LI_MEDIATION || r == OW_ROLE_LEMF;
 }
 
-/* DESIGN.md "Vendor": the vendor-access assets and the other non-NE assets a vendor owns. */
+/* docs/policy.md: the vendor-access assets and the other non-NE assets a vendor owns. */
 static bool vendor_group(const struct draft *d, const struct lgroup *g)
 {
     if (g->role == OW_ROLE_VENDOR_ACCESS)

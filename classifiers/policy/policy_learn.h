@@ -1,4 +1,4 @@
-/* policy_learn.h — a draft policy learned from a baseline of flows (DESIGN.md "Learning",
+/* policy_learn.h — a draft policy learned from a baseline of flows (docs/policy.md "Learning a draft",
  * docs/policy.md "Learning a draft"): the hosts seen, grouped by subnet and a role guessed
  * from the services they offer and use; one rule per recurring (client group, server group,
  * service, app) with its counts and first and last time seen; LI and vendor rules written

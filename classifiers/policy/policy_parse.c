@@ -1,5 +1,5 @@
 /* policy_parse.c — loads a policy file with libyaml into struct ow_policy and validates it
- * (DESIGN.md "Policy file"). Every problem is reported as "FILE:LINE:COL: problem" at the
+ * (docs/policy.md "Format"). Every problem is reported as "FILE:LINE:COL: problem" at the
  * node that causes it. The schema is strict: unknown or repeated keys are errors, because a
  * typo in an allowlist must never silently widen or narrow it. */
 #include "classifiers/policy/policy_internal.h"

@@ -26,7 +26,7 @@ KINDS = {
     "epoch_cert": ("epoch_certs", "sensor, epoch, public_key, issued_wall, signature"),
     "checkpoint": ("checkpoints", "sensor, epoch, number, chain_seq, head, records, packet_ts, wall, reason, signature"),
     "content_root": ("content_roots", "run_id, root, leaves"),
-    # Schema 6 (issue 9's record model).
+    # Schema 6 (the record model).
     "flow_end": ("flows", "end_ts, end_pkts_toserver, end_pkts_toclient, end_bytes_toserver, "
                  "end_bytes_toclient, end_later_fragments, ended_reason, end_overrun, decided_ts"),
     "progress": ("run_progress", "run_id, wall, first_ts, last_ts, packets, bytes, kernel_drops, "

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Command-line contract (DESIGN.md): exit codes, one clear stderr line for bad usage and
+"""Command-line contract (README.md "Using it"): exit codes, one clear stderr line for bad usage and
 unreadable input, --help for every command, and replay streaming EVE lines with --jsonl -."""
 import json
 import os

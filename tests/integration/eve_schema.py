@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """eve_schema.py — omwitness's EVE lines are SIEM-native: every alert and flow event of the
 sample night (as `alerts`/`flows --format jsonl` print them, as `--jsonl` streams them, and
-with a triage record), with omwitness's own keys set aside as DESIGN.md "Output" lists them,
+with a triage record), with omwitness's own keys set aside as docs/store.md "EVE JSON lines" lists them,
 validates against Suricata's EVE schema (../shared/data/suricata-eve/schema.json). Events of a
 few nDPI captures add the ssh, tls, http and dns shapes. Negative controls (an event with a
 string severity, a banner where Suricata has an object ...) must fail, so the check can fail.
@@ -22,7 +22,7 @@ SAMPLE = os.path.join(SRC, "examples", "sample-om-night.pcap")
 POLICY = os.path.join(SRC, "examples", "sample-policy.yaml")
 DEBIAN_PYTHON = "/usr/bin/python3"
 
-# omwitness's own data (DESIGN.md "Output"): top-level keys, and keys inside `alert`.
+# omwitness's own data (docs/store.md "EVE JSON lines"): top-level keys, and keys inside `alert`.
 OWN_TOP = ("ndpi", "verdict", "li", "assets", "triage", "site")
 OWN_ALERT = ("kind", "severity_name", "reason", "id")
 

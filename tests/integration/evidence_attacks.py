@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The attacks of issue 10 on stores of the sample night sealed with a test root key, one
+"""Attacks on stores of the sample night sealed with a test root key, one
 case each. The attacker writes the store directly and recomputes whatever it can
 (attacker.py: every chain hash, every content root, the runs' chain heads); it holds the
 key directory's current epoch key, which has signed nothing of the replayed runs (the key

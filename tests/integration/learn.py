@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`policy learn` on the sample night (DESIGN.md "Learning"):
+"""`policy learn` on the sample night (docs/policy.md "Learning a draft"):
 - the clean night (scripts/gen_om_night.py --clean) gives a draft that passes `policy check`;
   replaying the night against it alerts only on flows the draft marked "# review:", and with
   the review items accepted as written (the prefix removed) on none;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Live alerts when the verdict is known (issue 9): real TCP sessions between two private
+"""Live alerts when the verdict is known: real TCP sessions between two private
 network namespaces joined by a veth pair, `omwitness capture` on the server side's end (with
 --listen and --jsonl), dumpcap capturing the same interface as the reference.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A report over a running capture, and a capture killed with SIGKILL (issue 9).
+"""A report over a running capture, and a capture killed with SIGKILL.
 
 `omwitness capture --progress-seconds 2` on one end of a veth pair in a private network
 namespace while tcpreplay sends real captures into the other end, under a policy whose

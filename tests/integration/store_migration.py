@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A store written by the previous release migrates and verifies (issue 9, migration 6).
+"""A store written by the previous release migrates and verifies (migration 6).
 
 data/store-schema5.db was made by main's binary before migration 6 (schema 5: the sample
 night replayed with the sample policy, and one triage record). Read-only, it verifies as it

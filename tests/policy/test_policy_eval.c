@@ -1,4 +1,4 @@
-/* test_policy_eval.c — verdicts: every row of DESIGN.md's precedence table, window edges and
+/* test_policy_eval.c — verdicts: every row of the precedence table of docs/policy.md, window edges and
  * offsets, IPv6 prefixes, role selectors, overlapping assets, overruns, default: allow,
  * reasons, and the rule index against a plain linear scan. */
 #include <setjmp.h>
