@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "db/api_lookups.h"
 #include "db/alert_view.h"
 #include "db/eve_json.h"
 #include "db/run_context.h"
@@ -25,7 +26,7 @@ struct stream {
     struct ow_http *srv;
     int fd;                      /* the client's socket, to notice it hang up; -1 unknown */
     struct ow_store *st;
-    sqlite3_stmt *poll;
+    struct ow_alert_poll *poll;
     struct ow_run_context run;   /* the last alert's run, reused while it does not change */
     int64_t last_id;
     bool li_visible;             /* the caller's role may see LI targets and LIIDs */
@@ -81,9 +82,8 @@ static int queue_alert(struct stream *s, int64_t id)
 
 static int prepare_poll(struct stream *s)
 {
-    return sqlite3_prepare_v2(ow_store_handle(s->st),
-                              "SELECT id FROM alerts WHERE id > ? ORDER BY id LIMIT 50", -1,
-                              &s->poll, NULL) == SQLITE_OK ? 0 : -1;
+    s->poll = ow_alert_poll_open(ow_store_handle(s->st));
+    return s->poll ? 0 : -1;
 }
 
 /* A snapshot handle (a store without -wal/-shm) sees no later writes: take a new one. */
@@ -95,7 +95,7 @@ static int refresh_snapshot(struct stream *s)
     struct ow_store *st = ow_store_open_readonly(s->srv->db_path, err, sizeof err);
     if (!st)
         return -1;
-    sqlite3_finalize(s->poll);
+    ow_alert_poll_close(s->poll);
     s->poll = NULL;
     ow_store_close(s->st);
     s->st = st;
@@ -106,17 +106,11 @@ static int refresh_snapshot(struct stream *s)
 static int poll_alerts(struct stream *s)
 {
     int64_t ids[ALERTS_PER_POLL];
-    int n = 0, rc;
     if (refresh_snapshot(s) < 0)
         return -1;
-    sqlite3_bind_int64(s->poll, 1, s->last_id);
-    while (n < ALERTS_PER_POLL && (rc = sqlite3_step(s->poll)) == SQLITE_ROW)
-        ids[n++] = sqlite3_column_int64(s->poll, 0);
-    if (n < ALERTS_PER_POLL && rc != SQLITE_DONE) {
-        sqlite3_reset(s->poll);
+    int n = ow_alert_poll_ids(s->poll, s->last_id, ids, ALERTS_PER_POLL);
+    if (n < 0)
         return -1;
-    }
-    sqlite3_reset(s->poll);
     for (int i = 0; i < n; i++) {
         if (queue_alert(s, ids[i]) < 0)
             return -1;
@@ -185,7 +179,7 @@ static void free_stream(void *cls)
     struct stream *s = cls;
     if (!s)
         return;
-    sqlite3_finalize(s->poll);
+    ow_alert_poll_close(s->poll);
     ow_store_close(s->st);
     atomic_fetch_sub(&s->srv->streams, 1);
     free(s->buf);
@@ -210,13 +204,7 @@ static int start_id(struct stream *s, struct MHD_Connection *c, struct ow_params
         return -1;
     }
     if (id < 0) {
-        sqlite3_stmt *q = NULL;
-        id = 0;
-        if (sqlite3_prepare_v2(ow_store_handle(s->st), "SELECT coalesce(max(id), 0) FROM alerts",
-                               -1, &q, NULL) == SQLITE_OK &&
-            sqlite3_step(q) == SQLITE_ROW)
-            id = sqlite3_column_int64(q, 0);
-        sqlite3_finalize(q);
+        id = ow_api_last_alert_id(ow_store_handle(s->st));
     }
     s->last_id = id;
     return 0;

@@ -67,6 +67,13 @@ struct ow_http {
 #define OW_HTTP_REQUEST_DEADLINE_MS 10000   /* to receive a whole request, idle time included */
 #define OW_HTTP_IDLE_TIMEOUT_S 30    /* no byte either way (libmicrohttpd's own timeout) */
 
+/* Shared by the endpoints (http_routes.c, http_report.c): the wall clock in microseconds,
+ * and a read-only store handle (NULL after a 503 naming why). */
+uint64_t ow_http_wall_us(void);
+struct ow_store *ow_http_open_store(struct ow_http *srv, struct MHD_Connection *c);
+/* GET /api/report (http_report.c). */
+enum MHD_Result ow_http_get_report(struct ow_http *srv, struct MHD_Connection *c);
+
 /* Sign-in (http_signin.c): the request's token or cookie is checked; /login and /logout. */
 bool ow_http_authenticate(struct ow_http *srv, struct MHD_Connection *c);
 enum MHD_Result ow_http_send_unauthorized(struct MHD_Connection *c);

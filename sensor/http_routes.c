@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "classifiers/policy/policy.h"
+#include "db/api_lookups.h"
 #include "db/alert_view.h"
 #include "db/api_queries.h"
 #include "db/eve_json.h"
@@ -27,14 +28,14 @@
 #include "sensor/worker.h"
 
 
-static uint64_t wall_us(void)
+uint64_t ow_http_wall_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static struct ow_store *open_store(struct ow_http *srv, struct MHD_Connection *c)
+struct ow_store *ow_http_open_store(struct ow_http *srv, struct MHD_Connection *c)
 {
     char err[512];
     struct ow_store *st = ow_store_open_readonly(srv->db_path, err, sizeof err);
@@ -124,7 +125,7 @@ static enum MHD_Result get_alerts(struct ow_http *srv, struct MHD_Connection *c)
         ow_params_int(&p, "limit", 1, OW_HTTP_MAX_LIMIT, 100, &q.limit) < 0 ||
         ow_params_int(&p, "offset", 0, OW_HTTP_MAX_OFFSET, 0, &q.offset) < 0)
         return BAD_PARAMS(&p);
-    struct ow_store *st = open_store(srv, c);
+    struct ow_store *st = ow_http_open_store(srv, c);
     if (!st)
         return MHD_YES;
     char err[256];
@@ -146,7 +147,7 @@ static enum MHD_Result get_alert_groups(struct ow_http *srv, struct MHD_Connecti
         ow_params_int(&p, "limit", 1, OW_HTTP_MAX_LIMIT, 100, &q.limit) < 0 ||
         ow_params_int(&p, "offset", 0, OW_HTTP_MAX_OFFSET, 0, &q.offset) < 0)
         return BAD_PARAMS(&p);
-    struct ow_store *st = open_store(srv, c);
+    struct ow_store *st = ow_http_open_store(srv, c);
     if (!st)
         return MHD_YES;
     char err[256];
@@ -164,21 +165,6 @@ static json_t *eve_object(char *line)
     return o;
 }
 
-/* 1 when the flow's LI fields name a target or an LIID (its packets then carry them). */
-static int li_identities(sqlite3 *db, int64_t flow_row)
-{
-    sqlite3_stmt *q = NULL;
-    int found = 0;
-    if (sqlite3_prepare_v2(db, "SELECT li_liid <> '' OR li_target <> '' FROM flows WHERE id = ?",
-                           -1, &q, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(q, 1, flow_row);
-        if (sqlite3_step(q) == SQLITE_ROW)
-            found = sqlite3_column_int(q, 0) != 0;
-    }
-    sqlite3_finalize(q);
-    return found;
-}
-
 /* The rule an alert was held against: its definition from the policy serve was given, or
  * what the store recorded of it (kind, ticket) and why there is no more. NULL: no rule. */
 static json_t *held_rule(struct ow_http *srv, sqlite3 *db, int64_t run_id, const char *rule)
@@ -193,19 +179,7 @@ static json_t *held_rule(struct ow_http *srv, sqlite3 *db, int64_t run_id, const
                          "app", t.app, "window", t.window, "ticket", t.ticket, "vendor",
                          t.vendor, "interface", t.interface, "from_policy", 1);
     json_t *o = json_pack("{s:s,s:b}", "id", rule, "from_policy", 0);
-    sqlite3_stmt *q = NULL;
-    if (ow_api_has_table(db, "run_rules") &&
-        sqlite3_prepare_v2(db, "SELECT kind, interface, ticket FROM run_rules WHERE run_id = ? "
-                               "AND rule_id = ?", -1, &q, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(q, 1, run_id);
-        sqlite3_bind_text(q, 2, rule, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(q) == SQLITE_ROW) {
-            json_object_set_new(o, "kind", ow_api_text(sqlite3_column_text(q, 0), sqlite3_column_bytes(q, 0)));
-            json_object_set_new(o, "interface", ow_api_text(sqlite3_column_text(q, 1), sqlite3_column_bytes(q, 1)));
-            json_object_set_new(o, "ticket", ow_api_text(sqlite3_column_text(q, 2), sqlite3_column_bytes(q, 2)));
-        }
-    }
-    sqlite3_finalize(q);
+    ow_api_run_rule(db, run_id, rule, o);
     json_object_set_new(o, "unavailable", json_string(srv->policy
         ? "the policy serve was given has no rule of this name (the run used another policy)"
         : "start serve with --policy FILE (the policy of the run) to see the rule's definition"));
@@ -218,7 +192,7 @@ static enum MHD_Result get_alert(struct ow_http *srv, struct MHD_Connection *c, 
     struct ow_params p = { .c = c };
     if (ow_params_check(&p, allowed) < 0)
         return BAD_PARAMS(&p);
-    struct ow_store *st = open_store(srv, c);
+    struct ow_store *st = ow_http_open_store(srv, c);
     if (!st)
         return MHD_YES;
     int64_t flow_row = 0, run_id = 0;
@@ -243,18 +217,9 @@ static enum MHD_Result get_alert(struct ow_http *srv, struct MHD_Connection *c, 
                              json_string_value(json_object_get(json_object_get(alert, "alert"), "rule")));
     json_t *evidence = json_object();
     bool has_table = ow_api_has_table(db, "evidence");
-    bool available = false;
-    if (has_table) {
-        sqlite3_stmt *q = NULL;
-        if (sqlite3_prepare_v2(db, "SELECT 1 FROM evidence WHERE flow_row = ?", -1, &q, NULL) ==
-            SQLITE_OK) {
-            sqlite3_bind_int64(q, 1, flow_row);
-            available = sqlite3_step(q) == SQLITE_ROW;
-        }
-        sqlite3_finalize(q);
-    }
+    bool available = has_table && ow_api_evidence_stored(db, flow_row);
     json_object_set_new(evidence, "available", json_boolean(available));
-    if (available && !ow_http_may_see_li(c) && (li_identities(db, flow_row) != 0)) {
+    if (available && !ow_http_may_see_li(c) && (ow_api_flow_names_li(db, flow_row) != 0)) {
         json_object_set_new(evidence, "restricted", json_true());
         json_object_set_new(evidence, "why", json_string(
             "the packets carry LI targets or LIIDs in the clear: an li-officer may download them"));
@@ -289,18 +254,11 @@ static enum MHD_Result get_evidence(struct ow_http *srv, struct MHD_Connection *
     struct ow_params p = { .c = c };
     if (ow_params_check(&p, allowed) < 0)
         return BAD_PARAMS(&p);
-    struct ow_store *st = open_store(srv, c);
+    struct ow_store *st = ow_http_open_store(srv, c);
     if (!st)
         return MHD_YES;
     sqlite3 *db = ow_store_handle(st);
-    int64_t flow_row = 0;
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT flow_row FROM alerts WHERE id = ?", -1, &q, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(q, 1, id);
-        if (sqlite3_step(q) == SQLITE_ROW)
-            flow_row = sqlite3_column_int64(q, 0);
-    }
-    sqlite3_finalize(q);
+    int64_t flow_row = ow_api_alert_flow_row(db, id);
     if (flow_row <= 0) {
         ow_store_close(st);
         return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no alert %lld", (long long)id);
@@ -308,7 +266,7 @@ static enum MHD_Result get_evidence(struct ow_http *srv, struct MHD_Connection *
     /* The packets of an LI flow carry the targets and LIIDs in the clear; they cannot be
      * masked, so they are for an li-officer only. */
     enum MHD_Result refused;
-    if (!ow_http_may_see_li(c) && li_identities(db, flow_row) &&
+    if (!ow_http_may_see_li(c) && ow_api_flow_names_li(db, flow_row) &&
         !ow_http_require_role(c, OW_HTTP_ROLE_LI_OFFICER, &refused)) {
         ow_store_close(st);
         return refused;
@@ -485,7 +443,7 @@ static enum MHD_Result get_flows(struct ow_http *srv, struct MHD_Connection *c)
         snprintf(p.err, sizeof p.err, "to must be later than from");
         return BAD_PARAMS(&p);
     }
-    struct ow_store *st = open_store(srv, c);
+    struct ow_store *st = ow_http_open_store(srv, c);
     if (!st)
         return MHD_YES;
     char err[256];
@@ -499,7 +457,7 @@ static enum MHD_Result get_flow(struct ow_http *srv, struct MHD_Connection *c, i
     struct ow_params p = { .c = c };
     if (ow_params_check(&p, allowed) < 0)
         return BAD_PARAMS(&p);
-    struct ow_store *st = open_store(srv, c);
+    struct ow_store *st = ow_http_open_store(srv, c);
     if (!st)
         return MHD_YES;
     int rc = 0;
@@ -526,7 +484,7 @@ static enum MHD_Result get_runs(struct ow_http *srv, struct MHD_Connection *c)
     struct ow_params p = { .c = c };
     if (ow_params_check(&p, allowed) < 0)
         return BAD_PARAMS(&p);
-    struct ow_store *st = open_store(srv, c);
+    struct ow_store *st = ow_http_open_store(srv, c);
     if (!st)
         return MHD_YES;
     char err[256];
@@ -560,7 +518,7 @@ static enum MHD_Result get_rules(struct ow_http *srv, struct MHD_Connection *c)
         refs[i].windows = wins;
         refs[i].nwindows = nw;
     }
-    struct ow_store *st = oom ? NULL : open_store(srv, c);
+    struct ow_store *st = oom ? NULL : ow_http_open_store(srv, c);
     json_t *body = NULL;
     char err[256] = "";
     if (st)
@@ -589,7 +547,7 @@ static enum MHD_Result get_timeline(struct ow_http *srv, struct MHD_Connection *
     struct ow_flow_query f = { .ip = q.ip, .port = -1, .asset = q.asset,
                                .community_id = q.community_id, .l4_proto = -1,
                                .run_id = q.run_id };
-    struct ow_store *st = open_store(srv, c);
+    struct ow_store *st = ow_http_open_store(srv, c);
     if (!st)
         return MHD_YES;
     char err[256];
@@ -617,7 +575,7 @@ static enum MHD_Result get_assets(struct ow_http *srv, struct MHD_Connection *c)
         refs[i] = (struct ow_api_asset_ref){ texts[i].name, texts[i].role, texts[i].vendor,
                                              texts[i].addresses };
     }
-    struct ow_store *st = open_store(srv, c);
+    struct ow_store *st = ow_http_open_store(srv, c);
     json_t *body = NULL;
     char err[256] = "";
     if (st)
@@ -641,7 +599,7 @@ static enum MHD_Result get_summary(struct ow_http *srv, struct MHD_Connection *c
     struct ow_params p = { .c = c };
     if (ow_params_check(&p, allowed) < 0)
         return BAD_PARAMS(&p);
-    struct ow_store *st = open_store(srv, c);
+    struct ow_store *st = ow_http_open_store(srv, c);
     if (!st)
         return MHD_YES;
     char err[256];
@@ -658,7 +616,7 @@ static json_t *live_health(struct ow_http *srv)
 {
     struct ow_health h = { 0 };
     srv->health_fn(srv->health_ctx, &h);
-    uint64_t now = wall_us();
+    uint64_t now = ow_http_wall_us();
     pthread_mutex_lock(&srv->rate_lock);
     if (srv->rate_prev_us && now > srv->rate_prev_us + 500000) {
         uint64_t dp = h.packets >= srv->rate_prev_packets ? h.packets - srv->rate_prev_packets : 0;
@@ -689,7 +647,7 @@ static enum MHD_Result get_health(struct ow_http *srv, struct MHD_Connection *c)
         return BAD_PARAMS(&p);
     json_t *body = json_object();
     json_object_set_new(body, "live", json_boolean(srv->health_fn != NULL));
-    json_object_set_new(body, "now_us", json_integer((json_int_t)wall_us()));
+    json_object_set_new(body, "now_us", json_integer((json_int_t)ow_http_wall_us()));
     json_object_set_new(body, "event_streams", json_integer(atomic_load(&srv->streams)));
     if (srv->health_fn)
         json_object_set_new(body, "capture", live_health(srv));
@@ -707,163 +665,6 @@ static enum MHD_Result get_health(struct ow_http *srv, struct MHD_Connection *c)
         json_object_set_new(body, "store", json_string(err));
     }
     return ow_http_send_json(c, MHD_HTTP_OK, body);
-}
-
-/* ---- the report cache ----
- * A report verifies the whole store (every chained record re-hashed, every evidence blob),
- * which takes seconds on a large store, and the SOC page asks for it on every visit. The
- * answer can only change when the store does, so the last one is kept under a key made, before
- * the build, of the request's range, the chain's head (its seq and hash: every chained write
- * moves it) and the store's files as stat(2) sees them (size and modification time of the
- * file and its -wal: a row edited behind the chain's back changes them too; and the sealing
- * root key's file, when the report is verified against one). A key read
- * before the build can only be older than what the build saw, never newer, so a stale
- * document is never served for a newer store. Only the "generated" time is made afresh. */
-static void file_key(char *out, size_t outlen, const char *path, const char *suffix)
-{
-    char name[PATH_MAX + 8];
-    struct stat sb;
-    snprintf(name, sizeof name, "%s%s", path, suffix);
-    if (stat(name, &sb) != 0)
-        snprintf(out, outlen, "-");
-    else
-        snprintf(out, outlen, "%llu.%llu.%lld.%lld.%ld", (unsigned long long)sb.st_dev,
-                 (unsigned long long)sb.st_ino, (long long)sb.st_size,
-                 (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec);
-}
-
-/* The key of a report over o from st; 0, or -1 when it cannot be made (then no caching). */
-static int report_key(struct ow_store *st, const char *db_path, const struct ow_report_options *o,
-                      char *out, size_t outlen)
-{
-    sqlite3_stmt *q = NULL;
-    int rc = -1;
-    if (sqlite3_prepare_v2(ow_store_handle(st), "SELECT seq, hex(hash) FROM chain ORDER BY "
-                           "seq DESC LIMIT 1", -1, &q, NULL) != SQLITE_OK)
-        goto done;
-    long long seq = 0;
-    char head[80] = "";
-    int step = sqlite3_step(q);
-    if (step == SQLITE_ROW) {
-        seq = sqlite3_column_int64(q, 0);
-        snprintf(head, sizeof head, "%s", (const char *)sqlite3_column_text(q, 1));
-    } else if (step != SQLITE_DONE) {
-        goto done;
-    }
-    char dbk[128], walk[128], rootk[128] = "";
-    file_key(dbk, sizeof dbk, db_path, "");
-    file_key(walk, sizeof walk, db_path, "-wal");
-    /* The store is verified against the sealing root key when there is one: a new key must
-     * make a new verdict. */
-    if (o->keys_dir)
-        file_key(rootk, sizeof rootk, o->keys_dir, "/root.pub");
-    int n = snprintf(out, outlen, "%d:%lld:%d:%lld|%lld:%s|%s|%s|%s", o->has_from,
-                     (long long)o->from_us, o->has_to, (long long)o->to_us, seq, head, dbk,
-                     walk, rootk);
-    rc = n > 0 && (size_t)n < outlen ? 0 : -1;
-done:
-    sqlite3_finalize(q);
-    return rc;
-}
-
-static json_t *generated_json(uint64_t us)
-{
-    time_t secs = (time_t)(us / 1000000);
-    struct tm tm;
-    char buf[64];
-    if (!gmtime_r(&secs, &tm))
-        return json_null();
-    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, sizeof buf - n, ".%06dZ", (int)(us % 1000000));
-    return json_string(buf);
-}
-
-/* The report from the cache (a copy, with its generation time now), or built and cached. */
-static json_t *cached_report(struct ow_http *srv, struct ow_store *st,
-                             const struct ow_report_options *o, char *err, size_t errlen)
-{
-    char key[sizeof srv->report_key];
-    bool keyed = report_key(st, srv->db_path, o, key, sizeof key) == 0;
-    if (keyed) {
-        json_t *doc = NULL;
-        pthread_mutex_lock(&srv->report_lock);
-        if (srv->report_doc && !strcmp(srv->report_key, key))
-            doc = json_deep_copy(srv->report_doc);
-        pthread_mutex_unlock(&srv->report_lock);
-        if (doc) {
-            json_object_set_new(doc, "generated", generated_json(o->generated_wall_us));
-            return doc;
-        }
-    }
-    json_t *report = ow_report_build(st, o, err, errlen);
-    json_t *keep = keyed && report ? json_deep_copy(report) : NULL;
-    if (keep) {
-        pthread_mutex_lock(&srv->report_lock);
-        json_decref(srv->report_doc);
-        srv->report_doc = keep;
-        snprintf(srv->report_key, sizeof srv->report_key, "%s", key);
-        pthread_mutex_unlock(&srv->report_lock);
-    }
-    return report;
-}
-
-/* The report over [from, to): JSON, or the printable HTML page `omwitness report --format
- * html` writes. That page carries its own inline CSS and no script, so it is sent with a
- * policy that allows inline styles and forbids every script. */
-static enum MHD_Result get_report(struct ow_http *srv, struct MHD_Connection *c)
-{
-    static const char *const allowed[] = { "from", "to", "format", NULL };
-    static const char *const formats[] = { "json", "html", NULL };
-    struct ow_params p = { .c = c };
-    struct ow_report_options o = { .store_path = srv->db_path, .generated_wall_us = wall_us() };
-    bool has_from, has_to;
-    const char *format[1] = { "json" };
-    if (ow_params_check(&p, allowed) < 0 ||
-        ow_params_time(&p, "from", &o.from_us, &has_from) < 0 ||
-        ow_params_time(&p, "to", &o.to_us, &has_to) < 0 ||
-        ow_params_list(&p, "format", formats, format, 1) < 0)
-        return BAD_PARAMS(&p);
-    if (has_from && has_to && o.to_us <= o.from_us)
-        return ow_http_send_error(c, MHD_HTTP_BAD_REQUEST, "to must be later than from");
-    o.has_from = has_from;
-    o.has_to = has_to;
-    /* Verified against the sensor's root key where keys init put it (docs/evidence.md);
-     * the signed report for a regulator comes from `omwitness report --keys`. */
-    if (access(OW_DEFAULT_KEYS_DIR "/root.pub", R_OK) == 0)
-        o.keys_dir = OW_DEFAULT_KEYS_DIR;
-    struct ow_store *st = open_store(srv, c);
-    if (!st)
-        return MHD_YES;
-    char err[512];
-    json_t *report = cached_report(srv, st, &o, err, sizeof err);
-    ow_store_close(st);
-    if (!report)
-        return ow_http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
-    if (!strcmp(format[0], "json"))
-        return ow_http_send_json(c, MHD_HTTP_OK, report);
-    char *html = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&html, &len);
-    int rc = mem ? ow_report_write_html(report, mem) : -1;
-    if (mem && fclose(mem) != 0)
-        rc = -1;
-    json_decref(report);
-    if (rc < 0) {
-        free(html);
-        return ow_http_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot render the report");
-    }
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, html, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(html);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    ow_http_add_headers_with_csp(r, "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-                                    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
-    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-    MHD_destroy_response(r);
-    return ret;
 }
 
 static enum MHD_Result get_index(struct MHD_Connection *c)
@@ -921,7 +722,7 @@ enum MHD_Result ow_http_route_api(struct ow_http *srv, struct MHD_Connection *c,
     if (!strcmp(url, "/api/health"))
         return get_health(srv, c);
     if (!strcmp(url, "/api/report"))
-        return get_report(srv, c);
+        return ow_http_get_report(srv, c);
     if (!strcmp(url, "/api/session"))
         return get_session(c);
     return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint");
