@@ -40,7 +40,7 @@ static int build_err(struct builder *b, const char *what)
 }
 
 /* "2026-02-10T05:30:00.123456Z"; JSON null for no time. */
-static json_t *time_json(int64_t us)
+json_t *ow_report_time_json(int64_t us)
 {
     if (us <= 0)
         return json_null();
@@ -208,10 +208,10 @@ static int add_runs(struct builder *b, json_t *root, struct totals *t, json_t *u
         json_object_set_new(r, "policy_sha256", text_json(s, R_POLICY));
         json_object_set_new(r, "version", text_json(s, R_VERSION));
         json_object_set_new(r, "threads", int_json(s, R_THREADS));
-        json_object_set_new(r, "first_packet", time_json(sqlite3_column_int64(s, R_SPAN_START)));
-        json_object_set_new(r, "last_packet", time_json(sqlite3_column_int64(s, R_SPAN_END)));
-        json_object_set_new(r, "started_wall", time_json(sqlite3_column_int64(s, R_STARTED_WALL)));
-        json_object_set_new(r, "ended_wall", time_json(sqlite3_column_int64(s, R_ENDED_WALL)));
+        json_object_set_new(r, "first_packet", ow_report_time_json(sqlite3_column_int64(s, R_SPAN_START)));
+        json_object_set_new(r, "last_packet", ow_report_time_json(sqlite3_column_int64(s, R_SPAN_END)));
+        json_object_set_new(r, "started_wall", ow_report_time_json(sqlite3_column_int64(s, R_STARTED_WALL)));
+        json_object_set_new(r, "ended_wall", ow_report_time_json(sqlite3_column_int64(s, R_ENDED_WALL)));
         int ended = sqlite3_column_type(s, R_ENDED_WALL) != SQLITE_NULL;
         int clean = sqlite3_column_int(s, R_CLEAN_END) != 0;
         json_object_set_new(r, "ended", json_boolean(ended));
@@ -289,16 +289,16 @@ static int add_runs(struct builder *b, json_t *root, struct totals *t, json_t *u
         for (size_t i = 0; i < nspans; i++) {
             if (spans[i].start - covered >= OW_REPORT_UNWATCHED_MIN_US)
                 json_array_append_new(unwatched, json_pack("{s:o,s:o}",
-                    "from", time_json(covered), "to", time_json(spans[i].start)));
+                    "from", ow_report_time_json(covered), "to", ow_report_time_json(spans[i].start)));
             if (spans[i].end > covered)
                 covered = spans[i].end;
         }
         if (b->o->has_to && end - covered >= OW_REPORT_UNWATCHED_MIN_US)
             json_array_append_new(unwatched, json_pack("{s:o,s:o}",
-                "from", time_json(covered), "to", time_json(end)));
+                "from", ow_report_time_json(covered), "to", ow_report_time_json(end)));
     } else if (b->o->has_from && b->o->has_to) {
         json_array_append_new(unwatched, json_pack("{s:o,s:o}",
-            "from", time_json(b->from), "to", time_json(b->to)));
+            "from", ow_report_time_json(b->from), "to", ow_report_time_json(b->to)));
     }
     free(spans);
     return finish(b, s, rc, "runs");
@@ -389,8 +389,8 @@ static int add_sessions(struct builder *b, json_t *root)
         json_object_set_new(o, "run", int_json(s, 1));
         json_object_set_new(o, "flow_id", int_json(s, 2));
         json_object_set_new(o, "community_id", text_json(s, 3));
-        json_object_set_new(o, "start", time_json(sqlite3_column_int64(s, 4)));
-        json_object_set_new(o, "end", time_json(sqlite3_column_int64(s, 5)));
+        json_object_set_new(o, "start", ow_report_time_json(sqlite3_column_int64(s, 4)));
+        json_object_set_new(o, "end", ow_report_time_json(sqlite3_column_int64(s, 5)));
         json_object_set_new(o, "proto", proto_json(s, 6));
         json_object_set_new(o, "client", endpoint_json(s, 7, 8));
         json_object_set_new(o, "server", endpoint_json(s, 9, 10));
@@ -469,7 +469,7 @@ static int add_anomalies(struct builder *b, json_t *root, int64_t *total_out)
         json_t *o = json_object();
         json_object_set_new(o, "alert_id", int_json(s, 0));
         json_object_set_new(o, "flow_row", int_json(s, 1));
-        json_object_set_new(o, "time", time_json(sqlite3_column_int64(s, 2)));
+        json_object_set_new(o, "time", ow_report_time_json(sqlite3_column_int64(s, 2)));
         json_object_set_new(o, "kind", text_json(s, 3));
         json_object_set_new(o, "severity", text_json(s, 4));
         json_object_set_new(o, "rule", text_json(s, 5));
@@ -484,7 +484,7 @@ static int add_anomalies(struct builder *b, json_t *root, int64_t *total_out)
             json_object_set_new(o, "client", endpoint_json(s, 13, 14));
             json_object_set_new(o, "server", endpoint_json(s, 15, 16));
             json_object_set_new(o, "app_proto", text_json(s, 17));
-            json_object_set_new(o, "end", time_json(sqlite3_column_int64(s, 18)));
+            json_object_set_new(o, "end", ow_report_time_json(sqlite3_column_int64(s, 18)));
         }
         if (!sqlite3_column_int(s, 24))
             json_object_set_new(o, "evidence", json_pack("{s:o,s:o,s:o,s:b}",
@@ -592,7 +592,7 @@ json_t *ow_report_build(struct ow_store *st, const struct ow_report_options *o, 
     json_t *root = json_object();
     json_object_set_new(root, "report", json_string("omwitness evidence report"));
     json_object_set_new(root, "omwitness_version", json_string(OW_VERSION));
-    json_object_set_new(root, "generated", time_json((int64_t)o->generated_wall_us));
+    json_object_set_new(root, "generated", ow_report_time_json((int64_t)o->generated_wall_us));
     /* The store as an absolute path: a report is read far from where it was made. */
     char abs[PATH_MAX];
     const char *shown = o->store_path && realpath(o->store_path, abs) ? abs : o->store_path;
@@ -601,8 +601,8 @@ json_t *ow_report_build(struct ow_store *st, const struct ow_report_options *o, 
         store_path ? store_path : json_string("(path not valid UTF-8)"),
         "schema_version", ow_store_schema_version(st)));
     json_object_set_new(root, "period", json_pack("{s:o,s:o}",
-        "from", o->has_from ? time_json(o->from_us) : json_null(),
-        "to", o->has_to ? time_json(o->to_us) : json_null()));
+        "from", o->has_from ? ow_report_time_json(o->from_us) : json_null(),
+        "to", o->has_to ? ow_report_time_json(o->to_us) : json_null()));
     /* Filled below; keys created now so they come first in the document. */
     json_object_set_new(root, "conclusion", json_string(""));
     json_object_set_new(root, "conclusion_reasons", json_array());

@@ -37,4 +37,8 @@ int ow_report_write_json(const json_t *report, FILE *out);
 /* Writes a standalone HTML page (inline CSS, no scripts, A4 print layout). 0 or -1. */
 int ow_report_write_html(const json_t *report, FILE *out);
 
+/* A time as the report writes it, "2026-02-10T05:30:00.123456Z" (UTC); JSON null for none
+ * (us <= 0). The API's copy of a cached report restamps "generated" with it. */
+json_t *ow_report_time_json(int64_t us);
+
 #endif

@@ -60,18 +60,6 @@ static int report_key(struct ow_store *st, const char *db_path, const struct ow_
     return n > 0 && (size_t)n < outlen ? 0 : -1;
 }
 
-static json_t *generated_json(uint64_t us)
-{
-    time_t secs = (time_t)(us / 1000000);
-    struct tm tm;
-    char buf[64];
-    if (!gmtime_r(&secs, &tm))
-        return json_null();
-    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, sizeof buf - n, ".%06dZ", (int)(us % 1000000));
-    return json_string(buf);
-}
-
 /* The report from the cache (a copy, with its generation time now), or built and cached. */
 static json_t *cached_report(struct ow_http *srv, struct ow_store *st,
                              const struct ow_report_options *o, char *err, size_t errlen)
@@ -85,7 +73,7 @@ static json_t *cached_report(struct ow_http *srv, struct ow_store *st,
             doc = json_deep_copy(srv->report_doc);
         pthread_mutex_unlock(&srv->report_lock);
         if (doc) {
-            json_object_set_new(doc, "generated", generated_json(o->generated_wall_us));
+            json_object_set_new(doc, "generated", ow_report_time_json((int64_t)o->generated_wall_us));
             return doc;
         }
     }
