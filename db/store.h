@@ -61,11 +61,8 @@ int ow_store_add_flow(struct ow_store *st, int64_t run_id, const struct ow_flow_
 int ow_store_commit_batch(struct ow_store *st);
 int ow_store_end_run(struct ow_store *st, int64_t run_id, const struct ow_run_stats *stats);
 
-/* Reader side: prints flows (optionally only one verdict status name) in EVE JSON lines or
- * as a table for terminals. Returns the number printed, or -1 on error. */
+/* How the command line prints stored rows (sensor/cli_tables.h). */
 enum ow_output_format { OW_FMT_TABLE = 0, OW_FMT_JSONL };
-long ow_store_print_flows(struct ow_store *st, FILE *out, enum ow_output_format fmt,
-                          const char *verdict_filter);
 
 struct sqlite3 *ow_store_handle(struct ow_store *st);
 
@@ -73,6 +70,9 @@ struct sqlite3 *ow_store_handle(struct ow_store *st);
 
 /* The last error on this handle, one line ("" if none). */
 const char *ow_store_errmsg(struct ow_store *st);
+/* Sets it, for callers that print the store's rows (sensor/cli_tables.c). */
+void ow_store_set_err(struct ow_store *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* What one add_flow wrote: the flow's row id and the ids of the alerts it raised (0 when
  * none), so the writer can stream the alert lines with the ids users will ask for. */
@@ -108,13 +108,6 @@ int ow_store_add_progress(struct ow_store *st, int64_t run_id, const struct ow_r
 /* The record an overrun alert is shown with: rec with its verdict turned into the
  * maintenance_overrun alert (kind, severity medium, reason); pass it to ow_eve_write_alert. */
 void ow_store_overrun_view(const struct ow_flow_record *rec, struct ow_flow_record *view);
-
-/* Prints alerts with id > *last_id_inout and ts >= since_us (0 = all), oldest id first, as
- * EVE alert lines or a table (its header comes with the first alert printed while
- * *last_id_inout is still 0, so polling never repeats it); sets *last_id_inout to the
- * highest id printed, so `alerts --follow` can poll. Returns the number printed, or -1. */
-long ow_store_print_alerts(struct ow_store *st, FILE *out, enum ow_output_format fmt,
-                           uint64_t since_us, int64_t *last_id_inout);
 
 /* Loads alert alert_id: rec gets its flow with the verdict replaced by the alert's kind,
  * severity, rule, reason and assets; *flow_row (if not NULL) the flow's row id.

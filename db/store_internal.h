@@ -70,8 +70,6 @@ extern const char *const ow_store_flow_col_names[FC_COUNT];
     "end_bytes_toclient, end_later_fragments, ended_reason, end_overrun, decided_ts"
 #define END_COLUMN_COUNT 9
 
-void ow_store_set_err(struct ow_store *st, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 int ow_store_db_err(struct ow_store *st, const char *what);
 void ow_store_assets_all_columns(char *buf, size_t buflen, const char *table_prefix, int present);
 void ow_store_flow_column_list_ends(char *buf, size_t buflen, const char *table_prefix, int ends);

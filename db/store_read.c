@@ -248,48 +248,6 @@ int ow_store_get_alert(struct ow_store *st, int64_t alert_id, struct ow_flow_rec
     return result;
 }
 
-/* ---- printing (db/listing.c does the work) -------------------------------------------- */
-
-long ow_store_print_flows(struct ow_store *st, FILE *out, enum ow_output_format fmt,
-                          const char *verdict_filter)
-{
-    if (!st || !out)
-        return -1;
-    struct ow_flow_query q = { .port = -1, .l4_proto = -1 };
-    if (verdict_filter && *verdict_filter) {
-        uint8_t status = name_index(verdict_filter, ow_verdict_status_name,
-                                    OW_VERDICT_OUT_OF_SCOPE + 1, 0xff);
-        if (status == 0xff) {
-            ow_store_set_err(st, "unknown verdict status \"%.40s\" (authorized, anomaly, out_of_scope, "
-                        "unevaluated)", verdict_filter);
-            return -1;
-        }
-        q.verdicts[0] = verdict_filter;
-        q.nverdicts = 1;
-    }
-    struct ow_list_style style = { .fmt = fmt, .header = true };
-    long n = ow_list_flows(st, out, &q, &style, st->errmsg, sizeof st->errmsg);
-    return n;
-}
-
-long ow_store_print_alerts(struct ow_store *st, FILE *out, enum ow_output_format fmt,
-                           uint64_t since_us, int64_t *last_id_inout)
-{
-    if (!st || !out)
-        return -1;
-    int64_t after = last_id_inout ? *last_id_inout : 0;
-    struct ow_alert_query q = { .after_id = after, .has_from = since_us > 0,
-                                .from_us = ow_store_clamp_i64(since_us) };
-    /* The table header goes out once, on the first call: polling calls again and again. */
-    struct ow_list_style style = { .fmt = fmt, .header = after == 0, .fixed_widths = true };
-    int64_t top = after;
-    long n = ow_list_alerts(st, out, &q, OW_SORT_ID, &style, &top, st->errmsg,
-                            sizeof st->errmsg);
-    if (n >= 0 && last_id_inout)
-        *last_id_inout = top;
-    return n;
-}
-
 int ow_store_get_evidence(struct ow_store *st, int64_t flow_row, uint8_t **pcap, size_t *len,
                           uint32_t *packets, int *truncated)
 {

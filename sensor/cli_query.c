@@ -10,10 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "db/listing.h"
 #include "db/store.h"
 #include "db/triage.h"
 #include "sensor/cli.h"
+#include "sensor/cli_tables.h"
 #include "common/timefmt.h"
 
 static const char flows_help[] =

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "db/migrations.h"
+#include "sensor/cli_tables.h"
 #include "db/store.h"
 #include "store_fixtures.h"
 
