@@ -3,6 +3,7 @@
  * otherwise. The decisions (what counts as malformed, which tunnels are opened, where we
  * differ from ndpiReader 4.2) are written down in docs/decode.md. */
 #include "sensor/decode.h"
+#include "sensor/decode_events.h"
 
 #include <pcap/pcap.h>
 #include <string.h>
@@ -56,7 +57,21 @@ struct decoder {
     const uint8_t *frame;
     struct ow_packet *pkt;
     unsigned depth;         /* tunnels opened so far */
+    enum ow_decode_event event;  /* why the last failing layer gave up */
 };
+
+/* Every failure goes through here so the reported event is the one that ended the decode;
+ * a tunnel whose inner packet fails keeps the outer packet, and its status is then OK, so
+ * the stale event is never read. */
+static enum ow_decode_status fail(struct decoder *d, enum ow_decode_event ev)
+{
+    d->event = ev;
+    switch (ow_decode_event_class(ev)) {
+    case OW_DEV_CLASS_M: return OW_DECODE_MALFORMED;
+    case OW_DEV_CLASS_U: return OW_DECODE_UNSUPPORTED;
+    default: return OW_DECODE_NOT_IP;
+    }
+}
 
 /* True when [off, off+need) lies inside [0, end). Written so it cannot overflow. */
 static inline bool have(uint32_t off, uint32_t need, uint32_t end)
@@ -105,9 +120,9 @@ static enum ow_decode_status decode_transport(struct decoder *d, uint32_t off, u
 
     switch (pkt->l4_proto) {
     case PROTO_TCP: {
-        if (!have(off, 20, end)) return OW_DECODE_MALFORMED;
+        if (!have(off, 20, end)) return fail(d, OW_DEV_TCP_HEADER_SHORT);
         uint32_t header_len = (uint32_t)(f[off + 12] >> 4) * 4;
-        if (header_len < 20) return OW_DECODE_MALFORMED;
+        if (header_len < 20) return fail(d, OW_DEV_TCP_BAD_DATA_OFFSET);
         pkt->src.port = be16(f + off);
         pkt->dst.port = be16(f + off + 2);
         pkt->tcp_seq = be32(f + off + 4);
@@ -117,7 +132,7 @@ static enum ow_decode_status decode_transport(struct decoder *d, uint32_t off, u
         return OW_DECODE_OK;
     }
     case PROTO_UDP: {
-        if (!have(off, 8, end)) return OW_DECODE_MALFORMED;
+        if (!have(off, 8, end)) return fail(d, OW_DEV_UDP_HEADER_SHORT);
         pkt->src.port = be16(f + off);
         pkt->dst.port = be16(f + off + 2);
         uint32_t udp_len = be16(f + off + 4);
@@ -134,14 +149,14 @@ static enum ow_decode_status decode_transport(struct decoder *d, uint32_t off, u
         return OW_DECODE_OK;
     }
     case PROTO_SCTP:
-        if (!have(off, 12, end)) return OW_DECODE_MALFORMED;
+        if (!have(off, 12, end)) return fail(d, OW_DEV_SCTP_HEADER_SHORT);
         pkt->src.port = be16(f + off);
         pkt->dst.port = be16(f + off + 2);
         set_payload(pkt, off + 12, end);
         return OW_DECODE_OK;
     case PROTO_ICMP:
     case PROTO_ICMPV6:
-        if (!have(off, 2, end)) return OW_DECODE_MALFORMED;
+        if (!have(off, 2, end)) return fail(d, OW_DEV_ICMP_HEADER_SHORT);
         pkt->icmp_type = f[off];
         pkt->icmp_code = f[off + 1];
         set_payload(pkt, off + 8, end);
@@ -225,12 +240,12 @@ static enum ow_decode_status decode_ppp_protocol(struct decoder *d, uint32_t off
 {
     const uint8_t *f = d->frame;
     uint16_t proto;
-    if (!have(off, 1, end)) return OW_DECODE_MALFORMED;
+    if (!have(off, 1, end)) return fail(d, OW_DEV_PPP_PROTOCOL_SHORT);
     if (f[off] & 1) {
         proto = f[off];
         off += 1;
     } else {
-        if (!have(off, 2, end)) return OW_DECODE_MALFORMED;
+        if (!have(off, 2, end)) return fail(d, OW_DEV_PPP_PROTOCOL_SHORT);
         proto = be16(f + off);
         off += 2;
     }
@@ -242,7 +257,7 @@ static enum ow_decode_status decode_ppp_protocol(struct decoder *d, uint32_t off
     case PPP_MPLS:
         return decode_ethertype(d, ETHERTYPE_MPLS, off, end);
     default:
-        return OW_DECODE_NOT_IP;
+        return fail(d, OW_DEV_PPP_NOT_IP);
     }
 }
 
@@ -267,7 +282,7 @@ static enum ow_decode_status decode_gre_mpls(struct decoder *d, uint32_t off, ui
  * is told apart by the GRE sequence number that type II always sends. */
 static enum ow_decode_status decode_erspan_2(struct decoder *d, uint32_t off, uint32_t end)
 {
-    if (!have(off, 8, end)) return OW_DECODE_MALFORMED;
+    if (!have(off, 8, end)) return fail(d, OW_DEV_ERSPAN_HEADER_SHORT);
     return decode_ethernet(d, off + 8, end);
 }
 
@@ -276,16 +291,16 @@ static enum ow_decode_status decode_erspan_2(struct decoder *d, uint32_t off, ui
 static enum ow_decode_status decode_erspan_3(struct decoder *d, uint32_t off, uint32_t end)
 {
     const uint8_t *f = d->frame;
-    if (!have(off, 12, end)) return OW_DECODE_MALFORMED;
+    if (!have(off, 12, end)) return fail(d, OW_DEV_ERSPAN_HEADER_SHORT);
     unsigned frame_type = (f[off + 10] >> 2) & 0x1f;
-    if (frame_type != 0) return OW_DECODE_UNSUPPORTED;
+    if (frame_type != 0) return fail(d, OW_DEV_ERSPAN_NOT_ETHERNET);
     uint32_t inner = off + 12 + ((f[off + 11] & 0x01) ? 8 : 0);
     return decode_ethernet(d, inner, end);
 }
 
 static enum ow_decode_status decode_wccp(struct decoder *d, uint32_t off, uint32_t end)
 {
-    if (!have(off, 4, end)) return OW_DECODE_MALFORMED;
+    if (!have(off, 4, end)) return fail(d, OW_DEV_WCCP_HEADER_SHORT);
     return decode_ipv4(d, off + 4, end);
 }
 
@@ -381,12 +396,13 @@ static enum ow_decode_status decode_ipv4(struct decoder *d, uint32_t off, uint32
 {
     const uint8_t *f = d->frame;
     struct ow_packet *pkt = d->pkt;
-    if (!have(off, 20, end)) return OW_DECODE_MALFORMED;
-    if ((f[off] >> 4) != 4) return OW_DECODE_MALFORMED;
+    if (!have(off, 20, end)) return fail(d, OW_DEV_IPV4_HEADER_SHORT);
+    if ((f[off] >> 4) != 4) return fail(d, OW_DEV_IPV4_BAD_VERSION);
     uint32_t header_len = (uint32_t)(f[off] & 0x0f) * 4;
     uint32_t total_len = be16(f + off + 2);
-    if (header_len < 20 || total_len < header_len || !have(off, header_len, end))
-        return OW_DECODE_MALFORMED;
+    if (header_len < 20) return fail(d, OW_DEV_IPV4_BAD_IHL);
+    if (total_len < header_len) return fail(d, OW_DEV_IPV4_TOTAL_LEN_SHORT);
+    if (!have(off, header_len, end)) return fail(d, OW_DEV_IPV4_OPTIONS_TRUNCATED);
     /* Captured bytes beyond the total length are link padding; fewer is a snap length. */
     uint32_t ip_end = have(off, total_len, end) ? off + total_len : end;
 
@@ -412,8 +428,8 @@ static enum ow_decode_status decode_ipv6(struct decoder *d, uint32_t off, uint32
 {
     const uint8_t *f = d->frame;
     struct ow_packet *pkt = d->pkt;
-    if (!have(off, 40, end)) return OW_DECODE_MALFORMED;
-    if ((f[off] >> 4) != 6) return OW_DECODE_MALFORMED;
+    if (!have(off, 40, end)) return fail(d, OW_DEV_IPV6_HEADER_SHORT);
+    if ((f[off] >> 4) != 6) return fail(d, OW_DEV_IPV6_BAD_VERSION);
     uint32_t total_len = 40 + (uint32_t)be16(f + off + 4);
     uint32_t ip_end = have(off, total_len, end) ? off + total_len : end;
 
@@ -426,21 +442,21 @@ static enum ow_decode_status decode_ipv6(struct decoder *d, uint32_t off, uint32
     uint8_t next = f[off + 6];
     uint32_t pos = off + 40;
     for (int n = 0;; n++) {
-        if (n == MAX_IPV6_EXT_HEADERS) return OW_DECODE_MALFORMED;
+        if (n == MAX_IPV6_EXT_HEADERS) return fail(d, OW_DEV_IPV6_EXT_CHAIN_TOO_LONG);
         uint32_t ext_len;
         switch (next) {
         case PROTO_HOPOPTS:
         case PROTO_ROUTING:
         case PROTO_DSTOPTS:
-            if (!have(pos, 2, ip_end)) return OW_DECODE_MALFORMED;
+            if (!have(pos, 2, ip_end)) return fail(d, OW_DEV_IPV6_EXT_HEADER_SHORT);
             ext_len = ((uint32_t)f[pos + 1] + 1) * 8;
             break;
         case PROTO_AH:
-            if (!have(pos, 2, ip_end)) return OW_DECODE_MALFORMED;
+            if (!have(pos, 2, ip_end)) return fail(d, OW_DEV_IPV6_EXT_HEADER_SHORT);
             ext_len = ((uint32_t)f[pos + 1] + 2) * 4;
             break;
         case PROTO_FRAGMENT: {
-            if (!have(pos, 8, ip_end)) return OW_DECODE_MALFORMED;
+            if (!have(pos, 8, ip_end)) return fail(d, OW_DEV_IPV6_FRAG_HEADER_SHORT);
             uint16_t field = be16(f + pos + 2);
             uint16_t frag_offset = field >> 3;
             bool more_fragments = (field & 1) != 0;
@@ -457,7 +473,7 @@ static enum ow_decode_status decode_ipv6(struct decoder *d, uint32_t off, uint32
             pkt->l4_proto = next;
             return decode_ip_payload(d, pos, ip_end);
         }
-        if (!have(pos, ext_len, ip_end)) return OW_DECODE_MALFORMED;
+        if (!have(pos, ext_len, ip_end)) return fail(d, OW_DEV_IPV6_EXT_TRUNCATED);
         next = f[pos];
         pos += ext_len;
         if (pkt->frag == OW_FRAG_LATER) {
@@ -471,11 +487,11 @@ static enum ow_decode_status decode_ipv6(struct decoder *d, uint32_t off, uint32
 /* IPv4 or IPv6, told apart by the version nibble. */
 static enum ow_decode_status decode_ip(struct decoder *d, uint32_t off, uint32_t end)
 {
-    if (!have(off, 1, end)) return OW_DECODE_MALFORMED;
+    if (!have(off, 1, end)) return fail(d, OW_DEV_IP_VERSION_SHORT);
     switch (d->frame[off] >> 4) {
     case 4: return decode_ipv4(d, off, end);
     case 6: return decode_ipv6(d, off, end);
-    default: return OW_DECODE_MALFORMED;
+    default: return fail(d, OW_DEV_IP_BAD_VERSION);
     }
 }
 
@@ -485,7 +501,7 @@ static enum ow_decode_status decode_mpls(struct decoder *d, uint32_t off, uint32
 {
     const uint8_t *f = d->frame;
     for (;;) {
-        if (!have(off, 4, end)) return OW_DECODE_MALFORMED;
+        if (!have(off, 4, end)) return fail(d, OW_DEV_MPLS_LABEL_SHORT);
         bool bottom = (f[off + 2] & 0x01) != 0;
         off += 4;
         if (bottom) break;
@@ -493,21 +509,21 @@ static enum ow_decode_status decode_mpls(struct decoder *d, uint32_t off, uint32
     d->pkt->tunnels |= OW_TUNNEL_MPLS;
     /* MPLS does not say what it carries; IP is recognised by its version nibble, anything
      * else (pseudowires with a control word, ...) is not read. */
-    if (!have(off, 1, end)) return OW_DECODE_MALFORMED;
+    if (!have(off, 1, end)) return fail(d, OW_DEV_MPLS_PAYLOAD_SHORT);
     switch (f[off] >> 4) {
     case 4:
     case 6:
         return decode_ip(d, off, end);
     default:
-        return OW_DECODE_UNSUPPORTED;
+        return fail(d, OW_DEV_MPLS_PAYLOAD_NOT_IP);
     }
 }
 
 static enum ow_decode_status decode_pppoe_session(struct decoder *d, uint32_t off, uint32_t end)
 {
     const uint8_t *f = d->frame;
-    if (!have(off, 6, end)) return OW_DECODE_MALFORMED;
-    if (f[off] != 0x11 || f[off + 1] != 0x00) return OW_DECODE_NOT_IP;   /* ver 1 type 1, session */
+    if (!have(off, 6, end)) return fail(d, OW_DEV_PPPOE_HEADER_SHORT);
+    if (f[off] != 0x11 || f[off + 1] != 0x00) return fail(d, OW_DEV_PPPOE_NOT_SESSION);   /* ver 1 type 1, session */
     uint32_t pppoe_len = be16(f + off + 4);
     off += 6;
     if (have(off, pppoe_len, end)) end = off + pppoe_len;
@@ -522,7 +538,7 @@ static enum ow_decode_status decode_ethertype(struct decoder *d, uint16_t type, 
     const uint8_t *f = d->frame;
     /* Each tag consumes 4 bytes, so the loop ends with the frame. */
     while (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ || type == ETHERTYPE_QINQ_OLD) {
-        if (!have(off, 4, end)) return OW_DECODE_MALFORMED;
+        if (!have(off, 4, end)) return fail(d, OW_DEV_VLAN_TAG_SHORT);
         d->pkt->vlan_id = be16(f + off) & 0x0fff;
         type = be16(f + off + 2);
         off += 4;
@@ -539,15 +555,15 @@ static enum ow_decode_status decode_ethertype(struct decoder *d, uint16_t type, 
         return decode_pppoe_session(d, off, end);
     case ETHERTYPE_FABRICPATH: {
         /* Ethernet in Ethernet: bounded like a tunnel so stacked headers cannot recurse deep. */
-        if (!have(off, 2, end)) return OW_DECODE_MALFORMED;
-        if (d->depth >= MAX_TUNNEL_DEPTH) return OW_DECODE_UNSUPPORTED;
+        if (!have(off, 2, end)) return fail(d, OW_DEV_FABRICPATH_SHORT);
+        if (d->depth >= MAX_TUNNEL_DEPTH) return fail(d, OW_DEV_NESTING_TOO_DEEP);
         d->depth++;
         enum ow_decode_status status = decode_ethernet(d, off + 2, end);
         d->depth--;
         return status;
     }
     default:
-        return OW_DECODE_NOT_IP;
+        return fail(d, OW_DEV_UNSUPPORTED_ETHERTYPE);
     }
 }
 
@@ -555,15 +571,15 @@ static enum ow_decode_status decode_ethertype(struct decoder *d, uint16_t type, 
 static enum ow_decode_status decode_ethernet(struct decoder *d, uint32_t off, uint32_t end)
 {
     const uint8_t *f = d->frame;
-    if (!have(off, 14, end)) return OW_DECODE_MALFORMED;
+    if (!have(off, 14, end)) return fail(d, OW_DEV_ETH_HEADER_SHORT);
     uint16_t type = be16(f + off + 12);
     off += 14;
     if (type < 0x0600) {
-        if (type > 1500) return OW_DECODE_MALFORMED;  /* neither a length nor an EtherType */
+        if (type > 1500) return fail(d, OW_DEV_ETH_LLC_BAD_LENGTH);  /* neither a length nor an EtherType */
         if (have(off, type, end)) end = off + type;
-        if (!have(off, 3, end)) return OW_DECODE_MALFORMED;
-        if (f[off] != 0xaa || f[off + 1] != 0xaa || f[off + 2] != 0x03) return OW_DECODE_NOT_IP;
-        if (!have(off, 8, end)) return OW_DECODE_MALFORMED;
+        if (!have(off, 3, end)) return fail(d, OW_DEV_ETH_LLC_SHORT);
+        if (f[off] != 0xaa || f[off + 1] != 0xaa || f[off + 2] != 0x03) return fail(d, OW_DEV_ETH_LLC_NOT_SNAP);
+        if (!have(off, 8, end)) return fail(d, OW_DEV_ETH_SNAP_SHORT);
         type = be16(f + off + 6);
         off += 8;
     }
@@ -573,14 +589,14 @@ static enum ow_decode_status decode_ethernet(struct decoder *d, uint32_t off, ui
 /* Linux cooked capture v1: 16 bytes, protocol (an EtherType for IP) last. */
 static enum ow_decode_status decode_linux_sll(struct decoder *d, uint32_t end)
 {
-    if (!have(0, 16, end)) return OW_DECODE_MALFORMED;
+    if (!have(0, 16, end)) return fail(d, OW_DEV_SLL_HEADER_SHORT);
     return decode_ethertype(d, be16(d->frame + 14), 16, end);
 }
 
 /* Linux cooked capture v2: 20 bytes, protocol first. */
 static enum ow_decode_status decode_linux_sll2(struct decoder *d, uint32_t end)
 {
-    if (!have(0, 20, end)) return OW_DECODE_MALFORMED;
+    if (!have(0, 20, end)) return fail(d, OW_DEV_SLL2_HEADER_SHORT);
     return decode_ethertype(d, be16(d->frame), 20, end);
 }
 
@@ -589,7 +605,7 @@ static enum ow_decode_status decode_linux_sll2(struct decoder *d, uint32_t end)
 static enum ow_decode_status decode_null(struct decoder *d, uint32_t end)
 {
     const uint8_t *f = d->frame;
-    if (!have(0, 4, end)) return OW_DECODE_MALFORMED;
+    if (!have(0, 4, end)) return fail(d, OW_DEV_NULL_HEADER_SHORT);
     uint32_t family = be32(f);
     if (family > 0xffff)
         family = ((uint32_t)f[3] << 24) | ((uint32_t)f[2] << 16) | ((uint32_t)f[1] << 8) | f[0];
@@ -599,21 +615,21 @@ static enum ow_decode_status decode_null(struct decoder *d, uint32_t end)
     case 24: case 28: case 30:  /* AF_INET6 on NetBSD/OpenBSD, FreeBSD, Darwin */
         return decode_ipv6(d, 4, end);
     default:
-        return OW_DECODE_NOT_IP;
+        return fail(d, OW_DEV_NULL_FAMILY_NOT_IP);
     }
 }
 
 /* Cisco HDLC: address, control, EtherType. */
 static enum ow_decode_status decode_chdlc(struct decoder *d, uint32_t off, uint32_t end)
 {
-    if (!have(off, 4, end)) return OW_DECODE_MALFORMED;
+    if (!have(off, 4, end)) return fail(d, OW_DEV_CHDLC_HEADER_SHORT);
     return decode_ethertype(d, be16(d->frame + off + 2), off + 4, end);
 }
 
 /* PPP links sometimes carry Cisco HDLC framing (address 0x0f unicast, 0x8f broadcast). */
 static enum ow_decode_status decode_ppp_link(struct decoder *d, uint32_t off, uint32_t end)
 {
-    if (!have(off, 1, end)) return OW_DECODE_MALFORMED;
+    if (!have(off, 1, end)) return fail(d, OW_DEV_PPP_LINK_SHORT);
     if (d->frame[off] == 0x0f || d->frame[off] == 0x8f) return decode_chdlc(d, off, end);
     return decode_ppp(d, off, end);
 }
@@ -622,12 +638,12 @@ static enum ow_decode_status decode_ppp_link(struct decoder *d, uint32_t off, ui
 static enum ow_decode_status decode_80211(struct decoder *d, uint32_t off, uint32_t end)
 {
     const uint8_t *f = d->frame;
-    if (!have(off, 24, end)) return OW_DECODE_MALFORMED;
+    if (!have(off, 24, end)) return fail(d, OW_DEV_WLAN_HEADER_SHORT);
     uint8_t fc0 = f[off], fc1 = f[off + 1];
     unsigned type = (fc0 >> 2) & 0x3, subtype = fc0 >> 4;
-    if (type != 2) return OW_DECODE_NOT_IP;             /* management or control */
-    if (subtype & 0x4) return OW_DECODE_NOT_IP;         /* null data: no frame body */
-    if (fc1 & 0x40) return OW_DECODE_NOT_IP;            /* protected */
+    if (type != 2) return fail(d, OW_DEV_WLAN_NOT_DATA);             /* management or control */
+    if (subtype & 0x4) return fail(d, OW_DEV_WLAN_NULL_DATA);         /* null data: no frame body */
+    if (fc1 & 0x40) return fail(d, OW_DEV_WLAN_PROTECTED);            /* protected */
     uint32_t header_len = 24;
     if ((fc1 & 0x03) == 0x03) header_len += 6;          /* to-DS and from-DS: 4th address */
     if (subtype & 0x8) {
@@ -635,8 +651,8 @@ static enum ow_decode_status decode_80211(struct decoder *d, uint32_t off, uint3
         if (fc1 & 0x80) header_len += 4;                /* +HTC */
     }
     off += header_len;
-    if (!have(off, 8, end)) return OW_DECODE_MALFORMED;
-    if (f[off] != 0xaa || f[off + 1] != 0xaa || f[off + 2] != 0x03) return OW_DECODE_NOT_IP;
+    if (!have(off, 8, end)) return fail(d, OW_DEV_WLAN_LLC_SHORT);
+    if (f[off] != 0xaa || f[off + 1] != 0xaa || f[off + 2] != 0x03) return fail(d, OW_DEV_WLAN_LLC_NOT_SNAP);
     return decode_ethertype(d, be16(f + off + 6), off + 8, end);
 }
 
@@ -646,9 +662,9 @@ static enum ow_decode_status decode_80211(struct decoder *d, uint32_t off, uint3
 static enum ow_decode_status decode_radiotap(struct decoder *d, uint32_t end)
 {
     const uint8_t *f = d->frame;
-    if (!have(0, 8, end)) return OW_DECODE_MALFORMED;
+    if (!have(0, 8, end)) return fail(d, OW_DEV_RADIOTAP_HEADER_SHORT);
     uint32_t len = (uint32_t)f[2] | ((uint32_t)f[3] << 8);
-    if (len < 8 || !have(0, len, end)) return OW_DECODE_MALFORMED;
+    if (len < 8 || !have(0, len, end)) return fail(d, OW_DEV_RADIOTAP_BAD_LENGTH);
     return decode_80211(d, len, end);
 }
 
@@ -691,8 +707,11 @@ enum ow_decode_status ow_decode(int dlt, const uint8_t *frame, uint32_t caplen,
     pkt->caplen = pkt_caplen;
     pkt->wirelen = wirelen;
 
-    if (frame == NULL) return OW_DECODE_MALFORMED;
-    struct decoder d = { .frame = frame, .pkt = pkt, .depth = 0 };
+    struct decoder d = { .frame = frame, .pkt = pkt, .depth = 0, .event = OW_DEV_NONE };
+    if (frame == NULL) {
+        pkt->decode_event = OW_DEV_NULL_FRAME;
+        return OW_DECODE_MALFORMED;
+    }
     enum ow_decode_status status;
 
     switch (dlt) {
@@ -743,7 +762,7 @@ enum ow_decode_status ow_decode(int dlt, const uint8_t *frame, uint32_t caplen,
         status = decode_radiotap(&d, caplen);
         break;
     default:
-        status = OW_DECODE_UNSUPPORTED;
+        status = fail(&d, OW_DEV_UNSUPPORTED_LINKTYPE);
         break;
     }
 
@@ -753,6 +772,7 @@ enum ow_decode_status ow_decode(int dlt, const uint8_t *frame, uint32_t caplen,
         pkt->ts_us = ts_us;
         pkt->caplen = pkt_caplen;
         pkt->wirelen = wirelen;
+        pkt->decode_event = (uint8_t)d.event;
     }
     return status;
 }
