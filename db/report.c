@@ -2,6 +2,7 @@
  * authorized LI and maintenance sessions, anomalies, policies, chain) as one JSON document,
  * decides the conclusion, and renders the document as JSON or as a printable HTML page. */
 #include "db/report.h"
+#include "db/run_decode.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -634,6 +635,9 @@ json_t *ow_report_build(struct ow_store *st, const struct ow_report_options *o, 
         "packets_malformed", (json_int_t)t.malformed, "packets_not_ip", (json_int_t)t.not_ip,
         "gaps", (json_int_t)t.gaps, "runs_without_clean_end", (json_int_t)t.unclean,
         "flows_evicted", (json_int_t)t.flows_evicted, "unwatched", unwatched));
+    json_t *decode_events = ow_run_decode_json_runs(b.db, json_object_get(root, "runs"));
+    if (decode_events)
+        json_object_set_new(json_object_get(root, "coverage"), "decode_events", decode_events);
 
     char head[OW_HASH_HEX_LEN] = "";
     if (vr.head_seq > 0)
@@ -1055,6 +1059,21 @@ static void html_coverage(FILE *out, const json_t *r)
             num(cov, "packets_malformed"), num(cov, "packets_not_ip"), num(cov, "gaps"),
             num(cov, "runs_without_clean_end"));
     fputs("</tbody></table>\n", out);
+    const json_t *events = json_object_get(cov, "decode_events");
+    if (json_array_size(events)) {
+        fputs("<p>Why packets were not decoded:</p><table><thead><tr><th>Reason</th>"
+              "<th>Class</th><th>Packets</th></tr></thead><tbody>\n", out);
+        const json_t *ev;
+        json_array_foreach(events, i, ev) {
+            fputs("<tr><td>", out);
+            esc(out, json_string_value(json_object_get(ev, "event")));
+            fputs("</td><td>", out);
+            esc(out, json_string_value(json_object_get(ev, "class")));
+            fprintf(out, "</td><td class=\"n\">%" JSON_INTEGER_FORMAT "</td></tr>\n",
+                    num(ev, "count"));
+        }
+        fputs("</tbody></table>\n", out);
+    }
     const json_t *unwatched = json_object_get(cov, "unwatched");
     if (json_array_size(unwatched)) {
         fputs("<p><b>Not watched by any run:</b></p><table><thead><tr><th>From</th><th>To</th>"

@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 int ow_run_decode_store(sqlite3 *db, int64_t run_id, size_t n, const char *const names[],
                         const char *const classes[], const uint64_t counts[], char *err,
@@ -43,19 +44,25 @@ static int have_table(sqlite3 *db)
     return found;
 }
 
-json_t *ow_run_decode_json(sqlite3 *db, int64_t run_id)
+/* run_id 0 and ids NULL: every run; ids: a JSON array of run ids. */
+static json_t *sum_events(sqlite3 *db, int64_t run_id, const char *ids)
 {
     json_t *out = json_array();
     if (!out || !have_table(db))
         return out;
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db, "SELECT event, class, SUM(count) AS n FROM run_decode_events "
-                               "WHERE ?1 = 0 OR run_id = ?1 GROUP BY event, class "
+                               "WHERE (?2 IS NULL AND (?1 = 0 OR run_id = ?1)) OR "
+                               "run_id IN (SELECT value FROM json_each(?2)) GROUP BY event, class "
                                "ORDER BY n DESC, event", -1, &s, NULL) != SQLITE_OK) {
         json_decref(out);
         return NULL;
     }
     sqlite3_bind_int64(s, 1, run_id);
+    if (ids)
+        sqlite3_bind_text(s, 2, ids, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, 2);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         json_array_append_new(out, json_pack("{s:s, s:s, s:I}",
@@ -67,6 +74,27 @@ json_t *ow_run_decode_json(sqlite3 *db, int64_t run_id)
         json_decref(out);
         return NULL;
     }
+    return out;
+}
+
+json_t *ow_run_decode_json(sqlite3 *db, int64_t run_id)
+{
+    return sum_events(db, run_id, NULL);
+}
+
+json_t *ow_run_decode_json_runs(sqlite3 *db, const json_t *runs)
+{
+    json_t *ids = json_array();
+    size_t i;
+    const json_t *run;
+    json_array_foreach(runs, i, run)
+        json_array_append(ids, json_object_get(run, "id"));
+    char *text = json_dumps(ids, JSON_COMPACT);
+    json_decref(ids);
+    if (!text)
+        return NULL;
+    json_t *out = sum_events(db, 0, text);
+    free(text);
     return out;
 }
 

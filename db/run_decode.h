@@ -21,6 +21,10 @@ int ow_run_decode_store(struct sqlite3 *db, int64_t run_id, size_t n, const char
  * run_id 0, over every run. NULL on error; an empty array on a store older than the table. */
 json_t *ow_run_decode_json(struct sqlite3 *db, int64_t run_id);
 
+/* The same, summed over the runs whose "id" members the JSON array runs holds (as a
+ * report's runs list does). */
+json_t *ow_run_decode_json_runs(struct sqlite3 *db, const json_t *runs);
+
 /* Runs whose events do not add up to their stored packets_malformed (malformed class) and
  * packets_not_ip (unsupported and not_ip classes). Runs without any event row are taken as
  * older than the table unless their counters are zero. Returns the number of such runs
