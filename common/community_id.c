@@ -5,10 +5,10 @@
 #include "common/community_id.h"
 
 #include <gcrypt.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <string.h>
 
-enum { PROTO_ICMP = 1, PROTO_TCP = 6, PROTO_UDP = 17, PROTO_ICMP6 = 58, PROTO_SCTP = 132 };
 
 #define SHA1_LEN 20
 
@@ -51,8 +51,8 @@ static int icmp6_counterpart(uint16_t type)
 
 static int has_ports(uint8_t proto)
 {
-    return proto == PROTO_TCP || proto == PROTO_UDP || proto == PROTO_SCTP ||
-           proto == PROTO_ICMP || proto == PROTO_ICMP6;
+    return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP ||
+           proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
 }
 
 /* Is (a, ap) numerically below (b, bp)? Addresses compare as big-endian byte strings. */
@@ -91,8 +91,8 @@ static int community_id_digest(uint16_t seed, uint8_t proto, const struct ow_end
 
     uint16_t sport = src->port, dport = dst->port;
     int one_way = 0;
-    if (proto == PROTO_ICMP || proto == PROTO_ICMP6) {
-        int other = proto == PROTO_ICMP ? icmp4_counterpart(sport) : icmp6_counterpart(sport);
+    if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
+        int other = proto == IPPROTO_ICMP ? icmp4_counterpart(sport) : icmp6_counterpart(sport);
         if (other < 0)
             one_way = 1;            /* dport stays the code */
         else

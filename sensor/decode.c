@@ -5,6 +5,7 @@
 #include "sensor/decode.h"
 #include "sensor/decode_events.h"
 
+#include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <string.h>
 
@@ -46,12 +47,6 @@ enum {
     PPP_MPLS = 0x0281,
 };
 
-enum {
-    PROTO_HOPOPTS = 0, PROTO_ICMP = 1, PROTO_IPIP = 4, PROTO_TCP = 6, PROTO_UDP = 17,
-    PROTO_IPV6 = 41, PROTO_ROUTING = 43, PROTO_FRAGMENT = 44, PROTO_GRE = 47,
-    PROTO_ESP = 50, PROTO_AH = 51, PROTO_ICMPV6 = 58, PROTO_NONE = 59,
-    PROTO_DSTOPTS = 60, PROTO_SCTP = 132,
-};
 
 struct decoder {
     const uint8_t *frame;
@@ -119,7 +114,7 @@ static enum ow_decode_status decode_transport(struct decoder *d, uint32_t off, u
     const uint8_t *f = d->frame;
 
     switch (pkt->l4_proto) {
-    case PROTO_TCP: {
+    case IPPROTO_TCP: {
         if (!have(off, 20, end)) return fail(d, OW_DEV_TCP_HEADER_SHORT);
         uint32_t header_len = (uint32_t)(f[off + 12] >> 4) * 4;
         if (header_len < 20) return fail(d, OW_DEV_TCP_BAD_DATA_OFFSET);
@@ -131,7 +126,7 @@ static enum ow_decode_status decode_transport(struct decoder *d, uint32_t off, u
         set_payload(pkt, have(off, header_len, end) ? off + header_len : end, end);
         return OW_DECODE_OK;
     }
-    case PROTO_UDP: {
+    case IPPROTO_UDP: {
         if (!have(off, 8, end)) return fail(d, OW_DEV_UDP_HEADER_SHORT);
         pkt->src.port = be16(f + off);
         pkt->dst.port = be16(f + off + 2);
@@ -148,14 +143,14 @@ static enum ow_decode_status decode_transport(struct decoder *d, uint32_t off, u
             return decode_capwap(d, off + 8, udp_end);
         return OW_DECODE_OK;
     }
-    case PROTO_SCTP:
+    case IPPROTO_SCTP:
         if (!have(off, 12, end)) return fail(d, OW_DEV_SCTP_HEADER_SHORT);
         pkt->src.port = be16(f + off);
         pkt->dst.port = be16(f + off + 2);
         set_payload(pkt, off + 12, end);
         return OW_DECODE_OK;
-    case PROTO_ICMP:
-    case PROTO_ICMPV6:
+    case IPPROTO_ICMP:
+    case IPPROTO_ICMPV6:
         if (!have(off, 2, end)) return fail(d, OW_DEV_ICMP_HEADER_SHORT);
         pkt->icmp_type = f[off];
         pkt->icmp_code = f[off + 1];
@@ -366,11 +361,11 @@ static enum ow_decode_status decode_ip_payload(struct decoder *d, uint32_t off, 
      * its later fragments (which cannot be opened) land in the same flow. */
     if (pkt->frag == OW_FRAG_NONE) {
         switch (pkt->l4_proto) {
-        case PROTO_IPIP:
-        case PROTO_IPV6:
+        case IPPROTO_IPIP:
+        case IPPROTO_IPV6:
             set_payload(pkt, off, end);
             return open_tunnel(d, OW_TUNNEL_IPIP, decode_ip, off, end);
-        case PROTO_GRE:
+        case IPPROTO_GRE:
             set_payload(pkt, off, end);
             return decode_gre(d, off, end);
         default:
@@ -445,17 +440,17 @@ static enum ow_decode_status decode_ipv6(struct decoder *d, uint32_t off, uint32
         if (n == MAX_IPV6_EXT_HEADERS) return fail(d, OW_DEV_IPV6_EXT_CHAIN_TOO_LONG);
         uint32_t ext_len;
         switch (next) {
-        case PROTO_HOPOPTS:
-        case PROTO_ROUTING:
-        case PROTO_DSTOPTS:
+        case IPPROTO_HOPOPTS:
+        case IPPROTO_ROUTING:
+        case IPPROTO_DSTOPTS:
             if (!have(pos, 2, ip_end)) return fail(d, OW_DEV_IPV6_EXT_HEADER_SHORT);
             ext_len = ((uint32_t)f[pos + 1] + 1) * 8;
             break;
-        case PROTO_AH:
+        case IPPROTO_AH:
             if (!have(pos, 2, ip_end)) return fail(d, OW_DEV_IPV6_EXT_HEADER_SHORT);
             ext_len = ((uint32_t)f[pos + 1] + 2) * 4;
             break;
-        case PROTO_FRAGMENT: {
+        case IPPROTO_FRAGMENT: {
             if (!have(pos, 8, ip_end)) return fail(d, OW_DEV_IPV6_FRAG_HEADER_SHORT);
             uint16_t field = be16(f + pos + 2);
             uint16_t frag_offset = field >> 3;

@@ -4,6 +4,7 @@
  * flow's end with its final counters (docs/evidence.md, "Record model"). */
 #include "sensor/worker.h"
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,7 +289,7 @@ static void finish_classifiers(struct ow_worker *w, struct ow_flow *f)
 static void community_id_of(struct ow_flow_record *rec)
 {
     struct ow_endpoint c = rec->client, s = rec->server;
-    if (rec->l4_proto == 1 || rec->l4_proto == 58) {
+    if (rec->l4_proto == IPPROTO_ICMP || rec->l4_proto == IPPROTO_ICMPV6) {
         c.port = rec->icmp_type;
         s.port = rec->icmp_code;
     }
@@ -411,13 +412,13 @@ static void sweep(struct ow_worker *w, uint64_t now_us)
 static uint8_t class_of(const struct ow_flow *f)
 {
     switch (f->rec.l4_proto) {
-    case 6:
+    case IPPROTO_TCP:
         if (f->rst_seen || (f->fin_toserver && f->fin_toclient))
             return OW_TC_TCP_CLOSED;
         if (f->syn_seen && !f->synack_seen && f->rec.pkts_toclient == 0)
             return OW_TC_TCP_NEW;
         return OW_TC_TCP_EST;
-    case 17:
+    case IPPROTO_UDP:
         return OW_TC_UDP;
     default:
         return OW_TC_OTHER;
@@ -445,11 +446,11 @@ static void start_record(struct ow_flow *f, const struct ow_packet *pkt, bool fr
     struct ow_flow_record *rec = &f->rec;
     /* The initiator is the SYN sender; a SYN-ACK seen first means the receiver started it. */
     bool sender_is_client = !((pkt->tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) &&
-                              pkt->l4_proto == 6);
+                              pkt->l4_proto == IPPROTO_TCP);
     f->client_is_a = sender_is_client ? from_a : !from_a;
     rec->client = sender_is_client ? pkt->src : pkt->dst;
     rec->server = sender_is_client ? pkt->dst : pkt->src;
-    if (pkt->l4_proto == 1 || pkt->l4_proto == 58) {
+    if (pkt->l4_proto == IPPROTO_ICMP || pkt->l4_proto == IPPROTO_ICMPV6) {
         rec->client.port = 0;
         rec->server.port = 0;
         rec->icmp_type = pkt->icmp_type;
@@ -528,7 +529,7 @@ static struct ow_flow *new_flow(struct ow_worker *w, const struct ow_msg_packet 
         f->evidence_oom = f->evidence == NULL;
     }
     f->evidence_done = f->evidence == NULL;
-    if (m->pkt.l4_proto == 6 || m->pkt.l4_proto == 17) {
+    if (m->pkt.l4_proto == IPPROTO_TCP || m->pkt.l4_proto == IPPROTO_UDP) {
         f->cls = ow_proto_stream_new(m->pkt.l4_proto);
         failed = failed || !f->cls;
     }
@@ -589,7 +590,7 @@ static void handle_packet(struct ow_worker *w, const struct ow_msg_packet *m)
         f = NULL;
     }
     /* A new SYN on a closed connection is a new connection reusing the ports. */
-    if (f && pkt->l4_proto == 6 && f->tclass == OW_TC_TCP_CLOSED &&
+    if (f && pkt->l4_proto == IPPROTO_TCP && f->tclass == OW_TC_TCP_CLOSED &&
         (pkt->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN) {
         end_flow(w, f, OW_END_TCP_CLOSED);
         f = NULL;
@@ -612,7 +613,7 @@ static void handle_packet(struct ow_worker *w, const struct ow_msg_packet *m)
     if (pkt->ts_us > rec->last_ts_us)
         rec->last_ts_us = pkt->ts_us;
     rec->tunnels |= pkt->tunnels;
-    if (pkt->l4_proto == 6)
+    if (pkt->l4_proto == IPPROTO_TCP)
         update_tcp_state(f, pkt, toserver);
     keep_evidence(w, f, m);
 
@@ -620,7 +621,7 @@ static void handle_packet(struct ow_worker *w, const struct ow_msg_packet *m)
         rec->later_fragments++;   /* no L4 header: nothing for the classifiers */
     } else {
         if (f->ndpi) {
-            if (pkt->l4_proto == 6)
+            if (pkt->l4_proto == IPPROTO_TCP)
                 note_ssh_banner(f, frame + pkt->payload_off, pkt->payload_len, toserver);
             if (ow_ndpi_flow_feed(w->ndpi, f->ndpi, pkt->l4_proto, frame + pkt->l3_off,
                                   pkt->l3_len, pkt->ts_us, f->packets, &f->ndpi_last))
