@@ -5,6 +5,7 @@
  * docs/om-classifiers.md). */
 #include "classifiers/proto_stream.h"
 
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,8 +13,6 @@
 #include "classifiers/stream_prefix.h"
 #include "common/alloc.h"
 
-#define IPPROTO_TCP_NUM 6
-#define IPPROTO_UDP_NUM 17
 
 struct cls_dir {
     struct ow_stream_prefix sp;
@@ -48,7 +47,7 @@ struct ow_proto_stream *ow_proto_stream_new(uint8_t l4_proto)
     if (!st)
         return NULL;
     st->l4_proto = l4_proto;
-    st->l4_bit = l4_proto == IPPROTO_TCP_NUM ? OW_CLS_TCP : l4_proto == IPPROTO_UDP_NUM ? OW_CLS_UDP : 0;
+    st->l4_bit = l4_proto == IPPROTO_TCP ? OW_CLS_TCP : l4_proto == IPPROTO_UDP ? OW_CLS_UDP : 0;
     for (int d = 0; d < 2; d++) {
         uint8_t *base = st->buffers + (size_t)d * DIR_BYTES;
         ow_stream_prefix_init(&st->dir[d].sp, base, base + OW_PROTO_MAX_BYTES, OW_PROTO_MAX_BYTES);
@@ -93,7 +92,7 @@ static void analyze_dir(struct ow_proto_stream *st, int dn, bool final)
     struct ow_cls_evidence *ev = &st->ev;
     uint32_t have = d->sp.contiguous;
     bool full = dir_full(d);
-    bool udp = st->l4_proto == IPPROTO_UDP_NUM;
+    bool udp = st->l4_proto == IPPROTO_UDP;
 
     if (d->rejected || d->broken || d->done)
         return;
@@ -241,7 +240,7 @@ void ow_proto_stream_add(struct ow_proto_stream *st, int dir, uint32_t seq, bool
         return;
     struct cls_dir *d = &st->dir[dir];
     uint32_t before = d->sp.contiguous;
-    if (st->l4_proto == IPPROTO_TCP_NUM) {
+    if (st->l4_proto == IPPROTO_TCP) {
         ow_stream_prefix_add_tcp(&d->sp, seq, syn, data, len);
     } else {
         if (d->n_dgrams == OW_PROTO_MAX_DATAGRAMS) {

@@ -6,6 +6,7 @@
 
 #include <netinet/in.h>
 #include <gcrypt.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <string.h>
 

@@ -265,6 +265,17 @@ static const char schema_v7[] =
     "  leaves          INTEGER NOT NULL"
     ");";
 
+/* Why frames ended their decode, counted per run; the counts of each class add up to the
+ * run's packets_malformed and packets_not_ip (checked by verify). */
+static const char schema_v10[] =
+    "CREATE TABLE run_decode_events ("
+    "  run_id          INTEGER NOT NULL REFERENCES runs(id),"
+    "  event           TEXT NOT NULL,"          /* stable name, docs/architecture.md */
+    "  class           TEXT NOT NULL,"          /* malformed | unsupported | not_ip */
+    "  count           INTEGER NOT NULL,"
+    "  PRIMARY KEY (run_id, event)"
+    ");";
+
 static const struct migration migrations[] = {
     { 1, "runs, flows, alerts, rule_hits", schema_v1, "runs flows alerts rule_hits" },
     { 2, "hash chain, evidence packets, run rules", schema_v2,
@@ -274,6 +285,7 @@ static const struct migration migrations[] = {
     { 7, "sealing: epoch certificates, checkpoints, content roots", schema_v7,
       "epoch_certs checkpoints content_roots" },
     { 8, "every asset of each endpoint", schema_v8, "" },
+    { 10, "decode events per run", schema_v10, "run_decode_events" },
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -2,6 +2,7 @@
  * authorized LI and maintenance sessions, anomalies, policies, chain) as one JSON document,
  * decides the conclusion. Rendering it is report_render.c's job. */
 #include "db/report.h"
+#include "db/run_decode.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -634,6 +635,9 @@ json_t *ow_report_build(struct ow_store *st, const struct ow_report_options *o, 
         "packets_malformed", (json_int_t)t.malformed, "packets_not_ip", (json_int_t)t.not_ip,
         "gaps", (json_int_t)t.gaps, "runs_without_clean_end", (json_int_t)t.unclean,
         "flows_evicted", (json_int_t)t.flows_evicted, "unwatched", unwatched));
+    json_t *decode_events = ow_run_decode_json_runs(b.db, json_object_get(root, "runs"));
+    if (decode_events)
+        json_object_set_new(json_object_get(root, "coverage"), "decode_events", decode_events);
 
     char head[OW_HASH_HEX_LEN] = "";
     if (vr.head_seq > 0)

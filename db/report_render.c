@@ -306,6 +306,21 @@ static void html_coverage(FILE *out, const json_t *r)
             num(cov, "packets_malformed"), num(cov, "packets_not_ip"), num(cov, "gaps"),
             num(cov, "runs_without_clean_end"));
     fputs("</tbody></table>\n", out);
+    const json_t *events = json_object_get(cov, "decode_events");
+    if (json_array_size(events)) {
+        fputs("<p>Why packets were not decoded:</p><table><thead><tr><th>Reason</th>"
+              "<th>Class</th><th>Packets</th></tr></thead><tbody>\n", out);
+        const json_t *ev;
+        json_array_foreach(events, i, ev) {
+            fputs("<tr><td>", out);
+            esc(out, json_string_value(json_object_get(ev, "event")));
+            fputs("</td><td>", out);
+            esc(out, json_string_value(json_object_get(ev, "class")));
+            fprintf(out, "</td><td class=\"n\">%" JSON_INTEGER_FORMAT "</td></tr>\n",
+                    num(ev, "count"));
+        }
+        fputs("</tbody></table>\n", out);
+    }
     const json_t *unwatched = json_object_get(cov, "unwatched");
     if (json_array_size(unwatched)) {
         fputs("<p><b>Not watched by any run:</b></p><table><thead><tr><th>From</th><th>To</th>"

@@ -2,6 +2,7 @@
  * then looks for rows the chain does not cover and derived counts that do not add up. The
  * first thing that does not fit is reported with its table and row id. */
 #include "db/verify.h"
+#include "db/run_decode.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -316,6 +317,19 @@ static int check_runs(struct verifier *v)
     return result;
 }
 
+/* The decode events are not chained themselves; they are held to the chained run counters
+ * instead, so an edit that changes one without the other is found. */
+static int check_decode_events(struct verifier *v)
+{
+    char why[256];
+    int bad = ow_run_decode_check(v->db, why, sizeof why);
+    if (bad < 0)
+        return failed(v, "read decode events");
+    if (bad > 0)
+        return found(v, "%s (edited)", why);
+    return 0;
+}
+
 /* Each flow either ended once in the chain (flow_end) or is still open with its end columns
  * untouched (schema 6 on; older stores have no end columns). */
 static int check_flow_ends(struct verifier *v)
@@ -465,6 +479,8 @@ int ow_verify_store_sealed(struct ow_store *st, const char *expect_head_hex,
             result = check_after_end(&v);
         if (result == 0)
             result = check_runs(&v);
+        if (result == 0)
+            result = check_decode_events(&v);
         if (result == 0)
             result = check_flow_ends(&v);
         if (result == 0)

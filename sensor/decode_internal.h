@@ -1,19 +1,14 @@
-/* decode_internal.h — what the decoder's layers share: the walk's state, bounds-checked
- * reads, the numbers of the headers they recognise, and each layer's entry points.
- * decode_l2.c (link layers), decode_ip.c, decode_tunnel.c and decode_transport.c each
- * own one layer; decode.c is the public entry. Not for use outside sensor/decode*.c. */
+/* decode_internal.h — owns what the decode layers share: the decoder state, bounded reads,
+ * the failure path that records a decode event, and each layer's entry points. Private to
+ * sensor/decode*.c. */
 #ifndef OW_DECODE_INTERNAL_H
 #define OW_DECODE_INTERNAL_H
 
-#include "sensor/decode.h"
+#include <stdbool.h>
+#include <stdint.h>
 
-#include <netinet/in.h>
-#include <pcap/pcap.h>
-#include <string.h>
-
-/* libpcap maps LINKTYPE_RAW (101) to DLT_RAW when it reads a file; we also accept the
- * link-type number itself for callers that pass it through unmapped. */
-#define LINKTYPE_RAW_NUMBER 101
+#include "sensor/decode_events.h"
+#include "sensor/packet.h"
 
 /* Tunnels opened inside each other; a crafted packet cannot make us recurse further. */
 #define MAX_TUNNEL_DEPTH 4
@@ -37,7 +32,7 @@ enum {
     ETHERTYPE_PPPOE_SESSION = 0x8864,
     ETHERTYPE_QINQ = 0x88a8,
     ETHERTYPE_QINQ_OLD = 0x9100,
-    ETHERTYPE_FABRICPATH = 0x8903,
+    ETHERTYPE_FABRICPATH = 0x8903,  /* Cisco FabricPath: 2 bytes FTag/TTL, then Ethernet */
     GRE_PROTO_ERSPAN_1_2 = 0x88be,  /* mirrored Ethernet frames (Cisco ERSPAN type I/II) */
     GRE_PROTO_ERSPAN_3 = 0x22eb,
     GRE_PROTO_WCCP = 0x883e,        /* WCCP redirect: 4-byte header, then IPv4 */
@@ -53,7 +48,21 @@ struct decoder {
     const uint8_t *frame;
     struct ow_packet *pkt;
     unsigned depth;         /* tunnels opened so far */
+    enum ow_decode_event event;  /* why the last failing layer gave up */
 };
+
+/* Every failure goes through here so the reported event is the one that ended the decode;
+ * a tunnel whose inner packet fails keeps the outer packet, and its status is then OK, so
+ * the stale event is never read. */
+static inline enum ow_decode_status fail(struct decoder *d, enum ow_decode_event ev)
+{
+    d->event = ev;
+    switch (ow_decode_event_class(ev)) {
+    case OW_DEV_CLASS_M: return OW_DECODE_MALFORMED;
+    case OW_DEV_CLASS_U: return OW_DECODE_UNSUPPORTED;
+    default: return OW_DECODE_NOT_IP;
+    }
+}
 
 /* True when [off, off+need) lies inside [0, end). Written so it cannot overflow. */
 static inline bool have(uint32_t off, uint32_t need, uint32_t end)
@@ -71,26 +80,37 @@ static inline uint32_t be32(const uint8_t *p)
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-enum ow_decode_status ow_dec_80211(struct decoder *d, uint32_t off, uint32_t end);
-enum ow_decode_status ow_dec_capwap(struct decoder *d, uint32_t off, uint32_t end);
-enum ow_decode_status ow_dec_chdlc(struct decoder *d, uint32_t off, uint32_t end);
-enum ow_decode_status ow_dec_ethernet(struct decoder *d, uint32_t off, uint32_t end);
-enum ow_decode_status ow_dec_ethertype(struct decoder *d, uint16_t type, uint32_t off,
-                                       uint32_t end);
-enum ow_decode_status ow_dec_gtpu(struct decoder *d, uint32_t off, uint32_t end);
-enum ow_decode_status ow_dec_ip(struct decoder *d, uint32_t off, uint32_t end);
-enum ow_decode_status ow_dec_ip_payload(struct decoder *d, uint32_t off, uint32_t end);
-enum ow_decode_status ow_dec_ipv4(struct decoder *d, uint32_t off, uint32_t end);
-enum ow_decode_status ow_dec_ipv6(struct decoder *d, uint32_t off, uint32_t end);
-enum ow_decode_status ow_dec_linux_sll(struct decoder *d, uint32_t end);
-enum ow_decode_status ow_dec_linux_sll2(struct decoder *d, uint32_t end);
-enum ow_decode_status ow_dec_null(struct decoder *d, uint32_t end);
-enum ow_decode_status ow_dec_ppp(struct decoder *d, uint32_t off, uint32_t end);
-enum ow_decode_status ow_dec_ppp_link(struct decoder *d, uint32_t off, uint32_t end);
-enum ow_decode_status ow_dec_ppp_protocol(struct decoder *d, uint32_t off, uint32_t end);
-enum ow_decode_status ow_dec_pppoe_session(struct decoder *d, uint32_t off, uint32_t end);
-enum ow_decode_status ow_dec_radiotap(struct decoder *d, uint32_t end);
-enum ow_decode_status ow_dec_transport(struct decoder *d, uint32_t off, uint32_t end);
-void ow_dec_set_payload(struct ow_packet *pkt, uint32_t off, uint32_t end);
+/* A layer a tunnel hands its payload to. */
+typedef enum ow_decode_status (*inner_fn)(struct decoder *d, uint32_t off, uint32_t end);
+
+/* layer 2 (decode_l2.c) */
+enum ow_decode_status owd_80211(struct decoder *d, uint32_t off, uint32_t end);
+enum ow_decode_status owd_ppp(struct decoder *d, uint32_t off, uint32_t end);
+enum ow_decode_status owd_pppoe_session(struct decoder *d, uint32_t off, uint32_t end);
+enum ow_decode_status owd_ethertype(struct decoder *d, uint16_t type, uint32_t off,
+                                    uint32_t end);
+enum ow_decode_status owd_ethernet(struct decoder *d, uint32_t off, uint32_t end);
+enum ow_decode_status owd_linux_sll(struct decoder *d, uint32_t end);
+enum ow_decode_status owd_linux_sll2(struct decoder *d, uint32_t end);
+enum ow_decode_status owd_null(struct decoder *d, uint32_t end);
+enum ow_decode_status owd_chdlc(struct decoder *d, uint32_t off, uint32_t end);
+enum ow_decode_status owd_ppp_link(struct decoder *d, uint32_t off, uint32_t end);
+enum ow_decode_status owd_radiotap(struct decoder *d, uint32_t end);
+
+/* IP (decode_ip.c) */
+enum ow_decode_status owd_ipv4(struct decoder *d, uint32_t off, uint32_t end);
+enum ow_decode_status owd_ipv6(struct decoder *d, uint32_t off, uint32_t end);
+enum ow_decode_status owd_ip(struct decoder *d, uint32_t off, uint32_t end);
+
+/* transport (decode_transport.c) */
+void owd_set_payload(struct ow_packet *pkt, uint32_t off, uint32_t end);
+enum ow_decode_status owd_transport(struct decoder *d, uint32_t off, uint32_t end);
+
+/* tunnels (decode_tunnel.c) */
+enum ow_decode_status owd_open_tunnel(struct decoder *d, uint16_t tunnel_bit, inner_fn inner,
+                                      uint32_t off, uint32_t end);
+enum ow_decode_status owd_gtpu(struct decoder *d, uint32_t off, uint32_t end);
+enum ow_decode_status owd_capwap(struct decoder *d, uint32_t off, uint32_t end);
+enum ow_decode_status owd_gre(struct decoder *d, uint32_t off, uint32_t end);
 
 #endif

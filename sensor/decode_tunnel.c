@@ -1,15 +1,14 @@
-/* decode_tunnel.c — tunnels: GTP-U, CAPWAP, PPP, GRE (with ERSPAN, WCCP, MPLS and
- * Ethernet inside) and IP-in-IP, opened in place and kept only when the inner packet is
- * valid. */
+/* decode_tunnel.c — owns the tunnels opened inside an IP packet: GRE (with ERSPAN, WCCP,
+ * PPTP), GTP-U and CAPWAP; a tunnel that fails to decode leaves the outer packet as the flow. */
 #include "sensor/decode_internal.h"
+
+#include <stdbool.h>
 
 /* Opens a tunnel: decodes the inner packet in place and keeps it when it is a valid IP
  * packet. Anything else (inner ARP, garbage, nesting too deep) leaves the outer packet as
  * the flow, which is always a true statement about the wire. */
-typedef enum ow_decode_status (*inner_fn)(struct decoder *d, uint32_t off, uint32_t end);
-
-static enum ow_decode_status open_tunnel(struct decoder *d, uint16_t tunnel_bit, inner_fn inner,
-                                         uint32_t off, uint32_t end)
+enum ow_decode_status owd_open_tunnel(struct decoder *d, uint16_t tunnel_bit, inner_fn inner,
+                                      uint32_t off, uint32_t end)
 {
     if (d->depth >= MAX_TUNNEL_DEPTH) return OW_DECODE_OK;
     struct ow_packet outer = *d->pkt;
@@ -28,7 +27,7 @@ static enum ow_decode_status open_tunnel(struct decoder *d, uint16_t tunnel_bit,
 }
 
 /* GTPv1-U (3GPP TS 29.281): only T-PDUs carry user packets. */
-enum ow_decode_status ow_dec_gtpu(struct decoder *d, uint32_t off, uint32_t end)
+enum ow_decode_status owd_gtpu(struct decoder *d, uint32_t off, uint32_t end)
 {
     const uint8_t *f = d->frame;
     if (!have(off, 8, end)) return OW_DECODE_OK;
@@ -48,13 +47,12 @@ enum ow_decode_status ow_dec_gtpu(struct decoder *d, uint32_t off, uint32_t end)
             inner += ext_len;
         }
     }
-    return open_tunnel(d, OW_TUNNEL_GTPU, ow_dec_ip, inner, end);
+    return owd_open_tunnel(d, OW_TUNNEL_GTPU, owd_ip, inner, end);
 }
-
 
 /* CAPWAP data channel (RFC 5415 §4.3): a plain (not DTLS) header of HLEN words carrying an
  * 802.3 frame, or a native 802.11 frame when T is set and the binding is IEEE 802.11. */
-enum ow_decode_status ow_dec_capwap(struct decoder *d, uint32_t off, uint32_t end)
+enum ow_decode_status owd_capwap(struct decoder *d, uint32_t off, uint32_t end)
 {
     const uint8_t *f = d->frame;
     if (!have(off, 8, end) || f[off] != 0x00) return OW_DECODE_OK;
@@ -63,82 +61,49 @@ enum ow_decode_status ow_dec_capwap(struct decoder *d, uint32_t off, uint32_t en
     unsigned binding = (f[off + 2] >> 1) & 0x1f;
     bool fragment = (f[off + 3] & 0x80) != 0;
     if (header_len < 8 || fragment || !have(off, header_len, end)) return OW_DECODE_OK;
-    if (!native) return open_tunnel(d, OW_TUNNEL_CAPWAP, ow_dec_ethernet, off + header_len, end);
+    if (!native) return owd_open_tunnel(d, OW_TUNNEL_CAPWAP, owd_ethernet, off + header_len, end);
     if (binding != 1) return OW_DECODE_OK;
-    return open_tunnel(d, OW_TUNNEL_CAPWAP, ow_dec_80211, off + header_len, end);
+    return owd_open_tunnel(d, OW_TUNNEL_CAPWAP, owd_80211, off + header_len, end);
 }
 
-/* PPP protocol field, compressed (odd first byte, RFC 1661 PFC) or not. */
-enum ow_decode_status ow_dec_ppp_protocol(struct decoder *d, uint32_t off, uint32_t end)
+static enum ow_decode_status owd_gre_ethernet(struct decoder *d, uint32_t off, uint32_t end)
 {
-    const uint8_t *f = d->frame;
-    uint16_t proto;
-    if (!have(off, 1, end)) return OW_DECODE_MALFORMED;
-    if (f[off] & 1) {
-        proto = f[off];
-        off += 1;
-    } else {
-        if (!have(off, 2, end)) return OW_DECODE_MALFORMED;
-        proto = be16(f + off);
-        off += 2;
-    }
-    switch (proto) {
-    case PPP_IPV4:
-        return ow_dec_ipv4(d, off, end);
-    case PPP_IPV6:
-        return ow_dec_ipv6(d, off, end);
-    case PPP_MPLS:
-        return ow_dec_ethertype(d, ETHERTYPE_MPLS, off, end);
-    default:
-        return OW_DECODE_NOT_IP;
-    }
+    return owd_ethernet(d, off, end);
 }
 
-/* PPP with optional HDLC address/control bytes (0xff 0x03), as PPTP and serial links send. */
-enum ow_decode_status ow_dec_ppp(struct decoder *d, uint32_t off, uint32_t end)
+static enum ow_decode_status owd_gre_mpls(struct decoder *d, uint32_t off, uint32_t end)
 {
-    if (have(off, 2, end) && d->frame[off] == 0xff && d->frame[off + 1] == 0x03) off += 2;
-    return ow_dec_ppp_protocol(d, off, end);
-}
-
-static enum ow_decode_status decode_gre_ethernet(struct decoder *d, uint32_t off, uint32_t end)
-{
-    return ow_dec_ethernet(d, off, end);
-}
-
-static enum ow_decode_status decode_gre_mpls(struct decoder *d, uint32_t off, uint32_t end)
-{
-    return ow_dec_ethertype(d, ETHERTYPE_MPLS, off, end);
+    return owd_ethertype(d, ETHERTYPE_MPLS, off, end);
 }
 
 /* ERSPAN type II (8-byte header) carries the mirrored frame; type I, which has no header,
  * is told apart by the GRE sequence number that type II always sends. */
-static enum ow_decode_status decode_erspan_2(struct decoder *d, uint32_t off, uint32_t end)
+static enum ow_decode_status owd_erspan_2(struct decoder *d, uint32_t off, uint32_t end)
 {
-    if (!have(off, 8, end)) return OW_DECODE_MALFORMED;
-    return ow_dec_ethernet(d, off + 8, end);
+    if (!have(off, 8, end)) return fail(d, OW_DEV_ERSPAN_HEADER_SHORT);
+    return owd_ethernet(d, off + 8, end);
 }
 
 /* ERSPAN type III: 12-byte header, an 8-byte platform subheader when O is set; only frame
  * type 0 (Ethernet) is read. */
-static enum ow_decode_status decode_erspan_3(struct decoder *d, uint32_t off, uint32_t end)
+static enum ow_decode_status owd_erspan_3(struct decoder *d, uint32_t off, uint32_t end)
 {
     const uint8_t *f = d->frame;
-    if (!have(off, 12, end)) return OW_DECODE_MALFORMED;
+    if (!have(off, 12, end)) return fail(d, OW_DEV_ERSPAN_HEADER_SHORT);
     unsigned frame_type = (f[off + 10] >> 2) & 0x1f;
-    if (frame_type != 0) return OW_DECODE_UNSUPPORTED;
+    if (frame_type != 0) return fail(d, OW_DEV_ERSPAN_NOT_ETHERNET);
     uint32_t inner = off + 12 + ((f[off + 11] & 0x01) ? 8 : 0);
-    return ow_dec_ethernet(d, inner, end);
+    return owd_ethernet(d, inner, end);
 }
 
-static enum ow_decode_status decode_wccp(struct decoder *d, uint32_t off, uint32_t end)
+static enum ow_decode_status owd_wccp(struct decoder *d, uint32_t off, uint32_t end)
 {
-    if (!have(off, 4, end)) return OW_DECODE_MALFORMED;
-    return ow_dec_ipv4(d, off + 4, end);
+    if (!have(off, 4, end)) return fail(d, OW_DEV_WCCP_HEADER_SHORT);
+    return owd_ipv4(d, off + 4, end);
 }
 
 /* GRE (RFC 2784/2890) and PPTP's enhanced GRE (RFC 2637, version 1). */
-static enum ow_decode_status decode_gre(struct decoder *d, uint32_t off, uint32_t end)
+enum ow_decode_status owd_gre(struct decoder *d, uint32_t off, uint32_t end)
 {
     const uint8_t *f = d->frame;
     if (!have(off, 4, end)) return OW_DECODE_OK;
@@ -156,18 +121,18 @@ static enum ow_decode_status decode_gre(struct decoder *d, uint32_t off, uint32_
         switch (proto) {
         case ETHERTYPE_IPV4:
         case ETHERTYPE_IPV6:
-            return open_tunnel(d, OW_TUNNEL_GRE, ow_dec_ip, inner, end);
+            return owd_open_tunnel(d, OW_TUNNEL_GRE, owd_ip, inner, end);
         case ETHERTYPE_TEB:
-            return open_tunnel(d, OW_TUNNEL_GRE, decode_gre_ethernet, inner, end);
+            return owd_open_tunnel(d, OW_TUNNEL_GRE, owd_gre_ethernet, inner, end);
         case ETHERTYPE_MPLS:
-            return open_tunnel(d, OW_TUNNEL_GRE, decode_gre_mpls, inner, end);
+            return owd_open_tunnel(d, OW_TUNNEL_GRE, owd_gre_mpls, inner, end);
         case GRE_PROTO_ERSPAN_1_2:
-            return open_tunnel(d, OW_TUNNEL_GRE,
-                               (flags & 0x1000) ? decode_erspan_2 : decode_gre_ethernet, inner, end);
+            return owd_open_tunnel(d, OW_TUNNEL_GRE,
+                               (flags & 0x1000) ? owd_erspan_2 : owd_gre_ethernet, inner, end);
         case GRE_PROTO_ERSPAN_3:
-            return open_tunnel(d, OW_TUNNEL_GRE, decode_erspan_3, inner, end);
+            return owd_open_tunnel(d, OW_TUNNEL_GRE, owd_erspan_3, inner, end);
         case GRE_PROTO_WCCP:
-            return open_tunnel(d, OW_TUNNEL_GRE, decode_wccp, inner, end);
+            return owd_open_tunnel(d, OW_TUNNEL_GRE, owd_wccp, inner, end);
         default:
             return OW_DECODE_OK;
         }
@@ -182,33 +147,7 @@ static enum ow_decode_status decode_gre(struct decoder *d, uint32_t off, uint32_
         uint32_t payload_len = be16(f + off + 4);
         if (payload_len == 0) return OW_DECODE_OK;  /* ack-only packet */
         if (have(inner, payload_len, end)) end = inner + payload_len;
-        return open_tunnel(d, OW_TUNNEL_GRE, ow_dec_ppp, inner, end);
+        return owd_open_tunnel(d, OW_TUNNEL_GRE, owd_ppp, inner, end);
     }
     return OW_DECODE_OK;
-}
-
-/* Called once the IP headers are read: either a tunnel to open or the transport header. */
-enum ow_decode_status ow_dec_ip_payload(struct decoder *d, uint32_t off, uint32_t end)
-{
-    struct ow_packet *pkt = d->pkt;
-    if (pkt->frag == OW_FRAG_LATER) {
-        ow_dec_set_payload(pkt, end, end);
-        return OW_DECODE_OK;
-    }
-    /* A first fragment's inner packet is incomplete; the tunnel itself is the flow so that
-     * its later fragments (which cannot be opened) land in the same flow. */
-    if (pkt->frag == OW_FRAG_NONE) {
-        switch (pkt->l4_proto) {
-        case IPPROTO_IPIP:
-        case IPPROTO_IPV6:
-            ow_dec_set_payload(pkt, off, end);
-            return open_tunnel(d, OW_TUNNEL_IPIP, ow_dec_ip, off, end);
-        case IPPROTO_GRE:
-            ow_dec_set_payload(pkt, off, end);
-            return decode_gre(d, off, end);
-        default:
-            break;
-        }
-    }
-    return ow_dec_transport(d, off, end);
 }

@@ -117,12 +117,14 @@ void ow_dispatch_frame(struct ow_dispatcher *d, int dlt, uint64_t ts_us, uint32_
         _Atomic uint64_t *c = st == OW_DECODE_NOT_IP ? &s->not_ip
                             : st == OW_DECODE_UNSUPPORTED ? &s->unsupported : &s->malformed;
         bump(c, 1);
+        bump(&s->decode_events[pkt.decode_event < OW_DECODE_EVENT_COUNT ? pkt.decode_event : 0], 1);
         return;
     }
     if (pkt.frag == OW_FRAG_FIRST) {
         ow_frag_note_first(d->frags, &pkt);
     } else if (pkt.frag == OW_FRAG_LATER && !ow_frag_resolve_later(d->frags, &pkt)) {
         bump(&s->orphan_fragments, 1);
+        bump(&s->decode_events[OW_DEV_ORPHAN_FRAGMENT], 1);
         return;
     }
 

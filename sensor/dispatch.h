@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sensor/decode_events.h"
+
 struct ow_worker;
 struct ow_frag_table;
 
@@ -16,6 +18,7 @@ struct ow_frag_table;
 struct ow_reader_stats {
     _Atomic uint64_t packets, bytes;
     _Atomic uint64_t malformed, not_ip, unsupported, orphan_fragments;
+    _Atomic uint64_t decode_events[OW_DECODE_EVENT_COUNT];  /* by why the decode ended */
     _Atomic uint64_t internal_drops;     /* worker ring full (live capture only) */
     _Atomic uint64_t gaps;               /* live: silences longer than gap_threshold_us */
     uint64_t first_ts_us, last_ts_us;

@@ -150,6 +150,18 @@ int ow_engine_begin_run(struct engine *e, const struct ow_run_info *info)
 /* The run's end in one transaction: its content root (from the rows as stored), the end
  * record and, sealed, the final checkpoint; then the key that signed the run is replaced.
  * 0, or -1 with the reason on stderr. */
+/* Stored in the same transaction as the run's counters they must add up to. */
+static int store_decode_events(struct engine *e, char *err, size_t errlen)
+{
+    const char *names[OW_DECODE_EVENT_COUNT], *classes[OW_DECODE_EVENT_COUNT];
+    for (size_t k = 0; k < OW_DECODE_EVENT_COUNT; k++) {
+        names[k] = ow_decode_event_name((enum ow_decode_event)k);
+        classes[k] = ow_decode_event_class_name((enum ow_decode_event)k);
+    }
+    return ow_run_decode_store(ow_store_handle(e->store), e->run_id, OW_DECODE_EVENT_COUNT,
+                               names, classes, e->decode_events, err, errlen);
+}
+
 static int engine_end_run(struct engine *e, const struct ow_run_stats *st)
 {
     char err[512];
@@ -161,6 +173,10 @@ static int engine_end_run(struct engine *e, const struct ow_run_stats *st)
     }
     int ok = 1;
     if (ow_content_root_store(e->store, e->run_id, root, err, sizeof err) != 0) {
+        fprintf(stderr, "omwitness: %s: %s\n", e->o->db_path, err);
+        ok = 0;
+    }
+    if (ok && store_decode_events(e, err, sizeof err) != 0) {
         fprintf(stderr, "omwitness: %s: %s\n", e->o->db_path, err);
         ok = 0;
     }
@@ -249,6 +265,8 @@ int ow_engine_finish(struct engine *e, struct ow_dispatcher *const *readers, siz
         st.bytes += s->bytes;
         st.packets_malformed += s->malformed + s->orphan_fragments;
         st.packets_not_ip += s->not_ip + s->unsupported;
+        for (size_t k = 0; k < OW_DECODE_EVENT_COUNT; k++)
+            e->decode_events[k] += s->decode_events[k];
         st.internal_drops += s->internal_drops;
         st.gaps += s->gaps;
         if (s->first_ts_us && (!st.first_ts_us || s->first_ts_us < st.first_ts_us))

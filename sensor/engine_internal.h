@@ -23,6 +23,7 @@
 #include "classifiers/classifier.h"
 #include "classifiers/policy/policy.h"
 #include "db/content_root.h"
+#include "db/run_decode.h"
 #include "db/sealer.h"
 #include "db/store.h"
 #include "sensor/writer.h"
@@ -39,6 +40,7 @@
 #define MAX_FRAME 262144u
 
 struct engine {
+    uint64_t decode_events[OW_DECODE_EVENT_COUNT];  /* summed over the readers at run end */
     const struct ow_engine_opts *o;
     int nworkers;
     struct ow_ndpi_module **ndpi;

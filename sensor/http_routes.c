@@ -17,6 +17,7 @@
 
 #include "classifiers/policy/policy.h"
 #include "db/api_lookups.h"
+#include "db/run_decode.h"
 #include "db/alert_view.h"
 #include "db/api_queries.h"
 #include "db/eve_json.h"
@@ -658,6 +659,11 @@ static enum MHD_Result get_health(struct ow_http *srv, struct MHD_Connection *c)
         json_t *runs = ow_api_runs(ow_store_handle(st), err, sizeof err);
         json_t *last = runs ? json_array_get(json_object_get(runs, "runs"), 0) : NULL;
         json_object_set(body, "last_run", last ? last : json_null());
+        /* Why the last run's undecoded packets were not decoded, most common first. */
+        json_t *events = last ? ow_run_decode_json(ow_store_handle(st),
+                                                  json_integer_value(json_object_get(last, "id")))
+                              : json_array();
+        json_object_set_new(body, "last_run_decode_events", events ? events : json_array());
         json_decref(runs);
         ow_store_close(st);
         json_object_set_new(body, "store", json_string("ok"));

@@ -58,6 +58,7 @@ struct ow_packet {
 
     uint8_t  frag;           /* enum ow_frag_kind */
     uint32_t frag_id;        /* IPv4 identification or IPv6 fragment id */
+    uint8_t  decode_event;   /* enum ow_decode_event: why a decode failed, 0 on success */
 };
 
 /* A flow's identity, the same for both directions: endpoint a is the lower one. */

@@ -350,13 +350,13 @@ static void sweep(struct ow_worker *w, uint64_t now_us)
 static uint8_t class_of(const struct ow_flow *f)
 {
     switch (f->rec.l4_proto) {
-    case 6:
+    case IPPROTO_TCP:
         if (f->rst_seen || (f->fin_toserver && f->fin_toclient))
             return OW_TC_TCP_CLOSED;
         if (f->syn_seen && !f->synack_seen && f->rec.pkts_toclient == 0)
             return OW_TC_TCP_NEW;
         return OW_TC_TCP_EST;
-    case 17:
+    case IPPROTO_UDP:
         return OW_TC_UDP;
     default:
         return OW_TC_OTHER;

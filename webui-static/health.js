@@ -1,5 +1,6 @@
 /* health.js — sensor health: live counters during a capture (refreshed every 2 s), and the
- * coverage of every stored run (drops, malformed packets, gaps). */
+ * coverage of every stored run (drops, malformed packets, gaps), and why the last run's
+ * undecoded packets were not decoded. */
 'use strict';
 
 function counter(label, value, cls) {
@@ -40,6 +41,12 @@ async function refresh() {
         counter('flows', OW.num(r.flows)), counter('gaps', OW.num(r.gaps), r.gaps ? 'c-high' : ''));
     }
     ring.append(OW.el('p', { class: 'hint' }, 'Live numbers appear here while omwitness capture --listen serves this page.'));
+  }
+  // Each reason is a stable name (docs/architecture.md); malformed ones add up to the run's Malformed count.
+  const events = OW.clear(document.querySelector('#decode-events tbody'));
+  for (const ev of h.last_run_decode_events || []) {
+    events.append(OW.el('tr', {}, OW.el('td', { class: 'mono' }, ev.event), OW.el('td', {}, ev.class),
+      OW.el('td', { class: 'num' }, OW.num(ev.count))));
   }
 }
 

@@ -303,6 +303,10 @@ def test_runs_rules_timeline_health(port, db):
     expect_400(port, "/api/timeline?buckets=100000", "buckets")
     status, _, h = get_json(port, "/api/health")
     T.check(status == 200 and h["live"] is False and h["last_run"]["id"] == run["id"], "health")
+    events = h.get("last_run_decode_events")
+    T.check(isinstance(events, list) and
+            sum(e["count"] for e in events if e["class"] == "malformed") == h["last_run"]["packets_malformed"],
+            f"health lists the last run's decode events, adding up to its malformed count: {events}")
     status, _, rep = get_json(port, "/api/report")
     T.check(status in (200, 503) and rep is not None, f"report status {status}")
     if status == 503:

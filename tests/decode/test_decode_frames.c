@@ -9,6 +9,7 @@
 #include <pcap/pcap.h>
 
 #include "sensor/decode.h"
+#include "sensor/decode_events.h"
 #include "tests/decode/frame_builder.h"
 
 enum { TCP = 6, UDP = 17, ICMP = 1, ICMPV6 = 58, GRE = 47, IPIP = 4, IPV6 = 41, ESP = 50 };
@@ -846,6 +847,62 @@ static void test_random_frames(void **state)
     }
 }
 
+/* Each failure names the check that ended it, and the status follows the event's class. */
+static void expect_event(int dlt, const struct fb *f, uint32_t caplen, enum ow_decode_status st,
+                         enum ow_decode_event ev)
+{
+    struct ow_packet pkt;
+    assert_int_equal(decode_len(dlt, f, caplen, &pkt), st);
+    assert_string_equal(ow_decode_event_name((enum ow_decode_event)pkt.decode_event),
+                        ow_decode_event_name(ev));
+}
+
+static void test_decode_events(void **state)
+{
+    (void)state;
+    struct fb f;
+    build_eth_tcp(&f);
+    expect_event(DLT_EN10MB, &f, f.len, OW_DECODE_OK, OW_DEV_NONE);
+    expect_event(DLT_EN10MB, &f, 10, OW_DECODE_MALFORMED, OW_DEV_ETH_HEADER_SHORT);
+    expect_event(DLT_EN10MB, &f, 14 + 19, OW_DECODE_MALFORMED, OW_DEV_IPV4_HEADER_SHORT);
+    expect_event(DLT_EN10MB, &f, 14 + 20 + 10, OW_DECODE_MALFORMED, OW_DEV_TCP_HEADER_SHORT);
+    expect_event(9999, &f, f.len, OW_DECODE_UNSUPPORTED, OW_DEV_UNSUPPORTED_LINKTYPE);
+
+    build_eth_tcp(&f);
+    f.buf[14] = 0x55;
+    expect_event(DLT_EN10MB, &f, f.len, OW_DECODE_MALFORMED, OW_DEV_IPV4_BAD_VERSION);
+    f.buf[14] = 0x44;
+    expect_event(DLT_EN10MB, &f, f.len, OW_DECODE_MALFORMED, OW_DEV_IPV4_BAD_IHL);
+
+    build_eth_tcp(&f);
+    f.buf[16] = 0;
+    f.buf[17] = 10;
+    expect_event(DLT_EN10MB, &f, f.len, OW_DECODE_MALFORMED, OW_DEV_IPV4_TOTAL_LEN_SHORT);
+
+    build_eth_tcp(&f);
+    f.buf[14 + 20 + 12] = 0x40;
+    expect_event(DLT_EN10MB, &f, f.len, OW_DECODE_MALFORMED, OW_DEV_TCP_BAD_DATA_OFFSET);
+
+    build_eth_tcp(&f);
+    f.buf[12] = 0x88;     /* LLDP */
+    f.buf[13] = 0xcc;
+    expect_event(DLT_EN10MB, &f, f.len, OW_DECODE_NOT_IP, OW_DEV_UNSUPPORTED_ETHERTYPE);
+}
+
+/* Names are stored with runs: each is set and none is used twice. */
+static void test_decode_event_names(void **state)
+{
+    (void)state;
+    assert_string_equal(ow_decode_event_name(OW_DEV_IPV4_HEADER_SHORT), "ipv4_header_short");
+    assert_string_equal(ow_decode_event_class_name(OW_DEV_UNSUPPORTED_LINKTYPE), "unsupported");
+    for (int a = 0; a < OW_DECODE_EVENT_COUNT; a++) {
+        assert_non_null(ow_decode_event_name((enum ow_decode_event)a));
+        for (int b = a + 1; b < OW_DECODE_EVENT_COUNT; b++)
+            assert_string_not_equal(ow_decode_event_name((enum ow_decode_event)a),
+                                    ow_decode_event_name((enum ow_decode_event)b));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -871,6 +928,8 @@ int main(void)
         cmocka_unit_test(test_sctp_and_icmp),
         cmocka_unit_test(test_truncation_at_every_offset),
         cmocka_unit_test(test_random_frames),
+        cmocka_unit_test(test_decode_events),
+        cmocka_unit_test(test_decode_event_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
