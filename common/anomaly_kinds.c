@@ -7,14 +7,14 @@
 #include "common/flow_record.h"
 
 const struct ow_anomaly_kind_info ow_anomaly_kinds[] = {
-#define OW_KIND_ROW_(e, name, sev, id, sig, cat) { name, sev, id, sig, cat },
+#define OW_KIND_ROW_(e, name, sev, id, sig, cat, desc) { name, sev, id, sig, cat, desc },
     OW_ANOMALY_KIND_LIST(OW_KIND_ROW_)
 #undef OW_KIND_ROW_
-    { NULL, OW_SEV_NONE, 0, NULL, NULL },
+    { NULL, OW_SEV_NONE, 0, NULL, NULL, NULL },
 };
 
 const char *const ow_alert_kind_names[] = {
-#define OW_KIND_NAME_(e, name, sev, id, sig, cat) name,
+#define OW_KIND_NAME_(e, name, sev, id, sig, cat, desc) name,
     OW_ANOMALY_KIND_LIST(OW_KIND_NAME_)
 #undef OW_KIND_NAME_
     NULL,

@@ -5,6 +5,7 @@
 
 static const struct ow_anomaly_kind_info unknown = {
     "", OW_SEV_NONE, 1400000, "omwitness: policy anomaly", "Policy anomaly",
+    "The policy does not allow this flow.",
 };
 
 const struct ow_anomaly_kind_info *ow_alert_signature(const char *kind)

@@ -899,9 +899,9 @@ static enum MHD_Result get_meta(struct MHD_Connection *c)
         return BAD_PARAMS(&p);
     json_t *kinds = json_array(), *sevs = json_array();
     for (const struct ow_anomaly_kind_info *k = ow_anomaly_kinds; k->kind; k++)
-        json_array_append_new(kinds, json_pack("{s:s,s:s,s:I,s:s,s:s}", "name", k->kind,
+        json_array_append_new(kinds, json_pack("{s:s,s:s,s:I,s:s,s:s,s:s}", "name", k->kind,
             "severity", ow_severity_name(k->severity), "signature_id", (json_int_t)k->signature_id,
-            "signature", k->signature, "title", k->category));
+            "signature", k->signature, "title", k->category, "description", k->description));
     for (const char *const *n = ow_severity_names; *n; n++)
         json_array_append_new(sevs, json_string(*n));
     return ow_http_send_json(c, MHD_HTTP_OK, json_pack("{s:s,s:o,s:o}", "version", OW_VERSION,
