@@ -320,7 +320,7 @@ def test_meta(port, db):
     kinds = {k["name"]: k for k in m["anomaly_kinds"]}
     T.check(len(kinds) == len(m["anomaly_kinds"]) == 7, f"meta kinds {sorted(kinds)}")
     T.check(m["severities"] == ["medium", "high", "critical"], f"meta severities {m['severities']}")
-    T.check(all(k["severity"] in m["severities"] and k["title"] and k["signature"] and
+    T.check(all(k["severity"] in m["severities"] and k["title"] and k["signature"] and k["description"] and
                 isinstance(k["signature_id"], int) for k in kinds.values()), "meta entries complete")
     T.check(len({k["signature_id"] for k in kinds.values()}) == len(kinds), "signature ids unique")
     stored = db_all(db, "SELECT DISTINCT kind, severity FROM alerts")
