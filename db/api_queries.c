@@ -11,6 +11,7 @@
 #include "db/eve_json.h"
 #include "db/query_filter.h"
 #include "db/triage.h"
+#include "common/anomaly_kinds.h"
 #include "common/endpoint.h"
 
 static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, char *err, size_t errlen)
@@ -472,10 +473,14 @@ json_t *ow_api_rules(sqlite3 *db, int64_t run_id, const struct ow_api_rule_ref *
         " FROM flows WHERE verdict_ticket != '' AND verdict_status = 'authorized'"
         " AND (?1 = 0 OR run_id = ?1)"
         " GROUP BY verdict_rule, verdict_ticket ORDER BY first_us", run_id, err, errlen);
-    json_t *outside = all_rows(db,
+    char outside_sql[320];
+    snprintf(outside_sql, sizeof outside_sql,
         "SELECT id AS alert_id, rule, kind, severity, ts AS ts_us, asset_src, asset_dest"
-        " FROM alerts WHERE kind IN ('maintenance_outside_window', 'maintenance_overrun')"
-        " AND (?1 = 0 OR run_id = ?1) ORDER BY ts LIMIT 500", run_id, err, errlen);
+        " FROM alerts WHERE kind IN ('%s', '%s')"
+        " AND (?1 = 0 OR run_id = ?1) ORDER BY ts LIMIT 500",
+        ow_anomaly_kind(OW_KIND_MAINTENANCE_OUTSIDE_WINDOW)->kind,
+        ow_anomaly_kind(OW_KIND_MAINTENANCE_OVERRUN)->kind);
+    json_t *outside = all_rows(db, outside_sql, run_id, err, errlen);
     if (!per_run || !totals || !maint || !outside) {
         json_decref(per_run);
         json_decref(totals);

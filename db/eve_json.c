@@ -430,7 +430,7 @@ static json_t *alert_event(const struct ow_flow_record *rec, int64_t alert_id,
     char kind[sizeof rec->verdict.kind + 1];
     snprintf(kind, sizeof kind, "%.*s", (int)strnlen(rec->verdict.kind, sizeof rec->verdict.kind),
              rec->verdict.kind);
-    const struct ow_alert_signature *sig = ow_alert_signature(kind);
+    const struct ow_anomaly_kind_info *sig = ow_alert_signature(kind);
     json_t *alert = json_object();
     json_object_set_new(alert, "action", json_string("allowed"));
     json_object_set_new(alert, "gid", json_integer(OW_EVE_ALERT_GID));

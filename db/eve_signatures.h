@@ -7,12 +7,7 @@
 
 #include <stdint.h>
 
-struct ow_alert_signature {
-    const char *kind;            /* "li_unauthorized" ... */
-    int64_t signature_id;        /* in Suricata's range for local rules (1000000-1999999) */
-    const char *signature;       /* "omwitness: LI traffic outside the allowlist" */
-    const char *category;        /* the kind in words */
-};
+#include "common/anomaly_kinds.h"
 
 /* gid and rev written with every alert, as Suricata does. */
 #define OW_EVE_ALERT_GID 1
@@ -20,10 +15,10 @@ struct ow_alert_signature {
 
 /* The entry of a kind; an unknown kind (a newer omwitness, a damaged store) gets a generic
  * entry rather than none, so every alert line has a signature. Never NULL. */
-const struct ow_alert_signature *ow_alert_signature(const char *kind);
+const struct ow_anomaly_kind_info *ow_alert_signature(const char *kind);
 
 /* Every known entry in signature id order, NULL-terminated by kind (for docs and tests). */
-const struct ow_alert_signature *ow_alert_signatures(void);
+const struct ow_anomaly_kind_info *ow_alert_signatures(void);
 
 /* Suricata's severity number for an omwitness severity (enum ow_severity): critical 1,
  * high 2, medium 3 (and 3 for none, the mildest). */

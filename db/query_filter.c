@@ -8,11 +8,6 @@
 
 #include <sqlite3.h>
 
-const char *const ow_severity_names[] = { "medium", "high", "critical", NULL };
-const char *const ow_alert_kind_names[] = {
-    "li_unauthorized", "maintenance_outside_window", "vendor_unauthorized", "protocol_mismatch",
-    "egress_external", "unlisted_flow", "maintenance_overrun", NULL,
-};
 const char *const ow_verdict_names[] = { "authorized", "anomaly", "out_of_scope", "unevaluated",
                                          NULL };
 

@@ -5,6 +5,7 @@
 #ifndef OW_QUERY_FILTER_H
 #define OW_QUERY_FILTER_H
 
+#include "common/anomaly_kinds.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -100,8 +101,7 @@ void ow_flow_where(const struct ow_flow_query *q, struct ow_where *w);
 
 /* --- values shared by the parsers of the API and the CLI --------------------------------- */
 
-extern const char *const ow_severity_names[];   /* medium, high, critical, NULL */
-extern const char *const ow_alert_kind_names[]; /* the kinds of docs/policy.md, NULL-terminated */
+/* ow_severity_names and ow_alert_kind_names come from common/anomaly_kinds.h. */
 extern const char *const ow_verdict_names[];    /* authorized ... unevaluated, NULL */
 
 /* An address as the store writes it (what inet_ntop gives back). 0, or -1 if not one. */

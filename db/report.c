@@ -21,6 +21,7 @@
 #include "db/verify.h"
 #include "db/checkpoint.h"
 #include "db/seal_keys.h"
+#include "common/anomaly_kinds.h"
 #include "common/endpoint.h"
 
 /* ---- building ------------------------------------------------------------------------ */
@@ -374,10 +375,10 @@ static int add_sessions(struct builder *b, json_t *root)
              "f.verdict_rule, " RULE_KIND_SQL ", coalesce(nullif(rr.interface, ''), "
              "f.li_interface), coalesce(nullif(f.verdict_ticket, ''), rr.ticket, ''), "
              "f.verdict_asset_src, f.verdict_asset_dest, f.verdict_overrun OR EXISTS (SELECT 1 "
-             "FROM alerts oa WHERE oa.flow_row = f.id AND oa.kind = 'maintenance_overrun'), "
+             "FROM alerts oa WHERE oa.flow_row = f.id AND oa.kind = '%s'), "
              "rr.kind IS NULL, %s"
              "%s ORDER BY f.first_ts, f.flow_id, f.id LIMIT %d", ends ? FINAL_LAST_TS : "f.last_ts",
-             ends ? FINAL_COUNTS : PLAIN_COUNTS, from_where, OW_REPORT_LIST_MAX);
+             ow_anomaly_kind(OW_KIND_MAINTENANCE_OVERRUN)->kind, ends ? FINAL_COUNTS : PLAIN_COUNTS, from_where, OW_REPORT_LIST_MAX);
     sqlite3_stmt *s;
     if (prepare(b, sql, &s) < 0)
         return -1;

@@ -3,6 +3,8 @@
  * writes it. */
 #include "db/store_internal.h"
 
+#include "common/anomaly_kinds.h"
+
 /* ---- writer -------------------------------------------------------------------------- */
 
 static int writable(struct ow_store *st)
@@ -349,8 +351,9 @@ void ow_store_overrun_view(const struct ow_flow_record *rec, struct ow_flow_reco
     char end[64];
     *view = *rec;
     ow_eve_timestamp(rec->last_ts_us, end, sizeof end);
-    view->verdict.severity = OW_SEV_MEDIUM;
-    snprintf(view->verdict.kind, sizeof view->verdict.kind, "maintenance_overrun");
+    const struct ow_anomaly_kind_info *k = ow_anomaly_kind(OW_KIND_MAINTENANCE_OVERRUN);
+    view->verdict.severity = k->severity;
+    snprintf(view->verdict.kind, sizeof view->verdict.kind, "%s", k->kind);
     snprintf(view->verdict.reason, sizeof view->verdict.reason,
              "expected maintenance under rule %.*s%s%.*s to end with its window, "
              "but the session was still running at %s",

@@ -26,6 +26,7 @@
 #include "db/store.h"
 #include "db/triage.h"
 #include "common/alloc.h"
+#include "common/anomaly_kinds.h"
 #include "sensor/worker.h"
 
 
@@ -675,11 +676,11 @@ static enum MHD_Result get_health(struct ow_http *srv, struct MHD_Connection *c)
 
 static enum MHD_Result get_index(struct MHD_Connection *c)
 {
-    return ow_http_send_json(c, MHD_HTTP_OK, json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s]}",
+    return ow_http_send_json(c, MHD_HTTP_OK, json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s]}",
         "endpoints", "/api/summary", "/api/alerts", "/api/alerts/groups", "/api/alerts/{id}",
         "/api/alerts/{id}/evidence.pcap", "POST /api/alerts/{id}/triage", "/api/flows",
         "/api/flows/{row}", "/api/assets", "/api/runs", "/api/rules", "/api/timeline",
-        "/api/health", "/api/report", "/api/events", "/api/session"));
+        "/api/health", "/api/report", "/api/events", "/api/session", "/api/meta"));
 }
 
 /* Who the caller is, so the pages can say so and know whether LI identities are shown. */
@@ -693,6 +694,25 @@ static enum MHD_Result get_session(struct MHD_Connection *c)
         json_pack("{s:s,s:s,s:b,s:b}", "name", ow_http_request_user(c),
                   "role", ow_http_role_name(ow_http_request_role(c)),
                   "li_visible", ow_http_may_see_li(c), "cookie", ow_http_request_by_cookie(c)));
+}
+
+/* The kind table itself, so the pages and scripts label and filter from what this build
+ * emits instead of keeping copies of it. */
+static enum MHD_Result get_meta(struct MHD_Connection *c)
+{
+    static const char *const allowed[] = { NULL };
+    struct ow_params p = { .c = c };
+    if (ow_params_check(&p, allowed) < 0)
+        return BAD_PARAMS(&p);
+    json_t *kinds = json_array(), *sevs = json_array();
+    for (const struct ow_anomaly_kind_info *k = ow_anomaly_kinds; k->kind; k++)
+        json_array_append_new(kinds, json_pack("{s:s,s:s,s:I,s:s,s:s,s:s}", "name", k->kind,
+            "severity", ow_severity_name(k->severity), "signature_id", (json_int_t)k->signature_id,
+            "signature", k->signature, "title", k->category, "description", k->description));
+    for (const char *const *n = ow_severity_names; *n; n++)
+        json_array_append_new(sevs, json_string(*n));
+    return ow_http_send_json(c, MHD_HTTP_OK, json_pack("{s:s,s:o,s:o}", "version", OW_VERSION,
+                                                       "anomaly_kinds", kinds, "severities", sevs));
 }
 
 enum MHD_Result ow_http_route_api(struct ow_http *srv, struct MHD_Connection *c, const char *url)
@@ -731,5 +751,7 @@ enum MHD_Result ow_http_route_api(struct ow_http *srv, struct MHD_Connection *c,
         return ow_http_get_report(srv, c);
     if (!strcmp(url, "/api/session"))
         return get_session(c);
+    if (!strcmp(url, "/api/meta"))
+        return get_meta(c);
     return ow_http_send_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint");
 }

@@ -3,17 +3,6 @@
  * Community ID a pivot, nDPI risks, LI fields, application metadata and the evidence pcap. */
 'use strict';
 
-const EXPLAIN = {
-  li_unauthorized: 'Lawful-interception traffic (or traffic to an LI system) that no LI rule of the policy allows. ' +
-    'Only the listed administration, mediation and LEMF systems may exchange LI interfaces.',
-  maintenance_outside_window: 'A maintenance session the policy knows, but outside its approved window.',
-  maintenance_overrun: 'An approved maintenance session that was still running after its window ended.',
-  vendor_unauthorized: 'A vendor-access host took part in a flow that no maintenance rule allows.',
-  protocol_mismatch: 'A rule allows this port, but for another application than the one seen.',
-  egress_external: 'A management host opened a connection to an address outside the management networks.',
-  unlisted_flow: 'A flow in the management network that no rule of the policy lists.',
-};
-
 function kv(table, rows) {
   OW.clear(table);
   for (const [k, v] of rows) {
@@ -96,9 +85,14 @@ async function main() {
   OW.clear(document.getElementById('title')).append('Alert ' + a.id + ' ', OW.severityBadge(a.severity_name), ' ',
     OW.el('span', { class: 'kind' }, a.kind), ' ', OW.el('span', { class: 'signature' }, a.signature || ''));
 
+  let explain = 'The policy does not allow this flow.';
+  try {
+    const k = (await OW.meta()).anomaly_kinds.find((x) => x.name === a.kind);
+    if (k) explain = k.description;
+  } catch (e) { /* the generic sentence stands */ }
   const why = OW.clear(document.getElementById('why'));
   why.append(OW.el('h2', {}, 'Why it fired'),
-    OW.el('p', { class: 'plain' }, EXPLAIN[a.kind] || 'The policy does not allow this flow.'),
+    OW.el('p', { class: 'plain' }, explain),
     OW.el('p', { class: 'reason' }, a.reason || 'no reason was stored'),
     a.rule ? OW.el('p', {}, 'Nearest rule: ', OW.ruleLink(a.rule)) : null);
   showRule(d.rule);

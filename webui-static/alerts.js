@@ -363,8 +363,20 @@ document.getElementById('mark-read').addEventListener('click', () => {
   showUnread();
 });
 
-fromUrl();
-loadCounters().then(() => liveBadge('connecting')).catch((e) => OW.showError('error', e)).finally(() => {
+/* The kind choices come from the server's table, before the address's filters are applied. */
+async function fillKinds() {
+  try {
+    const select = form.elements.kind;
+    for (const k of (await OW.meta()).anomaly_kinds) {
+      select.append(OW.el('option', { value: k.name, title: k.title }, k.name));
+    }
+  } catch (e) { /* only "any" and a kind the address names are offered */ }
+}
+
+fillKinds().then(() => {
+  fromUrl();
+  return loadCounters().then(() => liveBadge('connecting')).catch((e) => OW.showError('error', e));
+}).finally(() => {
   load();
   startStream();
 });

@@ -55,6 +55,14 @@ OW.api = async function (path) {
   return answer(r);
 };
 
+/* The anomaly kind table the server emits from (/api/meta), fetched once per page; the
+ * pages label and filter from it rather than from copies of it. Rejects like OW.api. */
+let metaPromise = null;
+OW.meta = function () {
+  if (!metaPromise) metaPromise = OW.api('/api/meta').catch((e) => { metaPromise = null; throw e; });
+  return metaPromise;
+};
+
 /* A JSON POST from this page (same origin; the server refuses cross-site ones). */
 OW.post = async function (path, obj) {
   const r = await fetch(path, {

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/anomaly_kinds.h"
 #include "common/timefmt.h"
 
 enum { M_FROM = 1, M_TO = 2, M_SERVICE = 4, M_APP = 8, M_WINDOW = 16,
@@ -348,11 +349,12 @@ static void set_rule(struct ow_verdict *v, const struct ow_policy *p, int32_t ri
     snprintf(v->ticket, sizeof v->ticket, "%s", r->ticket);
 }
 
-static void set_anomaly(struct ow_verdict *v, const char *kind, uint8_t severity)
+static void set_anomaly(struct ow_verdict *v, enum ow_anomaly_kind kind)
 {
+    const struct ow_anomaly_kind_info *k = ow_anomaly_kind(kind);
     v->status = OW_VERDICT_ANOMALY;
-    v->severity = severity;
-    snprintf(v->kind, sizeof v->kind, "%s", kind);
+    v->severity = k->severity;
+    snprintf(v->kind, sizeof v->kind, "%s", k->kind);
 }
 
 static bool li_role(uint8_t role)
@@ -394,7 +396,7 @@ static void classify_anomaly(const struct flow_ctx *f, struct ow_verdict *v, str
     if (!li_end)
         li_end = first_holder(p, f->cs, li_asset);
     if (rec->li.label != OW_LI_NONE || li_end || near_li >= 0) {
-        set_anomaly(v, "li_unauthorized", OW_SEV_CRITICAL);
+        set_anomaly(v, OW_KIND_LI_UNAUTHORIZED);
         set_rule(v, p, near_li);
         add_seen(t, f);
         if (near_li >= 0) {
@@ -416,7 +418,7 @@ static void classify_anomaly(const struct flow_ctx *f, struct ow_verdict *v, str
     }
     if (near_window >= 0) {
         const struct pol_rule *r = &p->rules[near_window];
-        set_anomaly(v, "maintenance_outside_window", OW_SEV_HIGH);
+        set_anomaly(v, OW_KIND_MAINTENANCE_OUTSIDE_WINDOW);
         set_rule(v, p, near_window);
         add_seen(t, f);
         text_add(t, "; ticket %s (rule %s) allows ", r->ticket, r->id);
@@ -427,7 +429,7 @@ static void classify_anomaly(const struct flow_ctx *f, struct ow_verdict *v, str
     if (!vend)
         vend = first_holder(p, f->ss, vendor_reach);
     if (vend) {
-        set_anomaly(v, "vendor_unauthorized", OW_SEV_HIGH);
+        set_anomaly(v, OW_KIND_VENDOR_UNAUTHORIZED);
         set_rule(v, p, vend->vendor_rule);
         add_seen(t, f);
         if (vend->vendor_rule >= 0) {
@@ -446,7 +448,7 @@ static void classify_anomaly(const struct flow_ctx *f, struct ow_verdict *v, str
     }
     if (near_app >= 0) {
         const struct pol_rule *r = &p->rules[near_app];
-        set_anomaly(v, "protocol_mismatch", OW_SEV_HIGH);
+        set_anomaly(v, OW_KIND_PROTOCOL_MISMATCH);
         set_rule(v, p, near_app);
         add_seen(t, f);
         text_add(t, ": rule %s allows ", r->id);
@@ -457,13 +459,13 @@ static void classify_anomaly(const struct flow_ctx *f, struct ow_verdict *v, str
         return;
     }
     if (f->c_mgmt && !f->s_mgmt) {
-        set_anomaly(v, "egress_external", OW_SEV_HIGH);
+        set_anomaly(v, OW_KIND_EGRESS_EXTERNAL);
         add_seen(t, f);
         text_add(t, ": a management host opened a flow to an address outside "
                  "networks.management, and no rule allows it");
         return;
     }
-    set_anomaly(v, "unlisted_flow", OW_SEV_MEDIUM);
+    set_anomaly(v, OW_KIND_UNLISTED_FLOW);
     add_seen(t, f);
     text_add(t, ": no rule allows this flow");
 }
@@ -601,8 +603,8 @@ bool ow_policy_check_overrun(const struct ow_policy *p, struct ow_flow_record *r
     t.buf[0] = '\0';
     ctx_endpoints(&f);
     v->overrun = 1;
-    v->severity = OW_SEV_MEDIUM;
-    snprintf(v->kind, sizeof v->kind, "maintenance_overrun");
+    v->severity = ow_anomaly_kind(OW_KIND_MAINTENANCE_OVERRUN)->severity;
+    snprintf(v->kind, sizeof v->kind, "%s", ow_anomaly_kind(OW_KIND_MAINTENANCE_OVERRUN)->kind);
     add_seen(&t, &f);
     text_add(&t, " ran until ");
     add_time(&t, rec->last_ts_us);

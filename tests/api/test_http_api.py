@@ -315,6 +315,34 @@ def test_runs_rules_timeline_health(port, db):
     T.check(status == 404, "unknown endpoint")
 
 
+def test_meta(port, db):
+    """/api/meta serves the kind table the engine emits from: every alert of the sample night,
+    as the store keeps it and as `alerts --format jsonl` exports it in EVE, names a kind served
+    here with the same severity and signature id."""
+    status, _, m = get_json(port, "/api/meta")
+    T.check(status == 200 and m.get("version"), f"meta status {status}")
+    kinds = {k["name"]: k for k in m["anomaly_kinds"]}
+    T.check(len(kinds) == len(m["anomaly_kinds"]) == 7, f"meta kinds {sorted(kinds)}")
+    T.check(m["severities"] == ["medium", "high", "critical"], f"meta severities {m['severities']}")
+    T.check(all(k["severity"] in m["severities"] and k["title"] and k["signature"] and k["description"] and
+                isinstance(k["signature_id"], int) for k in kinds.values()), "meta entries complete")
+    T.check(len({k["signature_id"] for k in kinds.values()}) == len(kinds), "signature ids unique")
+    stored = db_all(db, "SELECT DISTINCT kind, severity FROM alerts")
+    T.check(len(stored) >= 3, f"the sample night raises several kinds: {stored}")
+    for kind, sev in stored:
+        T.check(kind in kinds and kinds[kind]["severity"] == sev,
+                f"stored kind {kind}/{sev} vs meta {kinds.get(kind)}")
+    r = subprocess.run([omwitness(), "alerts", "--db", db, "--format", "jsonl"],
+                       capture_output=True, text=True, timeout=60)
+    T.check(r.returncode == 0, f"alerts --format jsonl: {r.stderr.strip()}")
+    for line in filter(str.strip, r.stdout.splitlines()):
+        a = json.loads(line)["alert"]
+        k = kinds.get(a["kind"], {})
+        T.check(k.get("signature_id") == a["signature_id"] and k.get("signature") == a["signature"]
+                and k.get("title") == a["category"], f"EVE alert {a['kind']} vs meta {k}")
+    expect_400(port, "/api/meta?x=1", "x")
+
+
 def test_static(port):
     status, h, body = request(port, "/")
     T.check(status == 200 and h["content-type"].startswith("text/html") and b"<html" in body.lower(),
@@ -483,6 +511,7 @@ def main():
             test_alert_detail(srv.port, db)
             test_flows(srv.port, db)
             test_runs_rules_timeline_health(srv.port, db)
+            test_meta(srv.port, db)
             _, _, rules = get_json(srv.port, "/api/rules")
             T.check(rules["policy_loaded"] and any(x.get("in_policy") for x in rules["rules"]),
                     "--policy lists the policy's rules")

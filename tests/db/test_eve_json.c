@@ -318,7 +318,7 @@ static void test_signature_table(void **state)
         "unlisted_flow" };
     int64_t seen[8] = { 0 };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        const struct ow_alert_signature *s = ow_alert_signature(kinds[i]);
+        const struct ow_anomaly_kind_info *s = ow_alert_signature(kinds[i]);
         assert_string_equal(s->kind, kinds[i]);
         assert_true(s->signature_id >= 1000000 && s->signature_id <= 1999999);
         assert_true(!strncmp(s->signature, "omwitness: ", 11));
