@@ -37,13 +37,54 @@ static int group_teardown(void **state)
     return 0;
 }
 
+/* One worker at a time, outside any test's stack frame: when an assertion fails the test
+ * is left by a long jump, and the teardown below still ends and joins the thread. */
+static struct ow_worker the_worker;
+static bool worker_inited;
+
 static void start(struct ow_worker *w, size_t n_in, size_t max_flows)
 {
     struct ow_worker_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.max_flows = max_flows;
+    worker_inited = true;
     assert_int_equal(ow_worker_init(w, 0, n_in, 1u << 20, &cfg, ndpi, NULL), 0);
     assert_int_equal(ow_worker_start(w), 0);
+}
+
+static int worker_teardown(void **state)
+{
+    (void)state;
+    struct ow_worker *w = &the_worker;
+    if (!worker_inited)
+        return 0;
+    if (w->started) {
+        /* An extra end marker on a reader already ended is never read. */
+        for (size_t r = 0; r < w->n_in; r++) {
+            struct ow_msg_end *e = ow_ring_reserve(ow_worker_input(w, r), sizeof *e);
+            if (e) {
+                e->type = OW_MSG_END;
+                ow_ring_commit(ow_worker_input(w, r));
+            }
+        }
+        size_t len;
+        unsigned spins = 0;
+        bool done = false;
+        /* Drain while waiting, so a full output ring cannot keep the worker from ending. */
+        while (!done) {
+            const uint32_t *t = ow_ring_peek(ow_worker_output(w), &len);
+            if (!t) {
+                ow_ring_backoff(&spins);
+                continue;
+            }
+            done = *t == OW_MSG_WORKER_DONE;
+            ow_ring_release(ow_worker_output(w));
+        }
+        ow_worker_join(w);
+    }
+    ow_worker_destroy(w);
+    worker_inited = false;
+    return 0;
 }
 
 /* Returns once the worker has consumed everything queued on its input rings: it releases a
@@ -111,9 +152,9 @@ static void tick_expect_none(struct ow_worker *w, uint64_t now)
 static void test_idle_timeout_per_class(void **state)
 {
     (void)state;
-    struct ow_worker w;
-    start(&w, 1, 1000);
-    struct ow_ring *in = ow_worker_input(&w, 0);
+    struct ow_worker *w = &the_worker;
+    start(w, 1, 1000);
+    struct ow_ring *in = ow_worker_input(w, 0);
     struct fb f;
     udp_frame(&f, "10.0.0.1", 40000, "10.0.0.2", 40001, "zz");
     push_frame(in, T0, &f, NULL);
@@ -135,16 +176,16 @@ static void test_idle_timeout_per_class(void **state)
     push_frame(in, T0, &f, NULL);
     tcp_frame(&f, "10.0.0.2", 81, "10.0.0.1", 40006, TF_FIN | TF_ACK);
     push_frame(in, T0, &f, NULL);
-    wait_drained(&w);
+    wait_drained(w);
     struct out o[8];
-    assert_int_equal(drain(&w, o, 8, NULL), 0);
-    assert_int_equal(w.active_flows, 5);
+    assert_int_equal(drain(w, o, 8, NULL), 0);
+    assert_int_equal(w->active_flows, 5);
 
     /* Closed TCP: 30 s. */
-    tick_expect_none(&w, T0 + 30 * SEC - 1);
+    tick_expect_none(w, T0 + 30 * SEC - 1);
     push_tick(in, T0 + 30 * SEC);
-    wait_drained(&w);
-    assert_int_equal(drain(&w, o, 8, NULL), 1);
+    wait_drained(w);
+    assert_int_equal(drain(w, o, 8, NULL), 1);
     assert_true(is_end(&o[0]));
     assert_int_equal(o[0].rec.client.port, 40006);
     assert_int_equal(o[0].rec.end_reason, OW_END_TCP_CLOSED);
@@ -152,10 +193,10 @@ static void test_idle_timeout_per_class(void **state)
     assert_int_equal(o[0].rec.pkts_toclient, 2);
 
     /* Unanswered SYN and ICMP: 60 s. */
-    tick_expect_none(&w, T0 + 60 * SEC - 1);
+    tick_expect_none(w, T0 + 60 * SEC - 1);
     push_tick(in, T0 + 60 * SEC);
-    wait_drained(&w);
-    assert_int_equal(drain(&w, o, 8, NULL), 2);
+    wait_drained(w);
+    assert_int_equal(drain(w, o, 8, NULL), 2);
     bool syn = false, icmp = false;
     for (int i = 0; i < 2; i++) {
         assert_true(is_end(&o[i]));
@@ -167,55 +208,53 @@ static void test_idle_timeout_per_class(void **state)
     assert_true(syn && icmp);
 
     /* UDP: 180 s. */
-    tick_expect_none(&w, T0 + 180 * SEC - 1);
+    tick_expect_none(w, T0 + 180 * SEC - 1);
     push_tick(in, T0 + 180 * SEC);
-    wait_drained(&w);
-    assert_int_equal(drain(&w, o, 8, NULL), 1);
+    wait_drained(w);
+    assert_int_equal(drain(w, o, 8, NULL), 1);
     assert_int_equal(o[0].rec.l4_proto, 17);
     assert_int_equal(o[0].rec.end_reason, OW_END_IDLE);
 
     /* Established TCP: an hour. */
-    tick_expect_none(&w, T0 + 3600 * SEC - 1);
+    tick_expect_none(w, T0 + 3600 * SEC - 1);
     push_tick(in, T0 + 3600 * SEC);
-    wait_drained(&w);
-    assert_int_equal(drain(&w, o, 8, NULL), 1);
+    wait_drained(w);
+    assert_int_equal(drain(w, o, 8, NULL), 1);
     assert_int_equal(o[0].rec.client.port, 40004);
     assert_int_equal(o[0].rec.server.port, 80);
     assert_int_equal(o[0].rec.end_reason, OW_END_IDLE);
 
     push_end(in);
-    ow_worker_join(&w);
-    assert_int_equal(drain(&w, o, 8, NULL), 1);      /* nothing left to flush */
+    ow_worker_join(w);
+    assert_int_equal(drain(w, o, 8, NULL), 1);      /* nothing left to flush */
     assert_int_equal(o[0].type, OW_MSG_WORKER_DONE);
-    assert_int_equal(w.flows_started, 5);
-    assert_int_equal(w.active_flows, 0);
-    assert_int_equal(w.flows_evicted, 0);
-    ow_worker_destroy(&w);
+    assert_int_equal(w->flows_started, 5);
+    assert_int_equal(w->active_flows, 0);
+    assert_int_equal(w->flows_evicted, 0);
 }
 
 /* A packet after a flow's idle timeout, with no tick in between, starts a new flow. */
 static void test_idle_seen_at_packet(void **state)
 {
     (void)state;
-    struct ow_worker w;
-    start(&w, 1, 1000);
-    struct ow_ring *in = ow_worker_input(&w, 0);
+    struct ow_worker *w = &the_worker;
+    start(w, 1, 1000);
+    struct ow_ring *in = ow_worker_input(w, 0);
     struct fb f;
     udp_frame(&f, "10.0.0.1", 40000, "10.0.0.2", 40001, "zz");
     push_frame(in, T0, &f, NULL);
     push_frame(in, T0 + 180 * SEC, &f, NULL);
     push_end(in);
-    ow_worker_join(&w);
+    ow_worker_join(w);
     struct out o[8];
-    assert_int_equal(drain(&w, o, 8, NULL), 3);
+    assert_int_equal(drain(w, o, 8, NULL), 3);
     assert_int_equal(o[0].rec.end_reason, OW_END_IDLE);
     assert_int_equal(o[0].rec.first_ts_us, T0);
     assert_int_equal(o[1].rec.end_reason, OW_END_SHUTDOWN);
     assert_int_equal(o[1].rec.first_ts_us, T0 + 180 * SEC);
     assert_int_not_equal(o[0].rec.flow_id, o[1].rec.flow_id);
     assert_int_equal(o[2].type, OW_MSG_WORKER_DONE);
-    assert_int_equal(w.flows_started, 2);
-    ow_worker_destroy(&w);
+    assert_int_equal(w->flows_started, 2);
 }
 
 /* A UDP flow with a packet every 100 s never idles out; after an hour it is reported in a
@@ -223,9 +262,9 @@ static void test_idle_seen_at_packet(void **state)
 static void test_active_timeout_slices(void **state)
 {
     (void)state;
-    struct ow_worker w;
-    start(&w, 1, 1000);
-    struct ow_ring *in = ow_worker_input(&w, 0);
+    struct ow_worker *w = &the_worker;
+    start(w, 1, 1000);
+    struct ow_ring *in = ow_worker_input(w, 0);
     struct fb f;
     udp_frame(&f, "10.0.0.1", 40000, "10.0.0.2", 40001, "zz");
     for (uint64_t k = 0; k <= 37; k++) {
@@ -233,9 +272,9 @@ static void test_active_timeout_slices(void **state)
         push_frame(in, T0 + k * 100 * SEC, &f, NULL);
     }
     push_end(in);
-    ow_worker_join(&w);
+    ow_worker_join(w);
     struct out o[8];
-    assert_int_equal(drain(&w, o, 8, NULL), 3);
+    assert_int_equal(drain(w, o, 8, NULL), 3);
     assert_true(is_end(&o[0]));
     assert_int_equal(o[0].rec.end_reason, OW_END_ACTIVE);
     assert_int_equal(o[0].rec.slice, 0);
@@ -252,17 +291,16 @@ static void test_active_timeout_slices(void **state)
     assert_memory_equal(&o[0].rec.client, &o[1].rec.client, sizeof o[0].rec.client);
     assert_int_not_equal(o[0].rec.flow_id, o[1].rec.flow_id);
     assert_int_equal(o[2].type, OW_MSG_WORKER_DONE);
-    assert_int_equal(w.flows_started, 1);
-    ow_worker_destroy(&w);
+    assert_int_equal(w->flows_started, 1);
 }
 
 /* At max_flows the least recently used flow goes, whatever its class. */
 static void test_eviction_when_full(void **state)
 {
     (void)state;
-    struct ow_worker w;
-    start(&w, 1, 16);
-    struct ow_ring *in = ow_worker_input(&w, 0);
+    struct ow_worker *w = &the_worker;
+    start(w, 1, 16);
+    struct ow_ring *in = ow_worker_input(w, 0);
     struct fb f;
     for (uint16_t i = 0; i < 16; i++) {
         if (i == 1)
@@ -273,32 +311,32 @@ static void test_eviction_when_full(void **state)
     }
     udp_frame(&f, "10.0.1.1", 41000, "10.0.2.2", 9999, "q");   /* flow 0 is used again */
     push_frame(in, T0 + 20 * SEC, &f, NULL);
-    wait_drained(&w);
+    wait_drained(w);
     struct out o[32];
-    assert_int_equal(drain(&w, o, 32, NULL), 0);
-    assert_int_equal(w.active_flows, 16);
+    assert_int_equal(drain(w, o, 32, NULL), 0);
+    assert_int_equal(w->active_flows, 16);
 
     udp_frame(&f, "10.0.1.1", 41016, "10.0.2.2", 9999, "q");
     push_frame(in, T0 + 21 * SEC, &f, NULL);
-    wait_drained(&w);
-    assert_int_equal(drain(&w, o, 32, NULL), 1);
+    wait_drained(w);
+    assert_int_equal(drain(w, o, 32, NULL), 1);
     assert_int_equal(o[0].rec.end_reason, OW_END_EVICTED);
     assert_int_equal(o[0].rec.l4_proto, 6);          /* the TCP flow, oldest of all classes */
     assert_int_equal(o[0].rec.client.port, 41001);
-    assert_int_equal(w.flows_evicted, 1);
+    assert_int_equal(w->flows_evicted, 1);
 
     udp_frame(&f, "10.0.1.1", 41017, "10.0.2.2", 9999, "q");
     push_frame(in, T0 + 22 * SEC, &f, NULL);
-    wait_drained(&w);
-    assert_int_equal(drain(&w, o, 32, NULL), 1);
+    wait_drained(w);
+    assert_int_equal(drain(w, o, 32, NULL), 1);
     assert_int_equal(o[0].rec.end_reason, OW_END_EVICTED);
     assert_int_equal(o[0].rec.client.port, 41002);   /* not flow 0, which was touched */
-    assert_int_equal(w.flows_evicted, 2);
-    assert_int_equal(w.active_flows, 16);
+    assert_int_equal(w->flows_evicted, 2);
+    assert_int_equal(w->active_flows, 16);
 
     push_end(in);
-    ow_worker_join(&w);
-    size_t n = drain(&w, o, 32, NULL);
+    ow_worker_join(w);
+    size_t n = drain(w, o, 32, NULL);
     assert_int_equal(n, 17);
     bool flow0 = false;
     for (size_t i = 0; i < 16; i++) {
@@ -313,9 +351,8 @@ static void test_eviction_when_full(void **state)
     }
     assert_true(flow0);
     assert_int_equal(o[16].type, OW_MSG_WORKER_DONE);
-    assert_int_equal(w.flows_started, 18);
-    assert_int_equal(w.packets_lost, 0);
-    ow_worker_destroy(&w);
+    assert_int_equal(w->flows_started, 18);
+    assert_int_equal(w->packets_lost, 0);
 }
 
 /* With two readers the worker finishes only when both have ended; their packets of one flow
@@ -323,21 +360,21 @@ static void test_eviction_when_full(void **state)
 static void test_done_after_every_reader(void **state)
 {
     (void)state;
-    struct ow_worker w;
-    start(&w, 2, 1000);
+    struct ow_worker *w = &the_worker;
+    start(w, 2, 1000);
     struct fb f;
     udp_frame(&f, "10.0.0.1", 40000, "10.0.0.2", 40001, "zz");
-    push_frame(ow_worker_input(&w, 0), T0, &f, NULL);
-    push_end(ow_worker_input(&w, 0));
-    wait_drained(&w);
+    push_frame(ow_worker_input(w, 0), T0, &f, NULL);
+    push_end(ow_worker_input(w, 0));
+    wait_drained(w);
     struct out o[8];
-    assert_int_equal(drain(&w, o, 8, NULL), 0);       /* no flush, no done marker yet */
+    assert_int_equal(drain(w, o, 8, NULL), 0);       /* no flush, no done marker yet */
 
     udp_frame(&f, "10.0.0.2", 40001, "10.0.0.1", 40000, "yy");
-    push_frame(ow_worker_input(&w, 1), T0 + SEC, &f, NULL);
-    push_end(ow_worker_input(&w, 1));
-    ow_worker_join(&w);
-    assert_int_equal(drain(&w, o, 8, NULL), 2);
+    push_frame(ow_worker_input(w, 1), T0 + SEC, &f, NULL);
+    push_end(ow_worker_input(w, 1));
+    ow_worker_join(w);
+    assert_int_equal(drain(w, o, 8, NULL), 2);
     assert_true(is_end(&o[0]));
     assert_int_equal(o[0].rec.end_reason, OW_END_SHUTDOWN);
     assert_int_equal(o[0].rec.pkts_toserver, 1);
@@ -345,17 +382,16 @@ static void test_done_after_every_reader(void **state)
     assert_int_equal(o[0].rec.client.port, 40000);
     assert_int_equal(o[0].rec.last_ts_us, T0 + SEC);
     assert_int_equal(o[1].type, OW_MSG_WORKER_DONE);
-    ow_worker_destroy(&w);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_idle_timeout_per_class),
-        cmocka_unit_test(test_idle_seen_at_packet),
-        cmocka_unit_test(test_active_timeout_slices),
-        cmocka_unit_test(test_eviction_when_full),
-        cmocka_unit_test(test_done_after_every_reader),
+        cmocka_unit_test_teardown(test_idle_timeout_per_class, worker_teardown),
+        cmocka_unit_test_teardown(test_idle_seen_at_packet, worker_teardown),
+        cmocka_unit_test_teardown(test_active_timeout_slices, worker_teardown),
+        cmocka_unit_test_teardown(test_eviction_when_full, worker_teardown),
+        cmocka_unit_test_teardown(test_done_after_every_reader, worker_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
