@@ -53,7 +53,7 @@ run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false
 # Other compilers and build types: they must build without a warning; their unit tests and
 # hardening checks (readelf, the sandbox) run, not the whole suite again.
 unset ASAN_OPTIONS UBSAN_OPTIONS
-MESON_TEST_ARGS=(--suite decode --suite db --suite li --suite policy --suite build-checks)
+MESON_TEST_ARGS=(--suite decode --suite db --suite engine --suite li --suite policy --suite build-checks)
 echo "== release build (gcc) =="
 CC=gcc run_suite build-release --buildtype=release
 echo "== plain build (clang) =="

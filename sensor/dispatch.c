@@ -85,6 +85,11 @@ static uint64_t host_pair_hash(const struct ow_flow_key *k)
     return h ^ (h >> 32);
 }
 
+size_t ow_dispatch_worker_for(const struct ow_flow_key *key, size_t nworkers)
+{
+    return (size_t)(host_pair_hash(key) % nworkers);
+}
+
 void ow_dispatch_frame(struct ow_dispatcher *d, int dlt, uint64_t ts_us, uint32_t caplen,
                        uint32_t wirelen, const uint8_t *frame)
 {
@@ -132,7 +137,7 @@ void ow_dispatch_frame(struct ow_dispatcher *d, int dlt, uint64_t ts_us, uint32_
     bool from_a;
     ow_flow_key_from_packet(&pkt, &key, &from_a);
     uint64_t h = ow_flow_key_hash(&key);
-    struct ow_worker *w = &d->workers[host_pair_hash(&key) % d->nworkers];
+    struct ow_worker *w = &d->workers[ow_dispatch_worker_for(&key, d->nworkers)];
     size_t len = sizeof(struct ow_msg_packet) + caplen;
     /* Replay waits for room; live capture drops and counts instead of stalling the kernel. */
     struct ow_ring *r = ow_worker_input(w, d->reader_index);

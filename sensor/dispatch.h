@@ -13,6 +13,7 @@
 
 struct ow_worker;
 struct ow_frag_table;
+struct ow_flow_key;
 
 /* Counters of one reader; atomics so the health page can read them while capturing. */
 struct ow_reader_stats {
@@ -51,6 +52,10 @@ void ow_dispatch_tick(struct ow_dispatcher *d, uint64_t now_us);
 /* Live capture: counts a gap if the source has been silent past the threshold at now_us
  * (called when capture stops, for a silence still running). */
 void ow_dispatch_check_gap(struct ow_dispatcher *d, uint64_t now_us);
+
+/* The worker, of nworkers, that owns the flow of key: the same for both directions and for
+ * every flow between one host pair. Exposed so tests can check the choice directly. */
+size_t ow_dispatch_worker_for(const struct ow_flow_key *key, size_t nworkers);
 
 /* Tells every worker this reader is done. */
 void ow_dispatch_end(struct ow_dispatcher *d);
