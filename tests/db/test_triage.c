@@ -230,11 +230,12 @@ static void test_older_schema_without_triage(void **state)
 {
     struct fixture_dir *d = *state;
     build_store(d->db);
-    /* A store of schema 2: without the tables and columns of migrations 5, 6, 7 and 8. */
+    /* A store of schema 2: without the tables and columns of migrations 5, 6, 7, 8 and 10. */
     sql(d->db, "ALTER TABLE flows DROP COLUMN verdict_asset_src_all; "
                "ALTER TABLE flows DROP COLUMN verdict_asset_dest_all; "
                "DROP TABLE triage; DROP TABLE run_progress; DROP INDEX flows_open; "
                "DROP TABLE epoch_certs; DROP TABLE checkpoints; DROP TABLE content_roots; "
+               "DROP TABLE run_decode_events; "
                "ALTER TABLE flows DROP COLUMN end_ts; ALTER TABLE flows DROP COLUMN end_pkts_toserver; "
                "ALTER TABLE flows DROP COLUMN end_pkts_toclient; "
                "ALTER TABLE flows DROP COLUMN end_bytes_toserver; "
