@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "db/api_queries.h"
+
 int ow_run_decode_store(sqlite3 *db, int64_t run_id, size_t n, const char *const names[],
                         const char *const classes[], const uint64_t counts[], char *err,
                         size_t errlen)
@@ -33,22 +35,11 @@ int ow_run_decode_store(sqlite3 *db, int64_t run_id, size_t n, const char *const
     return rc;
 }
 
-static int have_table(sqlite3 *db)
-{
-    sqlite3_stmt *s = NULL;
-    int found = 0;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-                               "name = 'run_decode_events'", -1, &s, NULL) == SQLITE_OK)
-        found = sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_finalize(s);
-    return found;
-}
-
 /* run_id 0 and ids NULL: every run; ids: a JSON array of run ids. */
 static json_t *sum_events(sqlite3 *db, int64_t run_id, const char *ids)
 {
     json_t *out = json_array();
-    if (!out || !have_table(db))
+    if (!out || !ow_api_has_table(db, "run_decode_events"))
         return out;
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db, "SELECT event, class, SUM(count) AS n FROM run_decode_events "
@@ -100,7 +91,7 @@ json_t *ow_run_decode_json_runs(sqlite3 *db, const json_t *runs)
 
 int ow_run_decode_check(sqlite3 *db, char *err, size_t errlen)
 {
-    if (!have_table(db))
+    if (!ow_api_has_table(db, "run_decode_events"))
         return 0;
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db,
