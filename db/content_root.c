@@ -69,15 +69,17 @@ static void put_columns(struct buf *b, sqlite3_stmt *s, int first, int count)
 {
     put_be(b, (uint64_t)count, 4);
     for (int c = first; c < first + count; c++) {
+        /* One column fetch, then cheap value calls (see hash_chain.c). */
+        sqlite3_value *v = sqlite3_column_value(s, c);
         uint8_t tag;
-        switch (sqlite3_column_type(s, c)) {
+        switch (sqlite3_value_type(v)) {
         case SQLITE_INTEGER:
             tag = 1;
             put(b, &tag, 1);
-            put_be(b, (uint64_t)sqlite3_column_int64(s, c), 8);
+            put_be(b, (uint64_t)sqlite3_value_int64(v), 8);
             break;
         case SQLITE_FLOAT: {
-            double d = sqlite3_column_double(s, c);
+            double d = sqlite3_value_double(v);
             uint64_t bits;
             memcpy(&bits, &d, sizeof bits);
             tag = 4;
@@ -87,9 +89,9 @@ static void put_columns(struct buf *b, sqlite3_stmt *s, int first, int count)
         }
         case SQLITE_TEXT:
         case SQLITE_BLOB: {
-            int blob = sqlite3_column_type(s, c) == SQLITE_BLOB;
-            const void *p = blob ? sqlite3_column_blob(s, c) : (const void *)sqlite3_column_text(s, c);
-            int n = sqlite3_column_bytes(s, c);
+            int blob = sqlite3_value_type(v) == SQLITE_BLOB;
+            const void *p = blob ? sqlite3_value_blob(v) : (const void *)sqlite3_value_text(v);
+            int n = sqlite3_value_bytes(v);
             tag = blob ? 3 : 2;
             put(b, &tag, 1);
             put_be(b, (uint64_t)(n > 0 ? n : 0), 4);
@@ -118,10 +120,34 @@ static int cmp_leaf(const void *a, const void *b)
     return memcmp(x->hash, y->hash, OW_HASH_LEN);
 }
 
+/* A cursor over one of the run's side tables (alerts, evidence), ordered by flow_row: the
+ * flows are read in row order and each takes the side rows of its own row as the cursor
+ * passes, so a run costs three scans rather than two lookups per flow. The side tables are
+ * scanned whole (CROSS JOIN keeps that order): they hold anomalies only, far fewer rows than
+ * a run has flows. */
+struct side {
+    sqlite3_stmt *s;
+    int step;           /* SQLITE_ROW while s stands on a row */
+};
+
+static void side_next(struct side *c)
+{
+    c->step = sqlite3_step(c->s);
+}
+
+/* Moves past rows of flows before row; 1 when the cursor then stands on one of row's. */
+static int side_at(struct side *c, int64_t row)
+{
+    while (c->step == SQLITE_ROW && sqlite3_column_int64(c->s, 0) < row)
+        side_next(c);
+    return c->step == SQLITE_ROW && sqlite3_column_int64(c->s, 0) == row;
+}
+
 int ow_content_root_compute(sqlite3 *db, int64_t run_id, uint8_t root[OW_HASH_LEN],
                             int64_t *leaves_out, char *err, size_t errlen)
 {
-    sqlite3_stmt *flows = NULL, *alerts = NULL, *evidence = NULL;
+    sqlite3_stmt *flows = NULL;
+    struct side alerts = { NULL, SQLITE_DONE }, evidence = { NULL, SQLITE_DONE };
     struct leaf *leaves = NULL;
     uint8_t (*hashes)[OW_HASH_LEN] = NULL;
     size_t n = 0, cap = 0;
@@ -133,19 +159,31 @@ int ow_content_root_compute(sqlite3 *db, int64_t run_id, uint8_t root[OW_HASH_LE
                   SQLITE_OK;
     sqlite3_finalize(probe);
     if (sqlite3_prepare_v2(db, has_end ?
-                           "SELECT id, " LEAF_FLOW_COLUMNS LEAF_END_COLUMNS " FROM flows WHERE run_id = ?" :
-                           "SELECT id, " LEAF_FLOW_COLUMNS " FROM flows WHERE run_id = ?",
+                           "SELECT id, " LEAF_FLOW_COLUMNS LEAF_END_COLUMNS " FROM flows "
+                           "WHERE run_id = ? ORDER BY id" :
+                           "SELECT id, " LEAF_FLOW_COLUMNS " FROM flows WHERE run_id = ? "
+                           "ORDER BY id",
                            -1, &flows, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT ts, kind, severity, rule, reason, asset_src, asset_dest "
-                           "FROM alerts WHERE flow_row = ? ORDER BY kind, rule, severity, "
-                           "reason, asset_src, asset_dest, ts", -1, &alerts, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT sha256, packets, bytes, truncated, linktype FROM "
-                           "evidence WHERE flow_row = ?", -1, &evidence, NULL) != SQLITE_OK) {
+        sqlite3_prepare_v2(db, "SELECT a.flow_row, a.ts, a.kind, a.severity, a.rule, a.reason, "
+                           "a.asset_src, a.asset_dest FROM alerts a CROSS JOIN flows f ON f.id = "
+                           "a.flow_row WHERE f.run_id = ? ORDER BY a.flow_row, a.kind, a.rule, "
+                           "a.severity, a.reason, a.asset_src, a.asset_dest, a.ts", -1,
+                           &alerts.s, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT e.flow_row, e.sha256, e.packets, e.bytes, e.truncated, "
+                           "e.linktype FROM evidence e CROSS JOIN flows f ON f.id = e.flow_row "
+                           "WHERE f.run_id = ? ORDER BY e.flow_row", -1, &evidence.s,
+                           NULL) != SQLITE_OK) {
         snprintf(err, errlen, "content root: %s", sqlite3_errmsg(db));
         goto out;
     }
     sqlite3_bind_int64(flows, 1, run_id);
+    sqlite3_bind_int64(alerts.s, 1, run_id);
+    sqlite3_bind_int64(evidence.s, 1, run_id);
+    side_next(&alerts);
+    side_next(&evidence);
     int ncols = sqlite3_column_count(flows) - 1, step;
+    int alert_cols = sqlite3_column_count(alerts.s) - 1;
+    int evidence_cols = sqlite3_column_count(evidence.s) - 1;
     while ((step = sqlite3_step(flows)) == SQLITE_ROW) {
         int64_t row = sqlite3_column_int64(flows, 0);
         b.len = 0;
@@ -156,26 +194,21 @@ int ow_content_root_compute(sqlite3 *db, int64_t run_id, uint8_t root[OW_HASH_LE
         size_t count_at = b.len;
         uint32_t nalerts = 0;
         put_be(&b, 0, 4);
-        sqlite3_bind_int64(alerts, 1, row);
-        while ((step = sqlite3_step(alerts)) == SQLITE_ROW) {
-            put_columns(&b, alerts, 0, sqlite3_column_count(alerts));
+        for (int here = side_at(&alerts, row); here; here = side_at(&alerts, row)) {
+            put_columns(&b, alerts.s, 1, alert_cols);
             nalerts++;
+            side_next(&alerts);
         }
-        sqlite3_reset(alerts);
-        if (step != SQLITE_DONE)
-            break;
         if (!b.oom)
             for (int i = 0; i < 4; i++)
                 b.p[count_at + (size_t)i] = (uint8_t)(nalerts >> (8 * (3 - i)));
-        sqlite3_bind_int64(evidence, 1, row);
-        step = sqlite3_step(evidence);
-        uint8_t present = step == SQLITE_ROW;
+        /* Evidence: present or not; a flow has one image at most (the first is taken). */
+        uint8_t present = (uint8_t)side_at(&evidence, row);
         put(&b, &present, 1);
-        if (present)
-            put_columns(&b, evidence, 0, sqlite3_column_count(evidence));
-        sqlite3_reset(evidence);
-        if (step != SQLITE_ROW && step != SQLITE_DONE)
-            break;
+        if (present) {
+            put_columns(&b, evidence.s, 1, evidence_cols);
+            side_next(&evidence);
+        }
         if (b.oom)
             break;
         if (n == cap) {
@@ -190,13 +223,13 @@ int ow_content_root_compute(sqlite3 *db, int64_t run_id, uint8_t root[OW_HASH_LE
         leaves[n].first_ts = sqlite3_column_int64(flows, 1 + LEAF_FIRST_TS_COL);
         ow_merkle_leaf(b.p, b.len, leaves[n].hash);
         n++;
-        step = SQLITE_DONE;
     }
     if (b.oom) {
         snprintf(err, errlen, "content root: out of memory");
         goto out;
     }
-    if (step != SQLITE_DONE) {
+    if (step != SQLITE_DONE || (alerts.step != SQLITE_ROW && alerts.step != SQLITE_DONE) ||
+        (evidence.step != SQLITE_ROW && evidence.step != SQLITE_DONE)) {
         snprintf(err, errlen, "content root: %s", sqlite3_errmsg(db));
         goto out;
     }
@@ -215,8 +248,8 @@ int ow_content_root_compute(sqlite3 *db, int64_t run_id, uint8_t root[OW_HASH_LE
     rc = 0;
 out:
     sqlite3_finalize(flows);
-    sqlite3_finalize(alerts);
-    sqlite3_finalize(evidence);
+    sqlite3_finalize(alerts.s);
+    sqlite3_finalize(evidence.s);
     free(leaves);
     free(hashes);
     free(b.p);
