@@ -178,6 +178,7 @@ int ow_chain_init(struct ow_chain *c, sqlite3 *db, int persistent)
             continue;
         if (prepare(c, sql, &c->select_row[k], persistent) < 0)
             return -1;
+        c->ncols[k] = ow_chain_kind_column_count(k);
     }
     if (prepare(c, "SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1", &c->tail,
                 persistent) < 0 ||
@@ -255,13 +256,16 @@ static void put_tag(struct sink *k, uint8_t tag)
  * a 4-byte big-endian length and the bytes (text, blob), or nothing (NULL). */
 static void put_column(struct sink *h, sqlite3_stmt *s, int col)
 {
-    switch (sqlite3_column_type(s, col)) {
+    /* One column fetch, then cheap value calls: each sqlite3_column_* call checks the
+     * statement and its malloc state again, which cost more than hashing the value. */
+    sqlite3_value *v = sqlite3_column_value(s, col);
+    switch (sqlite3_value_type(v)) {
     case SQLITE_INTEGER:
         put_tag(h, TAG_INTEGER);
-        put_u64(h, (uint64_t)sqlite3_column_int64(s, col));
+        put_u64(h, (uint64_t)sqlite3_value_int64(v));
         break;
     case SQLITE_FLOAT: {
-        double d = sqlite3_column_double(s, col);
+        double d = sqlite3_value_double(v);
         uint64_t bits;
         memcpy(&bits, &d, sizeof bits);
         put_tag(h, TAG_REAL);
@@ -269,8 +273,8 @@ static void put_column(struct sink *h, sqlite3_stmt *s, int col)
         break;
     }
     case SQLITE_TEXT: {
-        const unsigned char *t = sqlite3_column_text(s, col);
-        int n = sqlite3_column_bytes(s, col);
+        const unsigned char *t = sqlite3_value_text(v);
+        int n = sqlite3_value_bytes(v);
         put_tag(h, TAG_TEXT);
         put_u32(h, (uint32_t)(n > 0 ? n : 0));
         if (t && n > 0)
@@ -278,8 +282,8 @@ static void put_column(struct sink *h, sqlite3_stmt *s, int col)
         break;
     }
     case SQLITE_BLOB: {
-        const void *b = sqlite3_column_blob(s, col);
-        int n = sqlite3_column_bytes(s, col);
+        const void *b = sqlite3_value_blob(v);
+        int n = sqlite3_value_bytes(v);
         put_tag(h, TAG_BLOB);
         put_u32(h, (uint32_t)(n > 0 ? n : 0));
         if (b && n > 0)
@@ -290,6 +294,43 @@ static void put_column(struct sink *h, sqlite3_stmt *s, int col)
         put_tag(h, TAG_NULL);
         break;
     }
+}
+
+static int open_md(struct ow_chain *c)
+{
+    /* One context per chain, reset after each record: opening one per record cost a malloc
+     * and libgcrypt's set-up every time. */
+    if (!c->md) {
+        gcry_md_hd_t h;
+        if (gcry_md_open(&h, GCRY_MD_SHA256, 0) != 0) {
+            snprintf(c->err, sizeof c->err, "hash chain: cannot start SHA-256");
+            return -1;
+        }
+        c->md = h;
+    }
+    return 0;
+}
+
+/* The record header: previous hash, kind name, seq, row id, column count. */
+static void put_header(struct sink *k, int kind, int64_t seq, int64_t row_id,
+                       const uint8_t prev[OW_HASH_LEN], int ncols)
+{
+    const char *name = kinds[kind].name;
+    size_t name_len = strlen(name);
+    put_bytes(k, prev, OW_HASH_LEN);
+    uint8_t nl = (uint8_t)name_len;
+    put_bytes(k, &nl, 1);
+    put_bytes(k, name, name_len);
+    put_u64(k, (uint64_t)seq);
+    put_u64(k, (uint64_t)row_id);
+    put_u32(k, (uint32_t)ncols);
+}
+
+static void sink_finish(struct sink *k, uint8_t out[OW_HASH_LEN])
+{
+    sink_flush(k);
+    memcpy(out, gcry_md_read(k->h, GCRY_MD_SHA256), OW_HASH_LEN);
+    gcry_md_reset(k->h);
 }
 
 int ow_chain_record_hash(struct ow_chain *c, int kind, int64_t seq, int64_t row_id,
@@ -313,35 +354,54 @@ int ow_chain_record_hash(struct ow_chain *c, int kind, int64_t seq, int64_t row_
         sqlite3_reset(s);
         return -1;
     }
-    /* One context per chain, reset after each record: opening one per record cost a malloc
-     * and libgcrypt's set-up every time. */
-    if (!c->md) {
-        gcry_md_hd_t h;
-        if (gcry_md_open(&h, GCRY_MD_SHA256, 0) != 0) {
-            snprintf(c->err, sizeof c->err, "hash chain: cannot start SHA-256");
-            sqlite3_reset(s);
-            return -1;
-        }
-        c->md = h;
+    if (open_md(c) < 0) {
+        sqlite3_reset(s);
+        return -1;
     }
     struct sink k = { .h = (gcry_md_hd_t)c->md };
-    const char *name = kinds[kind].name;
-    size_t name_len = strlen(name);
-    put_bytes(&k, prev, OW_HASH_LEN);
-    uint8_t nl = (uint8_t)name_len;
-    put_bytes(&k, &nl, 1);
-    put_bytes(&k, name, name_len);
-    put_u64(&k, (uint64_t)seq);
-    put_u64(&k, (uint64_t)row_id);
     int ncols = sqlite3_column_count(s);
-    put_u32(&k, (uint32_t)ncols);
+    put_header(&k, kind, seq, row_id, prev, ncols);
     for (int i = 0; i < ncols; i++)
         put_column(&k, s, i);
-    sink_flush(&k);
-    memcpy(out, gcry_md_read(k.h, GCRY_MD_SHA256), OW_HASH_LEN);
-    gcry_md_reset(k.h);
+    sink_finish(&k, out);
     sqlite3_reset(s);
     return 0;
+}
+
+const char *ow_chain_kind_columns(int kind)
+{
+    return kind >= 0 && kind < OW_CHAIN_KIND_COUNT ? kinds[kind].columns : "";
+}
+
+int ow_chain_kind_column_count(int kind)
+{
+    const char *p = ow_chain_kind_columns(kind);
+    if (!*p)
+        return 0;
+    int n = 1;
+    for (; *p; p++)
+        n += *p == ',';
+    return n;
+}
+
+/* Encodes a bound value exactly as put_column encodes the value SQLite returns for it. */
+static void put_value(struct sink *k, const struct ow_chain_value *v)
+{
+    switch (v->type) {
+    case SQLITE_INTEGER:
+        put_tag(k, TAG_INTEGER);
+        put_u64(k, (uint64_t)v->i);
+        break;
+    case SQLITE_TEXT:
+        put_tag(k, TAG_TEXT);
+        put_u32(k, (uint32_t)(v->n > 0 ? v->n : 0));
+        if (v->p && v->n > 0)
+            put_bytes(k, v->p, (size_t)v->n);
+        break;
+    default:
+        put_tag(k, TAG_NULL);
+        break;
+    }
 }
 
 static int load_tail(struct ow_chain *c)
@@ -370,6 +430,26 @@ static int load_tail(struct ow_chain *c)
     return 0;
 }
 
+static int insert_record(struct ow_chain *c, int kind, int64_t seq, int64_t row_id,
+                         const uint8_t next[OW_HASH_LEN], uint8_t *out)
+{
+    sqlite3_stmt *s = c->insert;
+    sqlite3_bind_int64(s, 1, seq);
+    sqlite3_bind_text(s, 2, kinds[kind].name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, row_id);
+    sqlite3_bind_blob(s, 4, next, OW_HASH_LEN, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc != SQLITE_DONE)
+        return chain_err(c, "append");
+    c->seq = seq;
+    memcpy(c->head, next, OW_HASH_LEN);
+    if (out)
+        memcpy(out, next, OW_HASH_LEN);
+    return 0;
+}
+
 int ow_chain_append(struct ow_chain *c, int kind, int64_t row_id, uint8_t out[OW_HASH_LEN])
 {
     if (!c->loaded && load_tail(c) < 0)
@@ -383,21 +463,29 @@ int ow_chain_append(struct ow_chain *c, int kind, int64_t row_id, uint8_t out[OW
                      kinds[kind].table, (long long)row_id);
         return -1;
     }
-    sqlite3_stmt *s = c->insert;
-    sqlite3_bind_int64(s, 1, seq);
-    sqlite3_bind_text(s, 2, kinds[kind].name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, row_id);
-    sqlite3_bind_blob(s, 4, next, OW_HASH_LEN, SQLITE_TRANSIENT);
-    rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    if (rc != SQLITE_DONE)
-        return chain_err(c, "append");
-    c->seq = seq;
-    memcpy(c->head, next, OW_HASH_LEN);
-    if (out)
-        memcpy(out, next, OW_HASH_LEN);
-    return 0;
+    return insert_record(c, kind, seq, row_id, next, out);
+}
+
+int ow_chain_append_values(struct ow_chain *c, int kind, int64_t row_id,
+                           const struct ow_chain_value *v, int n, uint8_t out[OW_HASH_LEN])
+{
+    if (kind < 0 || kind >= OW_CHAIN_KIND_COUNT || n != c->ncols[kind] || !c->select_row[kind]) {
+        snprintf(c->err, sizeof c->err, "hash chain: %d values for a %s record", n,
+                 ow_chain_kind_name(kind));
+        return -1;
+    }
+    if (!c->loaded && load_tail(c) < 0)
+        return -1;
+    if (open_md(c) < 0)
+        return -1;
+    uint8_t next[OW_HASH_LEN];
+    int64_t seq = c->seq + 1;
+    struct sink k = { .h = (gcry_md_hd_t)c->md };
+    put_header(&k, kind, seq, row_id, c->head, n);
+    for (int i = 0; i < n; i++)
+        put_value(&k, &v[i]);
+    sink_finish(&k, next);
+    return insert_record(c, kind, seq, row_id, next, out);
 }
 
 int ow_chain_tail(struct ow_chain *c, int64_t *seq, uint8_t head[OW_HASH_LEN])

@@ -38,6 +38,7 @@ const char *ow_chain_kind_table(int kind);         /* the table the row lives in
 struct ow_chain {
     sqlite3 *db;
     sqlite3_stmt *select_row[OW_CHAIN_KIND_COUNT];
+    int ncols[OW_CHAIN_KIND_COUNT];  /* hashed columns of each kind the store has */
     sqlite3_stmt *tail, *insert;
     int loaded;                     /* seq and head are the file's tail in this transaction */
     int64_t seq;                    /* the last record's seq (0: empty chain) */
@@ -57,10 +58,33 @@ void ow_chain_free(struct ow_chain *c);
 int ow_chain_record_hash(struct ow_chain *c, int kind, int64_t seq, int64_t row_id,
                          const uint8_t prev[OW_HASH_LEN], uint8_t out[OW_HASH_LEN]);
 
+/* A column value as it is bound for a row being written: a record can then be hashed from
+ * what was written instead of being read back. The bytes hashed are the ones SQLite returns
+ * for the value, provided each is bound to a column of its own type (INTEGER to INTEGER,
+ * TEXT to TEXT), so no affinity converts it on the way in. */
+struct ow_chain_value {
+    int type;           /* SQLITE_INTEGER, SQLITE_TEXT or SQLITE_NULL */
+    int64_t i;          /* SQLITE_INTEGER */
+    const char *p;      /* SQLITE_TEXT: n bytes, no NUL among them */
+    int n;
+};
+
+/* The kind's hashed columns, comma-separated in canonical order (for the writer to check
+ * its statements against), and how many there are. */
+const char *ow_chain_kind_columns(int kind);
+int ow_chain_kind_column_count(int kind);
+
 /* Appends a record for a row just written, inside the caller's write transaction; the tail
  * is read from the file once per transaction (ow_chain_forget), so several processes
  * writing one store in turn still build one chain. out (may be NULL) gets the new head. */
 int ow_chain_append(struct ow_chain *c, int kind, int64_t row_id, uint8_t out[OW_HASH_LEN]);
+
+/* The same, hashed from the n values just bound for the row's columns (in the kind's order)
+ * rather than read back: one SELECT less per record on the writer's hot path. verify still
+ * reads every row back, so a value that was stored otherwise than bound breaks the chain
+ * there. -1 (c->err) when n is not the kind's column count. */
+int ow_chain_append_values(struct ow_chain *c, int kind, int64_t row_id,
+                           const struct ow_chain_value *v, int n, uint8_t out[OW_HASH_LEN]);
 
 /* The chain's tail in this transaction (read from the file when not loaded): the last seq
  * (0: empty) and its hash. 0 or -1. */

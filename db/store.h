@@ -90,6 +90,14 @@ int ow_store_add_flow_ids(struct ow_store *st, int64_t run_id, const struct ow_f
  * verdict is known; with rec->open it is still running (no end yet), else its end columns go
  * in with it and a flow_end record is chained right after its flow record. */
 
+/* A flow whose end came before its verdict record was written: one row holding what the
+ * verdict record and then ow_store_end_flow would have stored (verdict's columns, end's end
+ * columns), chained as flow then flow_end. The writer uses it within one batch, where
+ * nothing outside could have seen the open row. 0, or -1. */
+int ow_store_add_flow_ended(struct ow_store *st, int64_t run_id,
+                            const struct ow_flow_record *verdict, const struct ow_flow_record *end,
+                            struct ow_stored_flow *ids);
+
 /* Records the end of an open flow row: final counters, end time and reason, a late overrun,
  * the verdict's packet time; chained as flow_end. 0, or -1 (also when the row has ended). */
 int ow_store_end_flow(struct ow_store *st, int64_t flow_row, const struct ow_flow_record *rec);

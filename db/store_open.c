@@ -126,6 +126,15 @@ static int prepare_writer(struct ow_store *st)
         o += (size_t)snprintf(sql + o, sizeof sql - o, ", ?");
     snprintf(sql + o, sizeof sql - o, ")");
 
+    /* The writer hashes flow and flow_end records from the values it binds, in the INSERT's
+     * order: that order must be the chain's canonical one. */
+    char flow_cols[2100];
+    snprintf(flow_cols, sizeof flow_cols, "run_id, %s", cols);
+    if (strcmp(flow_cols, ow_chain_kind_columns(OW_CHAIN_FLOW)) != 0 ||
+        strcmp(END_COLUMNS, ow_chain_kind_columns(OW_CHAIN_FLOW_END)) != 0) {
+        ow_store_set_err(st, "the flow columns are not in the hash chain's order");
+        return -1;
+    }
     if (prepare(st, sql, &st->insert_flow) < 0 ||
         prepare(st, "INSERT INTO runs (kind, source, source_sha256, site, policy_sha256, "
                     "version, threads, started_wall, sensor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -148,6 +157,9 @@ static int prepare_writer(struct ow_store *st)
         prepare(st, "INSERT INTO rule_hits (run_id, rule_id, hits) VALUES (?, ?, 1) "
                     "ON CONFLICT (run_id, rule_id) DO UPDATE SET hits = hits + 1",
                 &st->bump_rule) < 0 ||
+        prepare(st, "DELETE FROM chain WHERE seq > ?", &st->undo_chain) < 0 ||
+        prepare(st, "DELETE FROM alerts WHERE flow_row = ?", &st->undo_alerts) < 0 ||
+        prepare(st, "DELETE FROM flows WHERE id = ?", &st->undo_flow) < 0 ||
         prepare(st, "SAVEPOINT add_flow", &st->savepoint) < 0 ||
         prepare(st, "RELEASE add_flow", &st->release) < 0 ||
         prepare(st, "ROLLBACK TO add_flow", &st->rollback_to) < 0 ||
@@ -425,6 +437,9 @@ void ow_store_close(struct ow_store *st)
     sqlite3_finalize(st->insert_run_rule);
     sqlite3_finalize(st->set_chain_head);
     sqlite3_finalize(st->end_flow);
+    sqlite3_finalize(st->undo_chain);
+    sqlite3_finalize(st->undo_alerts);
+    sqlite3_finalize(st->undo_flow);
     sqlite3_finalize(st->insert_progress);
     sqlite3_finalize(st->set_assets_all);
     ow_chain_free(&st->chain);

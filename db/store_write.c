@@ -60,6 +60,7 @@ static int step_done(struct ow_store *st, sqlite3_stmt *s, const char *what)
  * interleave with another writer. A unit that fails leaves neither rows nor chain records. */
 struct unit {
     int own;
+    int light;          /* in a batch without a savepoint: undone by deleting (undo_flow) */
     int loaded;
     int64_t seq;
     uint8_t head[OW_HASH_LEN];
@@ -88,6 +89,7 @@ static int unit_begin(struct ow_store *st, struct unit *u, const char *what)
                 "is committed", what);
         return -1;
     }
+    u->light = 0;
     u->own = !st->in_batch;
     if (u->own) {
         if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -102,9 +104,70 @@ static int unit_begin(struct ow_store *st, struct unit *u, const char *what)
     return 0;
 }
 
+/* A flow's unit inside a batch takes no savepoint: a savepoint copies every page the unit
+ * touches for the first time into its statement journal, and the flow's row, its indexes
+ * and the chain touch many (a third of the writer's time in a replay, docs/architecture.md).
+ * Each statement is still atomic on its own; a failure after the first is undone by deleting
+ * the unit's rows (undo_flow), and where even that fails, the batch is given up. */
+static int unit_begin_light(struct ow_store *st, struct unit *u, const char *what)
+{
+    if (!st->in_batch || st->batch_lost || batch_gone(st))
+        return unit_begin(st, u, what);
+    int64_t seq;
+    uint8_t head[OW_HASH_LEN];
+    if (ow_chain_tail(&st->chain, &seq, head) < 0) {
+        ow_store_set_err(st, "%s: %s", what, st->chain.err);
+        return -1;
+    }
+    u->own = 0;
+    u->light = 1;
+    u->loaded = 1;
+    u->seq = seq;
+    memcpy(u->head, head, OW_HASH_LEN);
+    return 0;
+}
+
+static int step_undo(sqlite3_stmt *s, int64_t v)
+{
+    sqlite3_bind_int64(s, 1, v);
+    int ok = sqlite3_step(s) == SQLITE_DONE;
+    sqlite3_reset(s);
+    return ok;
+}
+
+/* Undoes a light flow unit that failed: its chain records, alerts and row. */
+static void undo_flow(struct ow_store *st, struct unit *u, int64_t flow_row)
+{
+    char why[sizeof st->errmsg];
+    memcpy(why, st->errmsg, sizeof why);
+    if (batch_gone(st)) {
+        ow_store_set_err(st, "%s; and SQLite rolled the whole batch back", why);
+        return;
+    }
+    int ok = step_undo(st->undo_chain, u->seq);
+    if (flow_row > 0)
+        ok = ok && step_undo(st->undo_alerts, flow_row) && step_undo(st->undo_flow, flow_row);
+    st->chain.loaded = u->loaded;
+    st->chain.seq = u->seq;
+    memcpy(st->chain.head, u->head, OW_HASH_LEN);
+    if (!ok) {
+        /* Part of the unit may still be there: nothing of this batch may be kept. */
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        st->in_batch = 0;
+        st->batch_lost = 1;
+        ow_chain_forget(&st->chain);
+        ow_store_set_err(st, "%s; undoing it failed too (%s), so the batch was rolled back", why,
+                         sqlite3_errmsg(st->db));
+        return;
+    }
+    memcpy(st->errmsg, why, sizeof why);
+}
+
 /* Ends the unit: kept when ok, else undone (and the error already set is kept). */
 static int unit_end(struct ow_store *st, struct unit *u, int ok, const char *what)
 {
+    if (u->light)
+        return ok ? 0 : -1;     /* the caller has undone a failure (undo_flow) */
     if (u->own) {
         if (ok && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
             return 0;
@@ -258,92 +321,159 @@ int ow_store_commit_batch(struct ow_store *st)
     return 0;
 }
 
-/* The flow_end columns, from parameter idx on, in END_COLUMNS order. */
-static void bind_end(sqlite3_stmt *s, int idx, const struct ow_flow_record *r)
+/* ---- a flow's column values, bound and hashed from the same array ------------------- */
+
+/* run_id, the FC_* columns, then the END_COLUMNS: the INSERT's parameters in order, the
+ * flow record's hashed columns (the first 1 + FC_COUNT) and the flow_end record's (the
+ * rest). The address texts live here so the values can point at them. */
+#define FLOW_VALUES (1 + FC_COUNT + END_COLUMN_COUNT)
+
+struct flow_values {
+    struct ow_chain_value v[FLOW_VALUES];
+    char client[OW_ADDR_TEXT_LEN], server[OW_ADDR_TEXT_LEN];
+};
+
+static void set_int(struct ow_chain_value *v, int64_t i)
 {
-    sqlite3_bind_int64(s, idx, ow_store_clamp_i64(r->last_ts_us));
-    sqlite3_bind_int64(s, idx + 1, ow_store_clamp_i64(r->pkts_toserver));
-    sqlite3_bind_int64(s, idx + 2, ow_store_clamp_i64(r->pkts_toclient));
-    sqlite3_bind_int64(s, idx + 3, ow_store_clamp_i64(r->bytes_toserver));
-    sqlite3_bind_int64(s, idx + 4, ow_store_clamp_i64(r->bytes_toclient));
-    sqlite3_bind_int64(s, idx + 5, r->later_fragments);
-    bind_str(s, idx + 6, ow_end_reason_name(r->end_reason));
-    sqlite3_bind_int(s, idx + 7, r->late_overrun ? 1 : 0);
-    if (r->decided_ts_us)
-        sqlite3_bind_int64(s, idx + 8, ow_store_clamp_i64(r->decided_ts_us));
-    else
-        sqlite3_bind_null(s, idx + 8);
+    *v = (struct ow_chain_value){ .type = SQLITE_INTEGER, .i = i };
 }
 
-static void bind_flow(sqlite3_stmt *s, int64_t run_id, const struct ow_flow_record *r)
+static void set_u64(struct ow_chain_value *v, uint64_t i)
 {
-    char client[OW_ADDR_TEXT_LEN], server[OW_ADDR_TEXT_LEN];
-    ow_addr_to_text(&r->client, client, sizeof client);
-    ow_addr_to_text(&r->server, server, sizeof server);
-    sqlite3_bind_int64(s, 1, run_id);
-#define P(col) ((col) + 2)
-    sqlite3_bind_int64(s, P(FC_FLOW_ID), ow_store_clamp_i64(r->flow_id));
-    BIND_FIELD(s, P(FC_COMMUNITY_ID), r->community_id);
-    sqlite3_bind_int64(s, P(FC_FIRST_TS), ow_store_clamp_i64(r->first_ts_us));
-    sqlite3_bind_int64(s, P(FC_LAST_TS), ow_store_clamp_i64(r->last_ts_us));
-    sqlite3_bind_int(s, P(FC_L4_PROTO), r->l4_proto);
-    sqlite3_bind_int(s, P(FC_IP_FAMILY), r->client.family == OW_AF_INET6 ? 6 : 4);
-    sqlite3_bind_text(s, P(FC_CLIENT_IP), client, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(s, P(FC_CLIENT_PORT), r->client.port);
-    sqlite3_bind_text(s, P(FC_SERVER_IP), server, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(s, P(FC_SERVER_PORT), r->server.port);
-    sqlite3_bind_int(s, P(FC_ICMP_TYPE), r->icmp_type);
-    sqlite3_bind_int(s, P(FC_ICMP_CODE), r->icmp_code);
-    sqlite3_bind_int64(s, P(FC_SLICE), r->slice);
-    sqlite3_bind_int(s, P(FC_VLAN), r->vlan_id);
-    sqlite3_bind_int(s, P(FC_TUNNELS), r->tunnels);
-    sqlite3_bind_int64(s, P(FC_PKTS_TOSERVER), ow_store_clamp_i64(r->pkts_toserver));
-    sqlite3_bind_int64(s, P(FC_PKTS_TOCLIENT), ow_store_clamp_i64(r->pkts_toclient));
-    sqlite3_bind_int64(s, P(FC_BYTES_TOSERVER), ow_store_clamp_i64(r->bytes_toserver));
-    sqlite3_bind_int64(s, P(FC_BYTES_TOCLIENT), ow_store_clamp_i64(r->bytes_toclient));
-    sqlite3_bind_int64(s, P(FC_LATER_FRAGMENTS), r->later_fragments);
+    set_int(v, ow_store_clamp_i64(i));
+}
+
+static void set_str(struct ow_chain_value *v, const char *text)
+{
+    text = text ? text : "";
+    *v = (struct ow_chain_value){ .type = SQLITE_TEXT, .p = text, .n = (int)strlen(text) };
+}
+
+/* A bounded record field: never reads past the array even without a NUL. */
+static void set_bounded(struct ow_chain_value *v, const char *field, size_t cap)
+{
+    *v = (struct ow_chain_value){ .type = SQLITE_TEXT, .p = field, .n = (int)strnlen(field, cap) };
+}
+
+#define SET_FIELD(v, f) set_bounded((v), (f), sizeof(f))
+
+static void set_null(struct ow_chain_value *v)
+{
+    *v = (struct ow_chain_value){ .type = SQLITE_NULL };
+}
+
+/* Binds values to parameters first, first + 1, ... The values must outlive the step. */
+static void bind_values(sqlite3_stmt *s, int first, const struct ow_chain_value *v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (v[i].type == SQLITE_INTEGER)
+            sqlite3_bind_int64(s, first + i, v[i].i);
+        else if (v[i].type == SQLITE_TEXT)
+            sqlite3_bind_text(s, first + i, v[i].p, v[i].n, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(s, first + i);
+    }
+}
+
+/* The END_COLUMNS values of a flow that has ended. */
+static void end_values(struct ow_chain_value *v, const struct ow_flow_record *r)
+{
+    set_u64(&v[0], r->last_ts_us);
+    set_u64(&v[1], r->pkts_toserver);
+    set_u64(&v[2], r->pkts_toclient);
+    set_u64(&v[3], r->bytes_toserver);
+    set_u64(&v[4], r->bytes_toclient);
+    set_int(&v[5], r->later_fragments);
+    set_str(&v[6], ow_end_reason_name(r->end_reason));
+    set_int(&v[7], r->late_overrun ? 1 : 0);
+    if (r->decided_ts_us)
+        set_u64(&v[8], r->decided_ts_us);
+    else
+        set_null(&v[8]);
+}
+
+static void flow_values(struct flow_values *fv, int64_t run_id, const struct ow_flow_record *r)
+{
+    struct ow_chain_value *v = fv->v;
+    ow_addr_to_text(&r->client, fv->client, sizeof fv->client);
+    ow_addr_to_text(&r->server, fv->server, sizeof fv->server);
+    set_int(&v[0], run_id);
+#define V(col) (&v[(col) + 1])
+    set_u64(V(FC_FLOW_ID), r->flow_id);
+    SET_FIELD(V(FC_COMMUNITY_ID), r->community_id);
+    set_u64(V(FC_FIRST_TS), r->first_ts_us);
+    set_u64(V(FC_LAST_TS), r->last_ts_us);
+    set_int(V(FC_L4_PROTO), r->l4_proto);
+    set_int(V(FC_IP_FAMILY), r->client.family == OW_AF_INET6 ? 6 : 4);
+    set_str(V(FC_CLIENT_IP), fv->client);
+    set_int(V(FC_CLIENT_PORT), r->client.port);
+    set_str(V(FC_SERVER_IP), fv->server);
+    set_int(V(FC_SERVER_PORT), r->server.port);
+    set_int(V(FC_ICMP_TYPE), r->icmp_type);
+    set_int(V(FC_ICMP_CODE), r->icmp_code);
+    set_int(V(FC_SLICE), r->slice);
+    set_int(V(FC_VLAN), r->vlan_id);
+    set_int(V(FC_TUNNELS), r->tunnels);
+    set_u64(V(FC_PKTS_TOSERVER), r->pkts_toserver);
+    set_u64(V(FC_PKTS_TOCLIENT), r->pkts_toclient);
+    set_u64(V(FC_BYTES_TOSERVER), r->bytes_toserver);
+    set_u64(V(FC_BYTES_TOCLIENT), r->bytes_toclient);
+    set_int(V(FC_LATER_FRAGMENTS), r->later_fragments);
     /* An open flow's record has no end yet: its end comes with the flow_end record. */
-    bind_str(s, P(FC_END_REASON), r->open ? "" : ow_end_reason_name(r->end_reason));
-    BIND_FIELD(s, P(FC_NDPI_PROTOCOL), r->ndpi_protocol);
-    BIND_FIELD(s, P(FC_NDPI_MASTER), r->ndpi_master);
-    BIND_FIELD(s, P(FC_NDPI_APP), r->ndpi_app);
-    BIND_FIELD(s, P(FC_NDPI_CATEGORY), r->ndpi_category);
-    BIND_FIELD(s, P(FC_NDPI_CONFIDENCE), r->ndpi_confidence);
+    set_str(V(FC_END_REASON), r->open ? "" : ow_end_reason_name(r->end_reason));
+    SET_FIELD(V(FC_NDPI_PROTOCOL), r->ndpi_protocol);
+    SET_FIELD(V(FC_NDPI_MASTER), r->ndpi_master);
+    SET_FIELD(V(FC_NDPI_APP), r->ndpi_app);
+    SET_FIELD(V(FC_NDPI_CATEGORY), r->ndpi_category);
+    SET_FIELD(V(FC_NDPI_CONFIDENCE), r->ndpi_confidence);
     /* A bitmap: stored as the same 64 bits, read back bit for bit. */
-    sqlite3_bind_int64(s, P(FC_NDPI_RISK), (int64_t)r->ndpi_risk);
-    BIND_FIELD(s, P(FC_APP_PROTO), r->app_proto);
-    BIND_FIELD(s, P(FC_SSH_CLIENT), r->ssh_client);
-    BIND_FIELD(s, P(FC_SSH_SERVER), r->ssh_server);
-    BIND_FIELD(s, P(FC_HASSH_CLIENT), r->hassh_client);
-    BIND_FIELD(s, P(FC_HASSH_SERVER), r->hassh_server);
-    BIND_FIELD(s, P(FC_TLS_SNI), r->tls_sni);
-    BIND_FIELD(s, P(FC_JA3), r->ja3);
-    BIND_FIELD(s, P(FC_JA3S), r->ja3s);
-    BIND_FIELD(s, P(FC_TLS_VERSION), r->tls_version);
-    BIND_FIELD(s, P(FC_HTTP_HOST), r->http_host);
-    BIND_FIELD(s, P(FC_HTTP_USER_AGENT), r->http_user_agent);
-    BIND_FIELD(s, P(FC_DNS_QUERY), r->dns_query);
-    bind_str(s, P(FC_LI_INTERFACE), ow_li_label_name(r->li.label));
-    sqlite3_bind_int(s, P(FC_LI_CONFIDENCE), r->li.confidence);
-    BIND_FIELD(s, P(FC_LI_XID), r->li.xid);
-    BIND_FIELD(s, P(FC_LI_LIID), r->li.liid);
-    BIND_FIELD(s, P(FC_LI_TARGET), r->li.target);
-    sqlite3_bind_int(s, P(FC_LI_PAYLOAD_FORMAT), r->li.payload_format);
-    sqlite3_bind_int64(s, P(FC_LI_PDU_COUNT), r->li.pdu_count);
-    bind_str(s, P(FC_VERDICT_STATUS), ow_verdict_status_name(r->verdict.status));
-    BIND_FIELD(s, P(FC_VERDICT_RULE), r->verdict.rule);
-    BIND_FIELD(s, P(FC_VERDICT_KIND), r->verdict.kind);
-    bind_str(s, P(FC_VERDICT_SEVERITY), ow_severity_name(r->verdict.severity));
-    BIND_FIELD(s, P(FC_VERDICT_REASON), r->verdict.reason);
-    BIND_FIELD(s, P(FC_VERDICT_ASSET_SRC), r->verdict.asset_src);
-    BIND_FIELD(s, P(FC_VERDICT_ASSET_DEST), r->verdict.asset_dest);
-    BIND_FIELD(s, P(FC_VERDICT_TICKET), r->verdict.ticket);
-    sqlite3_bind_int(s, P(FC_VERDICT_OVERRUN), r->verdict.overrun ? 1 : 0);
+    set_int(V(FC_NDPI_RISK), (int64_t)r->ndpi_risk);
+    SET_FIELD(V(FC_APP_PROTO), r->app_proto);
+    SET_FIELD(V(FC_SSH_CLIENT), r->ssh_client);
+    SET_FIELD(V(FC_SSH_SERVER), r->ssh_server);
+    SET_FIELD(V(FC_HASSH_CLIENT), r->hassh_client);
+    SET_FIELD(V(FC_HASSH_SERVER), r->hassh_server);
+    SET_FIELD(V(FC_TLS_SNI), r->tls_sni);
+    SET_FIELD(V(FC_JA3), r->ja3);
+    SET_FIELD(V(FC_JA3S), r->ja3s);
+    SET_FIELD(V(FC_TLS_VERSION), r->tls_version);
+    SET_FIELD(V(FC_HTTP_HOST), r->http_host);
+    SET_FIELD(V(FC_HTTP_USER_AGENT), r->http_user_agent);
+    SET_FIELD(V(FC_DNS_QUERY), r->dns_query);
+    set_str(V(FC_LI_INTERFACE), ow_li_label_name(r->li.label));
+    set_int(V(FC_LI_CONFIDENCE), r->li.confidence);
+    SET_FIELD(V(FC_LI_XID), r->li.xid);
+    SET_FIELD(V(FC_LI_LIID), r->li.liid);
+    SET_FIELD(V(FC_LI_TARGET), r->li.target);
+    set_int(V(FC_LI_PAYLOAD_FORMAT), r->li.payload_format);
+    set_int(V(FC_LI_PDU_COUNT), r->li.pdu_count);
+    set_str(V(FC_VERDICT_STATUS), ow_verdict_status_name(r->verdict.status));
+    SET_FIELD(V(FC_VERDICT_RULE), r->verdict.rule);
+    SET_FIELD(V(FC_VERDICT_KIND), r->verdict.kind);
+    set_str(V(FC_VERDICT_SEVERITY), ow_severity_name(r->verdict.severity));
+    SET_FIELD(V(FC_VERDICT_REASON), r->verdict.reason);
+    SET_FIELD(V(FC_VERDICT_ASSET_SRC), r->verdict.asset_src);
+    SET_FIELD(V(FC_VERDICT_ASSET_DEST), r->verdict.asset_dest);
+    SET_FIELD(V(FC_VERDICT_TICKET), r->verdict.ticket);
+    set_int(V(FC_VERDICT_OVERRUN), r->verdict.overrun ? 1 : 0);
     /* A flow that ended before (or as) its verdict was reached: its end columns go in with
      * it, and the caller chains its flow_end record right after the flow record. */
-    if (!r->open)
-        bind_end(s, P(FC_COUNT), r);
-#undef P
+    if (r->open)
+        for (int i = 0; i < END_COLUMN_COUNT; i++)
+            set_null(V(FC_COUNT + i));
+    else
+        end_values(V(FC_COUNT), r);
+#undef V
+}
+
+static int chain_append_values(struct ow_store *st, int kind, int64_t row_id,
+                               const struct ow_chain_value *v, int n)
+{
+    if (ow_chain_append_values(&st->chain, kind, row_id, v, n, NULL) < 0) {
+        ow_store_set_err(st, "%s", st->chain.err);
+        return -1;
+    }
+    return 0;
 }
 
 void ow_store_overrun_view(const struct ow_flow_record *rec, struct ow_flow_record *view)
@@ -411,24 +541,53 @@ static int add_assets_all(struct ow_store *st, int64_t flow_row, const struct ow
 
 /* The flow and its alerts and rule hit go in together or not at all, each row chained as it
  * is written. Rule hits are not chained: verify recounts them from the chained flows. */
+static int add_flow(struct ow_store *st, int64_t run_id, const struct ow_flow_record *rec,
+                    const struct ow_flow_record *end, struct ow_stored_flow *ids);
+
 int ow_store_add_flow_ids(struct ow_store *st, int64_t run_id, const struct ow_flow_record *rec,
                           struct ow_stored_flow *ids)
 {
+    return add_flow(st, run_id, rec, NULL, ids);
+}
+
+int ow_store_add_flow_ended(struct ow_store *st, int64_t run_id,
+                            const struct ow_flow_record *verdict, const struct ow_flow_record *end,
+                            struct ow_stored_flow *ids)
+{
+    if (!writable(st))
+        return -1;
+    if (!verdict || !end || !verdict->open || end->open) {
+        ow_store_set_err(st, "add ended flow: needs an open verdict record and an end");
+        return -1;
+    }
+    return add_flow(st, run_id, verdict, end, ids);
+}
+
+/* rec's columns; with end (rec then open), end's END_COLUMNS go into the same row, stored as
+ * the verdict record and its later end would have left it. */
+static int add_flow(struct ow_store *st, int64_t run_id, const struct ow_flow_record *rec,
+                    const struct ow_flow_record *end, struct ow_stored_flow *ids)
+{
     struct ow_stored_flow got = {0, 0, 0};
-    struct unit u;
+    struct unit u = { 0 };
     if (ids)
         *ids = got;
-    if (!writable(st) || !rec || unit_begin(st, &u, "add flow") < 0)
+    if (!writable(st) || !rec || unit_begin_light(st, &u, "add flow") < 0)
         return -1;
 
     int ok = 0;
-    bind_flow(st->insert_flow, run_id, rec);
+    struct flow_values fv;
+    flow_values(&fv, run_id, rec);
+    if (end)
+        end_values(fv.v + 1 + FC_COUNT, end);
+    bind_values(st->insert_flow, 1, fv.v, FLOW_VALUES);
     if (step_done(st, st->insert_flow, "insert flow") < 0)
         goto done;
     got.flow_row = sqlite3_last_insert_rowid(st->db);
-    if (chain_append(st, OW_CHAIN_FLOW, got.flow_row, NULL) < 0 ||
+    if (chain_append_values(st, OW_CHAIN_FLOW, got.flow_row, fv.v, 1 + FC_COUNT) < 0 ||
         add_assets_all(st, got.flow_row, rec) < 0 ||
-        (!rec->open && chain_append(st, OW_CHAIN_FLOW_END, got.flow_row, NULL) < 0))
+        ((!rec->open || end) && chain_append_values(st, OW_CHAIN_FLOW_END, got.flow_row,
+                                           fv.v + 1 + FC_COUNT, END_COLUMN_COUNT) < 0))
         goto done;
 
     /* A long flow reported in active-timeout slices alerts once, with its first slice. */
@@ -451,6 +610,8 @@ int ow_store_add_flow_ids(struct ow_store *st, int64_t run_id, const struct ow_f
     }
     ok = 1;
 done:
+    if (!ok && u.light)
+        undo_flow(st, &u, got.flow_row);
     if (unit_end(st, &u, ok, "add flow") < 0)
         return -1;
     if (ids)
@@ -471,14 +632,16 @@ int ow_store_end_flow(struct ow_store *st, int64_t flow_row, const struct ow_flo
     if (!writable(st) || !rec || unit_begin(st, &u, "end flow") < 0)
         return -1;
     sqlite3_stmt *s = st->end_flow;
-    bind_end(s, 1, rec);
+    struct ow_chain_value v[END_COLUMN_COUNT];
+    end_values(v, rec);
+    bind_values(s, 1, v, END_COLUMN_COUNT);
     sqlite3_bind_int64(s, 1 + END_COLUMN_COUNT, flow_row);
     int ok = step_done(st, s, "end flow") == 0;
     if (ok && sqlite3_changes(st->db) != 1) {
         ow_store_set_err(st, "end flow: no open flow row %lld", (long long)flow_row);
         ok = 0;
     }
-    ok = ok && chain_append(st, OW_CHAIN_FLOW_END, flow_row, NULL) == 0;
+    ok = ok && chain_append_values(st, OW_CHAIN_FLOW_END, flow_row, v, END_COLUMN_COUNT) == 0;
     return unit_end(st, &u, ok, "end flow");
 }
 

@@ -2,7 +2,9 @@
  * tampering (an edited value, a deleted row, an inserted row, swapped rows, a removed or
  * reordered chain record, an edited end of run, edited rule hits, edited evidence, a cut
  * tail against a recorded head) is found and named; unended runs, runs that continue the
- * chain and several writer processes; evidence blobs in and out. */
+ * chain and several writer processes; evidence blobs in and out; flow records hashed from
+ * the values bound (checked by verify reading them back), a flow's end written with its
+ * verdict record, and a flow whose unit fails part-way leaving nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "db/content_root.h"
 #include "db/hash_chain.h"
 #include "db/store.h"
 #include "db/verify.h"
@@ -572,6 +575,165 @@ static void test_flow_end_and_progress(void **state)
     assert_non_null(strstr(v.problem, "run_progress row 1"));
 }
 
+/* Values that an affinity or a careless encoder could change on the way in: texts that look
+ * like numbers, full-length fields without a NUL, bytes over 0x7f, the risk bitmap's top
+ * bit, counters past INT64_MAX, an IPv6 pair. The writer hashes what it binds; verify reads
+ * every row back and must get the same hashes. */
+static void odd_flow(struct ow_flow_record *r, uint64_t id)
+{
+    fixture_flow(r, id, "2001:db8::7", 40000, "2001:db8::10", 22, (unsigned)id);
+    FIX_SET(r->tls_sni, "12345");
+    FIX_SET(r->ja3, "1e5");
+    FIX_SET(r->dns_query, "-0");
+    FIX_SET(r->http_host, "0x10");
+    memset(r->http_user_agent, 'A', sizeof r->http_user_agent);   /* no NUL at all */
+    FIX_SET(r->ssh_client, "SSH-2.0-\xc3\xa9\xff");
+    r->ndpi_risk = UINT64_C(1) << 63 | 5;
+    r->bytes_toclient = UINT64_MAX;
+    r->verdict.status = OW_VERDICT_ANOMALY;
+    r->verdict.severity = OW_SEV_HIGH;
+    FIX_SET(r->verdict.kind, "vendor_unauthorized");
+    FIX_SET(r->verdict.reason, "42");
+    r->decided_ts_us = r->first_ts_us + 1000u;
+}
+
+static void test_flows_hashed_as_bound(void **state)
+{
+    struct fixture_dir *d = *state;
+    struct ow_store *st = open_store(d->db);
+    int64_t run = new_run(st, "a.pcap");
+    assert_int_equal(ow_store_begin_batch(st), 0);
+    struct ow_flow_record r, e;
+    struct ow_stored_flow ids;
+    /* At its verdict, then its end (no decided time on this one: a NULL). */
+    odd_flow(&r, 1);
+    r.open = 1;
+    assert_int_equal(ow_store_add_flow_ids(st, run, &r, &ids), 0);
+    e = r;
+    e.open = 0;
+    e.decided_ts_us = 0;
+    e.pkts_toserver = 99;
+    assert_int_equal(ow_store_end_flow(st, ids.flow_row, &e), 0);
+    /* Whole. */
+    odd_flow(&r, 2);
+    r.open = 0;
+    assert_int_equal(ow_store_add_flow_ids(st, run, &r, &ids), 0);
+    /* Its end with its verdict record. */
+    odd_flow(&r, 3);
+    r.open = 1;
+    e = r;
+    e.open = 0;
+    e.end_reason = OW_END_IDLE;
+    assert_int_equal(ow_store_add_flow_ended(st, run, &r, &e, &ids), 0);
+    /* Refused: an end that has not ended, or a verdict record that is not open. */
+    assert_int_equal(ow_store_add_flow_ended(st, run, &r, &r, &ids), -1);
+    assert_int_equal(ow_store_add_flow_ended(st, run, &e, &e, &ids), -1);
+    assert_int_equal(ow_store_commit_batch(st), 0);
+    ow_store_close(st);
+    struct ow_verify_result v;
+    assert_int_equal(verify(d->db, NULL, &v), 0);
+    /* run, then 3 flow records, 3 flow_end records, 3 alerts. */
+    assert_int_equal(v.records, 1 + 3 + 3 + 3);
+}
+
+static void content_root_of(const char *path, int64_t run, uint8_t root[OW_HASH_LEN])
+{
+    sqlite3 *db = NULL;
+    char err[256];
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    if (ow_content_root_compute(db, run, root, NULL, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    sqlite3_close(db);
+}
+
+/* The writer stores a flow whose end comes in the batch of its verdict as one ended row: the
+ * run's content is the same as from the verdict record and a later end. */
+static void test_ended_with_verdict_same_content(void **state)
+{
+    struct fixture_dir *d = *state;
+    char other[200];
+    snprintf(other, sizeof other, "%s/other.db", d->dir);
+    uint8_t root[2][OW_HASH_LEN];
+    for (int way = 0; way < 2; way++) {
+        struct ow_store *st = open_store(way ? other : d->db);
+        int64_t run = new_run(st, "a.pcap");
+        assert_int_equal(ow_store_begin_batch(st), 0);
+        for (uint64_t id = 1; id <= 3; id++) {
+            struct ow_flow_record r, e;
+            struct ow_stored_flow ids;
+            odd_flow(&r, id);
+            r.open = 1;
+            e = r;
+            e.open = 0;
+            e.end_reason = OW_END_IDLE;
+            e.last_ts_us += 7000000u;
+            e.pkts_toclient += 4;
+            if (way == 0) {
+                assert_int_equal(ow_store_add_flow_ids(st, run, &r, &ids), 0);
+                assert_int_equal(ow_store_end_flow(st, ids.flow_row, &e), 0);
+            } else {
+                assert_int_equal(ow_store_add_flow_ended(st, run, &r, &e, &ids), 0);
+            }
+        }
+        assert_int_equal(ow_store_commit_batch(st), 0);
+        ow_store_close(st);
+        content_root_of(way ? other : d->db, run, root[way]);
+    }
+    assert_memory_equal(root[0], root[1], OW_HASH_LEN);
+    unlink(other);
+}
+
+static int64_t count_of(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A flow unit in a batch takes no savepoint: when it fails after its row went in (here its
+ * alert's chain record collides with a planted one), its row, its alert and its chain record
+ * are deleted again, and the batch goes on. */
+static void test_failed_flow_unit_leaves_nothing(void **state)
+{
+    struct fixture_dir *d = *state;
+    struct ow_store *st = open_store(d->db);
+    int64_t run = new_run(st, "a.pcap");
+    struct ow_stored_flow ids;
+    assert_int_equal(ow_store_begin_batch(st), 0);
+    add_flow(st, run, 1, OW_VERDICT_ANOMALY, "", 0, &ids);
+    assert_int_equal(ow_store_commit_batch(st), 0);
+    ow_store_close(st);
+    /* The next alert will be row 2: a chain record for it already. */
+    tamper(d->db, "INSERT INTO chain (seq, kind, row_id, hash) VALUES "
+                  "((SELECT max(seq) + 1 FROM chain), 'alert', 2, zeroblob(32))");
+    const char *counts = "SELECT (SELECT count(*) FROM flows) * 1000000 + "
+                         "(SELECT count(*) FROM alerts) * 1000 + (SELECT count(*) FROM chain)";
+    int64_t before = count_of(d->db, counts);
+    st = open_store(d->db);
+    assert_int_equal(ow_store_begin_batch(st), 0);
+    add_flow(st, run, 2, OW_VERDICT_AUTHORIZED, "", 0, &ids);   /* no alert: goes in */
+    struct ow_flow_record r;
+    fixture_flow(&r, 3, "10.99.0.7", 40003, "10.20.1.10", 22, 3);
+    r.verdict.status = OW_VERDICT_ANOMALY;
+    r.verdict.severity = OW_SEV_HIGH;
+    FIX_SET(r.verdict.kind, "vendor_unauthorized");
+    r.open = 1;
+    assert_int_equal(ow_store_add_flow_ids(st, run, &r, &ids), -1);
+    assert_non_null(strstr(ow_store_errmsg(st), "UNIQUE"));
+    add_flow(st, run, 4, OW_VERDICT_AUTHORIZED, "", 0, &ids);
+    assert_int_equal(ow_store_commit_batch(st), 0);
+    ow_store_close(st);
+    /* Flows 2 and 4 and their chain records; nothing of flow 3. */
+    assert_int_equal(count_of(d->db, counts), before + 2 * 1000000 + 2);
+    assert_int_equal(count_of(d->db, "SELECT count(*) FROM flows WHERE flow_id = 3"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -596,6 +758,9 @@ int main(void)
         T(test_evidence_roundtrip),
         T(test_pcap_image_check),
         T(test_canonical_encoding_pinned),
+        T(test_flows_hashed_as_bound),
+        T(test_ended_with_verdict_same_content),
+        T(test_failed_flow_unit_leaves_nothing),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
