@@ -175,19 +175,53 @@ static int64_t write_end(struct ow_writer *w, const struct ow_msg_flow *m)
     return row;
 }
 
-static void write_flow(struct ow_writer *w, const struct ow_msg_flow *m, bool *batch_open,
-                       uint64_t *batch_start, unsigned *batch_rows)
+/* What follows a stored flow: its evidence (from m), the sealer's packet time, the counters
+ * and the JSON lines: alerts as rec raised them, and the flow's line (flow_line, when it has
+ * ended). */
+static void after_store(struct ow_writer *w, const struct ow_msg_flow *m,
+                        const struct ow_flow_record *rec, const struct ow_flow_record *flow_line,
+                        bool count_flow, const struct ow_stored_flow *stored)
+{
+    struct ow_stored_flow ids = *stored;
+    const struct ow_flow_record *last = flow_line ? flow_line : rec;
+    /* Evidence the store refuses (it checks every record) is reported, but the flow and its
+     * alert are kept and the run goes on: losing the rest of the run would be worse. */
+    if (m->evidence && ids.flow_row > 0 &&
+        ow_store_add_evidence(w->store, ids.flow_row, m->evidence, m->evidence_len,
+                              m->evidence_packets, m->evidence_truncated) != 0 &&
+        atomic_fetch_add_explicit(&w->evidence_refused, 1, memory_order_relaxed) == 0)
+        fprintf(stderr, "omwitness: evidence store: the packets of flow %llu were refused: %s\n",
+                (unsigned long long)m->rec.flow_id, ow_store_errmsg(w->store));
+    if (w->sealer && last->last_ts_us > w->sealer->packet_us)
+        w->sealer->packet_us = last->last_ts_us;
+    if (count_flow)
+        atomic_fetch_add_explicit(&w->flows_written, 1, memory_order_relaxed);
+    uint64_t alerts = (ids.alert_id > 0) + (ids.overrun_alert_id > 0);
+    atomic_fetch_add_explicit(&w->alerts_written, alerts, memory_order_relaxed);
+    if (w->pending && !w->jsonl_failed) {
+        /* The same context a reader of the store prints these lines with. */
+        int bad = ow_run_context_load(ow_store_handle(w->store), w->run_id, &w->run_context);
+        struct ow_eve_context eve = ow_run_context_eve(&w->run_context, NULL);
+        if (ids.alert_id > 0)
+            bad |= ow_eve_write_alert_ctx(w->pending, rec, ids.alert_id, &eve);
+        if (ids.overrun_alert_id > 0) {
+            struct ow_flow_record view;
+            ow_store_overrun_view(rec, &view);
+            bad |= ow_eve_write_alert_ctx(w->pending, &view, ids.overrun_alert_id, &eve);
+        }
+        /* --jsonl carries alerts when they are raised and flows when they end. */
+        if (flow_line)
+            bad |= ow_eve_write_flow_ctx(w->pending, flow_line, &eve);
+        if (bad)
+            jsonl_fail(w, "an event could not be rendered (out of memory, or its run unreadable)");
+    }
+}
+
+/* Stores one message as it says (VERDICT, END or WHOLE), with its evidence, counters and
+ * JSON lines. */
+static void store_message(struct ow_writer *w, const struct ow_msg_flow *m)
 {
     const struct ow_flow_record *rec = &m->rec;
-    if (m->what < OW_FLOW_VERDICT || m->what > OW_FLOW_OVERRUN)
-        return;     /* a message the worker withdrew */
-    if (!ensure_batch(w, batch_open, batch_start, batch_rows))
-        return;
-    (*batch_rows)++;
-    if (m->what == OW_FLOW_OVERRUN) {
-        write_overrun(w, m);
-        return;
-    }
     struct ow_stored_flow ids = { 0 };
     if (m->what == OW_FLOW_END) {
         ids.flow_row = write_end(w, m);
@@ -214,37 +248,103 @@ static void write_flow(struct ow_writer *w, const struct ow_msg_flow *m, bool *b
             return;
         }
     }
-    /* Evidence the store refuses (it checks every record) is reported, but the flow and its
-     * alert are kept and the run goes on: losing the rest of the run would be worse. */
-    if (m->evidence && ids.flow_row > 0 &&
-        ow_store_add_evidence(w->store, ids.flow_row, m->evidence, m->evidence_len,
-                              m->evidence_packets, m->evidence_truncated) != 0 &&
-        atomic_fetch_add_explicit(&w->evidence_refused, 1, memory_order_relaxed) == 0)
-        fprintf(stderr, "omwitness: evidence store: the packets of flow %llu were refused: %s\n",
-                (unsigned long long)rec->flow_id, ow_store_errmsg(w->store));
-    if (w->sealer && rec->last_ts_us > w->sealer->packet_us)
-        w->sealer->packet_us = rec->last_ts_us;
-    if (m->what != OW_FLOW_END)
-        atomic_fetch_add_explicit(&w->flows_written, 1, memory_order_relaxed);
-    uint64_t alerts = (ids.alert_id > 0) + (ids.overrun_alert_id > 0);
-    atomic_fetch_add_explicit(&w->alerts_written, alerts, memory_order_relaxed);
-    if (w->pending && !w->jsonl_failed) {
-        /* The same context a reader of the store prints these lines with. */
-        int bad = ow_run_context_load(ow_store_handle(w->store), w->run_id, &w->run_context);
-        struct ow_eve_context eve = ow_run_context_eve(&w->run_context, NULL);
-        if (ids.alert_id > 0)
-            bad |= ow_eve_write_alert_ctx(w->pending, rec, ids.alert_id, &eve);
-        if (ids.overrun_alert_id > 0) {
-            struct ow_flow_record view;
-            ow_store_overrun_view(rec, &view);
-            bad |= ow_eve_write_alert_ctx(w->pending, &view, ids.overrun_alert_id, &eve);
-        }
-        /* --jsonl carries alerts when they are raised and flows when they end. */
-        if (m->what != OW_FLOW_VERDICT)
-            bad |= ow_eve_write_flow_ctx(w->pending, rec, &eve);
-        if (bad)
-            jsonl_fail(w, "an event could not be rendered (out of memory, or its run unreadable)");
+    after_store(w, m, rec, m->what != OW_FLOW_VERDICT ? rec : NULL, m->what != OW_FLOW_END,
+                &ids);
+}
+
+/* ---- verdict records held to the batch's commit ------------------------------------- *
+ * A verdict record is visible to nobody before its batch commits, and its alert is streamed
+ * only then; so the writer holds it until the commit, and when the flow's end comes within
+ * the same batch (as most do) writes the row once, ended, instead of inserting it open and
+ * updating it. The stored row and records are the same either way. */
+
+static void held_clear(struct ow_writer *w)
+{
+    w->held_n = 0;
+    if (w->held_index.cap)
+        memset(w->held_index.keys, 0, w->held_index.cap * sizeof *w->held_index.keys);
+    w->held_index.count = 0;
+}
+
+/* Writes held verdict record i as it came (open). */
+static void held_store(struct ow_writer *w, size_t i)
+{
+    struct ow_held *h = &w->held[i];
+    if (h->gone)
+        return;
+    h->gone = true;
+    store_message(w, &h->m);
+}
+
+static void held_flush(struct ow_writer *w)
+{
+    for (size_t i = 0; i < w->held_n && !w->failed; i++)
+        held_store(w, i);
+    held_clear(w);
+}
+
+static size_t held_find(struct ow_writer *w, uint64_t flow_id)
+{
+    size_t slot = open_rows_find(&w->held_index, flow_id);
+    if (slot == SIZE_MAX)
+        return SIZE_MAX;
+    size_t i = (size_t)w->held_index.rows[slot];
+    return w->held[i].gone ? SIZE_MAX : i;   /* written already: its row is an open row now */
+}
+
+/* 0 held, -1 not (no room and no memory): the caller writes it at once. */
+static int held_add(struct ow_writer *w, const struct ow_msg_flow *m)
+{
+    if (w->held_n == OW_WRITER_HELD_MAX)
+        held_flush(w);
+    if (!w->held && !(w->held = ow_calloc(OW_WRITER_HELD_MAX, sizeof *w->held)))
+        return -1;
+    if (open_rows_put(&w->held_index, m->rec.flow_id, (int64_t)w->held_n) < 0)
+        return -1;
+    w->held[w->held_n].m = *m;
+    w->held[w->held_n].gone = false;
+    w->held_n++;
+    return 0;
+}
+
+/* The end of a held flow: one row, ended. */
+static void write_ended(struct ow_writer *w, size_t i, const struct ow_msg_flow *end)
+{
+    struct ow_held *h = &w->held[i];
+    h->gone = true;
+    size_t slot = open_rows_find(&w->held_index, end->rec.flow_id);
+    if (slot != SIZE_MAX)
+        open_rows_del(&w->held_index, slot);
+    struct ow_stored_flow ids = { 0 };
+    if (ow_store_add_flow_ended(w->store, w->run_id, &h->m.rec, &end->rec, &ids) != 0) {
+        fail(w, "insert flow");
+        return;
     }
+    after_store(w, end, &h->m.rec, &end->rec, true, &ids);
+}
+
+static void write_flow(struct ow_writer *w, const struct ow_msg_flow *m, bool *batch_open,
+                       uint64_t *batch_start, unsigned *batch_rows)
+{
+    if (m->what < OW_FLOW_VERDICT || m->what > OW_FLOW_OVERRUN)
+        return;     /* a message the worker withdrew */
+    if (!ensure_batch(w, batch_open, batch_start, batch_rows))
+        return;
+    (*batch_rows)++;
+    size_t held = w->held_n ? held_find(w, m->rec.flow_id) : SIZE_MAX;
+    if (m->what == OW_FLOW_OVERRUN) {
+        if (held != SIZE_MAX)
+            held_store(w, held);   /* the overrun alert needs the row */
+        write_overrun(w, m);
+        return;
+    }
+    if (m->what == OW_FLOW_VERDICT && !m->evidence && held_add(w, m) == 0)
+        return;
+    if (m->what == OW_FLOW_END && held != SIZE_MAX) {
+        write_ended(w, held, m);
+        return;
+    }
+    store_message(w, m);
 }
 
 /* JSON lines of a batch reach the stream only once the batch is committed, so the stream
@@ -253,6 +353,7 @@ static void commit(struct ow_writer *w, bool *batch_open)
 {
     if (!*batch_open)
         return;
+    held_flush(w);
     bool ok = ow_store_commit_batch(w->store) == 0;
     if (!ok)
         fail(w, "commit");
@@ -346,6 +447,11 @@ static void *writer_main(void *arg)
     free(w->open_rows.keys);
     free(w->open_rows.rows);
     memset(&w->open_rows, 0, sizeof w->open_rows);
+    free(w->held_index.keys);
+    free(w->held_index.rows);
+    memset(&w->held_index, 0, sizeof w->held_index);
+    free(w->held);
+    w->held = NULL;
     if (w->pending) {
         fclose(w->pending);
         free(w->pending_buf);

@@ -13,6 +13,7 @@
 #include "db/run_context.h"
 
 #include "db/store.h"
+#include "sensor/messages.h"
 
 struct ow_ring;
 struct ow_sealer;
@@ -23,6 +24,12 @@ struct ow_open_rows {
     uint64_t *keys;                /* flow_id; 0 = free */
     int64_t *rows;
     size_t cap, count;             /* cap a power of two */
+};
+
+/* A verdict record the writer holds until its batch commits (writer.c). */
+struct ow_held {
+    struct ow_msg_flow m;
+    bool gone;                     /* written already (open, or ended with its end) */
 };
 
 struct ow_writer {
@@ -47,6 +54,9 @@ struct ow_writer {
     bool jsonl_failed;             /* the JSON lines stream stopped; jsonl_err says why */
     char jsonl_err[128];
     struct ow_open_rows open_rows; /* writer-private */
+    struct ow_held *held;          /* writer-private: the batch's held verdict records */
+    size_t held_n;
+    struct ow_open_rows held_index;   /* flow_id -> index in held */
     /* A running capture's coverage, posted by the engine (ow_writer_post_progress) and
      * written by the writer as a chained progress record: not the packet path, so a mutex. */
     pthread_mutex_t progress_lock;
@@ -62,6 +72,8 @@ void ow_writer_post_progress(struct ow_writer *w, const struct ow_run_stats *p);
 /* Batch limits: whichever comes first closes the transaction. */
 #define OW_WRITER_BATCH_ROWS 2000
 #define OW_WRITER_BATCH_MS 200
+/* Verdict records held for their batch's commit; when full they are written as they are. */
+#define OW_WRITER_HELD_MAX 4096
 
 /* 0, or the error number when the thread could not start. */
 int ow_writer_start(struct ow_writer *w);
