@@ -1,14 +1,18 @@
 /* bench_writer.c — the evidence store's write path at scale, without packets: FLOWS synthetic
  * decided flows, each written as the writer thread writes them (sensor/writer.c): its flow record
  * at the verdict (open, chained) and, one batch later, its flow_end (chained), in transactions
- * of BATCH rows, synchronous=FULL and WAL as a capture has them. Prints chained flows/s (one
- * flow = both records) and the store's size. Usage: bench_writer [FLOWS [BATCH [DIR]]] */
+ * of BATCH rows, synchronous=FULL and WAL as a capture has them. With MODE "ended", each
+ * flow's end comes within its verdict's batch, and the writer stores the two as one ended row
+ * (its common case). Prints chained flows/s (one flow = both records) and the store's size.
+ * Usage: bench_writer [FLOWS [BATCH [DIR [open|ended]]]] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "db/store.h"
 #include "common/community_id.h"
@@ -56,6 +60,7 @@ int main(int argc, char **argv)
     long flows = argc > 1 ? atol(argv[1]) : 200000;
     long batch = argc > 2 ? atol(argv[2]) : 2000;
     const char *dir = argc > 3 ? argv[3] : "/tmp";
+    int ended_mode = argc > 4 && strcmp(argv[4], "ended") == 0;
     if (flows <= 0 || batch <= 1)
         return 2;
     char path[512];
@@ -70,6 +75,18 @@ int main(int argc, char **argv)
         .kind = "replay", .source = "bench", .source_sha256 = "00", .site = "",
         .policy_sha256 = "", .version = "bench", .threads = 2, .started_wall_us = 1,
     };
+    /* What an index costs: BENCH_DROP_INDEXES=flows_community_id,chain_row,... */
+    const char *drop = getenv("BENCH_DROP_INDEXES");
+    while (drop && *drop) {
+        size_t n = strcspn(drop, ",");
+        char sql[200];
+        snprintf(sql, sizeof sql, "DROP INDEX %.*s", (int)n, drop);
+        if (sqlite3_exec(ow_store_handle(st), sql, NULL, NULL, NULL) != SQLITE_OK) {
+            fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(ow_store_handle(st)));
+            return 1;
+        }
+        drop += n + (drop[n] == ',');
+    }
     int64_t run = ow_store_begin_run(st, &info);
     int64_t *rows = calloc((size_t)flows, sizeof *rows);
     if (run <= 0 || !rows)
@@ -81,7 +98,20 @@ int main(int argc, char **argv)
         if (ow_store_begin_batch(st) != 0)
             goto bad;
         long opened = 0;
-        for (; i < flows && opened < half; i++, opened++) {
+        /* ended: each flow's end comes in its verdict's batch (two rows of the writer's
+         * batch, one row in the store); the writer's common case in a replay. */
+        for (; ended_mode && i < flows && opened < half; i++, opened++) {
+            struct ow_flow_record e;
+            make_flow(&r, (uint64_t)i);
+            e = r;
+            e.open = 0;
+            e.end_reason = OW_END_TCP_CLOSED;
+            struct ow_stored_flow ids = { 0 };
+            if (ow_store_add_flow_ended(st, run, &r, &e, &ids) != 0)
+                goto bad;
+            ended++;
+        }
+        for (; !ended_mode && i < flows && opened < half; i++, opened++) {
             make_flow(&r, (uint64_t)i);
             struct ow_stored_flow ids = { 0 };
             if (ow_store_add_flow_ids(st, run, &r, &ids) != 0)
@@ -89,7 +119,7 @@ int main(int argc, char **argv)
             rows[i] = ids.flow_row;
         }
         /* The ends of the flows opened by the batch before (all of them at the last). */
-        long upto = i < flows ? i - opened : flows;
+        long upto = ended_mode ? ended : i < flows ? i - opened : flows;
         for (; ended < upto; ended++) {
             make_flow(&r, (uint64_t)ended);
             r.open = 0;
