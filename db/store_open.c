@@ -2,6 +2,8 @@
  * migrating it to the current schema, errors, and closing it. */
 #include "db/store_internal.h"
 
+#include "db/bulk_indexes.h"
+
 #define BUSY_TIMEOUT_MS 5000
 
 const char *const ow_store_flow_col_names[FC_COUNT] = {
@@ -304,7 +306,8 @@ static struct ow_store *store_open_once(const char *path, char *err, size_t errl
         sqlite3_close(db);
         return NULL;
     }
-    if (prepare_writer(st) < 0) {
+    /* A bulk replay that died before its end left its deferred indexes out. */
+    if (ow_bulk_indexes_build(st) < 0 || prepare_writer(st) < 0) {
         snprintf(err, errlen, "%s: %s", path, st->errmsg);
         *retry = transient(sqlite3_errcode(db));
         ow_store_close(st);

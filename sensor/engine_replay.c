@@ -2,6 +2,8 @@
  * on a terminal, and records each file's hash with the run. */
 #include "sensor/engine_internal.h"
 
+#include "db/bulk_indexes.h"
+
 struct progress {
     bool on;
     uint64_t last_ms;
@@ -132,6 +134,21 @@ int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfi
             rc = ow_engine_begin_run(&e, &info);
         }
     }
+    int deferred = 0;
+    if (!rc) {
+        /* A replay as big as the store, or bigger, builds its Community ID index at its end
+         * (db/bulk_indexes.h). */
+        uint64_t bytes = 0;
+        for (int i = 0; i < nfiles; i++) {
+            struct stat sb;
+            if (stat(files[i], &sb) == 0 && sb.st_size > 0)
+                bytes += (uint64_t)sb.st_size;
+        }
+        deferred = ow_bulk_indexes_defer(e.store, bytes / OW_BULK_BYTES_PER_FLOW);
+        if (deferred < 0)
+            fprintf(stderr, "omwitness: %s: indexes kept up row by row: %s\n", o->db_path,
+                    ow_store_errmsg(e.store));
+    }
     if (!rc) {
         int read_rc = ow_engine_start_threads(&e);
         struct progress prog = { .on = o->progress && isatty(STDERR_FILENO) };
@@ -146,6 +163,10 @@ int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfi
         if (!rc)
             rc = read_rc;
     }
+    /* Whatever became of the run: the next writer to open the store would build them too. */
+    if (deferred == 1 && ow_bulk_indexes_build(e.store) < 0)
+        fprintf(stderr, "omwitness: %s: the Community ID index is not built yet (%s); the "
+                "next writer to open the store builds it\n", o->db_path, ow_store_errmsg(e.store));
     if (d_ok)
         ow_dispatch_destroy(&d);
     ow_engine_free(&e);

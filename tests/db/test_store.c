@@ -18,6 +18,7 @@
 
 #include "db/migrations.h"
 #include "sensor/cli_tables.h"
+#include "db/bulk_indexes.h"
 #include "db/store.h"
 #include "store_fixtures.h"
 
@@ -146,6 +147,41 @@ static void test_fresh_store_and_reopen(void **state)
     assert_int_equal(ow_store_schema_version(st), ow_migrations_latest());
     assert_int_equal(query_int(ow_store_handle(st), "SELECT count(*) FROM flows"), 1);
     assert_int_equal(query_int(ow_store_handle(st), "SELECT count(*) FROM runs"), 1);
+    ow_store_close(st);
+}
+
+/* A replay at least as big as the store drops the deferrable flow indexes and builds them at
+ * its end; a smaller one keeps them; a writer opening a store that lost them (a replay that
+ * died) builds them again, and the queries answer the same meanwhile. */
+static void test_bulk_indexes(void **state)
+{
+    struct fixture_dir *d = *state;
+    const char *count = "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
+                        "('flows_community_id', 'flows_first_ts', 'flows_verdict')";
+    struct ow_store *st = open_store(d->db);
+    int64_t run = new_run(st);
+    struct ow_flow_record r;
+    for (uint64_t i = 1; i <= 3; i++) {
+        fixture_flow(&r, i, "10.20.1.5", (uint16_t)(40000 + i), "10.30.0.10", 22, (unsigned)i);
+        assert_int_equal(ow_store_add_flow(st, run, &r), 0);
+    }
+    assert_int_equal(query_int(ow_store_handle(st), count), 3);
+    assert_int_equal(ow_bulk_indexes_defer(st, 2), 0);      /* smaller than the store: kept */
+    assert_int_equal(query_int(ow_store_handle(st), count), 3);
+    assert_int_equal(ow_bulk_indexes_defer(st, 3), 1);
+    assert_int_equal(query_int(ow_store_handle(st), count), 0);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM flows WHERE community_id = '%s'",
+             r.community_id);
+    assert_int_equal(query_int(ow_store_handle(st), sql), 1);
+    ow_store_close(st);                     /* as if the replay died here */
+    st = open_store(d->db);
+    assert_int_equal(query_int(ow_store_handle(st), count), 3);
+    assert_int_equal(query_int(ow_store_handle(st), sql), 1);
+    assert_int_equal(ow_bulk_indexes_defer(st, 1000), 1);
+    assert_int_equal(ow_bulk_indexes_build(st), 0);
+    assert_int_equal(query_int(ow_store_handle(st), count), 3);
+    assert_int_equal(ow_bulk_indexes_build(st), 0);         /* nothing missing: nothing done */
     ow_store_close(st);
 }
 
@@ -851,6 +887,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_not_sqlite_file, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_foreign_sqlite_file, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_bulk_indexes, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_readonly_absent_file, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_readonly_cannot_write, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_roundtrip_nasty_strings, setup_dir, teardown_dir),
