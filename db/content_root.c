@@ -31,33 +31,42 @@ struct buf {
     int oom;
 };
 
-static void put(struct buf *b, const void *d, size_t n)
+static void grow(struct buf *b, size_t n)
 {
     if (b->oom)
         return;
-    if (n > b->cap - b->len) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap - b->len < n) {
-            if (cap > SIZE_MAX / 2) {
-                b->oom = 1;
-                return;
-            }
-            cap *= 2;
-        }
-        uint8_t *more = realloc(b->p, cap);
-        if (!more) {
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap - b->len < n) {
+        if (cap > SIZE_MAX / 2) {
             b->oom = 1;
             return;
         }
-        b->p = more;
-        b->cap = cap;
+        cap *= 2;
+    }
+    uint8_t *more = realloc(b->p, cap);
+    if (!more) {
+        b->oom = 1;
+        return;
+    }
+    b->p = more;
+    b->cap = cap;
+}
+
+/* Called a few times per column of every flow: the buffer is kept from row to row, so the
+ * fast path is a bounds check and a copy. */
+static inline void put(struct buf *b, const void *d, size_t n)
+{
+    if (n > b->cap - b->len) {
+        grow(b, n);
+        if (b->oom)
+            return;
     }
     if (n)
         memcpy(b->p + b->len, d, n);
     b->len += n;
 }
 
-static void put_be(struct buf *b, uint64_t v, int bytes)
+static inline void put_be(struct buf *b, uint64_t v, int bytes)
 {
     uint8_t x[8];
     for (int i = bytes - 1; i >= 0; i--, v >>= 8)

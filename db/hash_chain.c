@@ -439,8 +439,7 @@ static int insert_record(struct ow_chain *c, int kind, int64_t seq, int64_t row_
     sqlite3_bind_int64(s, 3, row_id);
     sqlite3_bind_blob(s, 4, next, OW_HASH_LEN, SQLITE_STATIC);
     int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    sqlite3_reset(s);      /* all four are bound again before the next step */
     if (rc != SQLITE_DONE)
         return chain_err(c, "append");
     c->seq = seq;
