@@ -28,6 +28,14 @@ static int exec(struct ow_store *st, const char *sql)
     return -1;
 }
 
+/* Only the page cache's size: a failure costs speed, not data, so it is not an error. */
+static void set_cache(struct ow_store *st, unsigned kib)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%u", kib);
+    sqlite3_exec(ow_store_handle(st), sql, NULL, NULL, NULL);
+}
+
 int ow_bulk_indexes_defer(struct ow_store *st, uint64_t expected_flows)
 {
     sqlite3 *db = ow_store_handle(st);
@@ -57,6 +65,7 @@ int ow_bulk_indexes_defer(struct ow_store *st, uint64_t expected_flows)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }
+    set_cache(st, OW_STORE_BULK_CACHE_KIB);
     return 1;
 }
 

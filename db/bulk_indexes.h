@@ -15,9 +15,11 @@
 
 /* Drops the deferrable indexes when the run about to be written is expected to add at least
  * as many flows as the store holds (expected_flows, estimated by the caller from its input):
- * building them again over every row then costs less than keeping them up to date. 1 when
- * they were dropped (the caller must call ow_bulk_indexes_build at the run's end), 0 when
- * kept, -1 on error (ow_store_errmsg; nothing changed). */
+ * building them again over every row then costs less than keeping them up to date. The
+ * handle's page cache shrinks to OW_STORE_BULK_CACHE_KIB for the rest of its life (a bulk
+ * replay's handle ends with it). 1 when they were dropped (the caller must call
+ * ow_bulk_indexes_build at the run's end), 0 when kept, -1 on error (ow_store_errmsg;
+ * nothing changed). */
 int ow_bulk_indexes_defer(struct ow_store *st, uint64_t expected_flows);
 
 /* Creates every deferrable index the store does not have. 0, or -1 (ow_store_errmsg). */

@@ -116,14 +116,9 @@ static void put_columns(struct buf *b, sqlite3_stmt *s, int first, int count)
     }
 }
 
-struct leaf {
-    int64_t first_ts;
-    uint8_t hash[OW_HASH_LEN];
-};
-
 static int cmp_leaf(const void *a, const void *b)
 {
-    const struct leaf *x = a, *y = b;
+    const struct ow_content_leaf *x = a, *y = b;
     if (x->first_ts != y->first_ts)
         return x->first_ts < y->first_ts ? -1 : 1;
     return memcmp(x->hash, y->hash, OW_HASH_LEN);
@@ -152,14 +147,13 @@ static int side_at(struct side *c, int64_t row)
     return c->step == SQLITE_ROW && sqlite3_column_int64(c->s, 0) == row;
 }
 
-int ow_content_root_compute(sqlite3 *db, int64_t run_id, uint8_t root[OW_HASH_LEN],
-                            int64_t *leaves_out, char *err, size_t errlen)
+int ow_content_root_leaves(sqlite3 *db, int64_t run_id, int64_t from, int64_t to,
+                           struct ow_content_leaf *leaves, size_t cap, size_t *count, char *err,
+                           size_t errlen)
 {
     sqlite3_stmt *flows = NULL;
     struct side alerts = { NULL, SQLITE_DONE }, evidence = { NULL, SQLITE_DONE };
-    struct leaf *leaves = NULL;
-    uint8_t (*hashes)[OW_HASH_LEN] = NULL;
-    size_t n = 0, cap = 0;
+    size_t n = 0;
     struct buf b = { 0 };
     int rc = -1;
     /* The end columns where the store has them (a prepare that fails names no column). */
@@ -169,25 +163,30 @@ int ow_content_root_compute(sqlite3 *db, int64_t run_id, uint8_t root[OW_HASH_LE
     sqlite3_finalize(probe);
     if (sqlite3_prepare_v2(db, has_end ?
                            "SELECT id, " LEAF_FLOW_COLUMNS LEAF_END_COLUMNS " FROM flows "
-                           "WHERE run_id = ? ORDER BY id" :
-                           "SELECT id, " LEAF_FLOW_COLUMNS " FROM flows WHERE run_id = ? "
-                           "ORDER BY id",
+                           "WHERE run_id = ?1 AND id BETWEEN ?2 AND ?3 ORDER BY id" :
+                           "SELECT id, " LEAF_FLOW_COLUMNS " FROM flows WHERE run_id = ?1 "
+                           "AND id BETWEEN ?2 AND ?3 ORDER BY id",
                            -1, &flows, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "SELECT a.flow_row, a.ts, a.kind, a.severity, a.rule, a.reason, "
                            "a.asset_src, a.asset_dest FROM alerts a CROSS JOIN flows f ON f.id = "
-                           "a.flow_row WHERE f.run_id = ? ORDER BY a.flow_row, a.kind, a.rule, "
+                           "a.flow_row WHERE f.run_id = ?1 AND f.id BETWEEN ?2 AND ?3 ORDER BY "
+                           "a.flow_row, a.kind, a.rule, "
                            "a.severity, a.reason, a.asset_src, a.asset_dest, a.ts", -1,
                            &alerts.s, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "SELECT e.flow_row, e.sha256, e.packets, e.bytes, e.truncated, "
                            "e.linktype FROM evidence e CROSS JOIN flows f ON f.id = e.flow_row "
-                           "WHERE f.run_id = ? ORDER BY e.flow_row", -1, &evidence.s,
+                           "WHERE f.run_id = ?1 AND f.id BETWEEN ?2 AND ?3 ORDER BY e.flow_row", -1,
+                           &evidence.s,
                            NULL) != SQLITE_OK) {
         snprintf(err, errlen, "content root: %s", sqlite3_errmsg(db));
         goto out;
     }
-    sqlite3_bind_int64(flows, 1, run_id);
-    sqlite3_bind_int64(alerts.s, 1, run_id);
-    sqlite3_bind_int64(evidence.s, 1, run_id);
+    sqlite3_stmt *const all[] = { flows, alerts.s, evidence.s };
+    for (int i = 0; i < 3; i++) {
+        sqlite3_bind_int64(all[i], 1, run_id);
+        sqlite3_bind_int64(all[i], 2, from);
+        sqlite3_bind_int64(all[i], 3, to);
+    }
     side_next(&alerts);
     side_next(&evidence);
     int ncols = sqlite3_column_count(flows) - 1, step;
@@ -221,13 +220,9 @@ int ow_content_root_compute(sqlite3 *db, int64_t run_id, uint8_t root[OW_HASH_LE
         if (b.oom)
             break;
         if (n == cap) {
-            cap = cap ? 2 * cap : 256;
-            struct leaf *more = realloc(leaves, cap * sizeof *leaves);
-            if (!more) {
-                b.oom = 1;
-                break;
-            }
-            leaves = more;
+            snprintf(err, errlen, "content root: more flows of run %lld than counted",
+                     (long long)run_id);
+            goto out;
         }
         leaves[n].first_ts = sqlite3_column_int64(flows, 1 + LEAF_FIRST_TS_COL);
         ow_merkle_leaf(b.p, b.len, leaves[n].hash);
@@ -242,26 +237,62 @@ int ow_content_root_compute(sqlite3 *db, int64_t run_id, uint8_t root[OW_HASH_LE
         snprintf(err, errlen, "content root: %s", sqlite3_errmsg(db));
         goto out;
     }
-    if (n)
-        qsort(leaves, n, sizeof *leaves, cmp_leaf);
-    hashes = malloc((n ? n : 1) * sizeof *hashes);
-    if (!hashes) {
-        snprintf(err, errlen, "content root: out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++)
-        memcpy(hashes[i], leaves[i].hash, OW_HASH_LEN);
-    ow_merkle_root((const uint8_t (*)[OW_HASH_LEN])hashes, n, root);
-    if (leaves_out)
-        *leaves_out = (int64_t)n;
+    *count = n;
     rc = 0;
 out:
     sqlite3_finalize(flows);
     sqlite3_finalize(alerts.s);
     sqlite3_finalize(evidence.s);
-    free(leaves);
-    free(hashes);
     free(b.p);
+    return rc;
+}
+
+int ow_content_root_of_leaves(struct ow_content_leaf *leaves, size_t n, uint8_t root[OW_HASH_LEN])
+{
+    if (n)
+        qsort(leaves, n, sizeof *leaves, cmp_leaf);
+    /* The sorted hashes, packed in place (each moves down, never past one not yet moved):
+     * a run's leaves are the largest allocation of its end. */
+    uint8_t (*hashes)[OW_HASH_LEN] = (uint8_t (*)[OW_HASH_LEN])(void *)leaves;
+    for (size_t i = 0; i < n; i++)
+        memmove(hashes[i], leaves[i].hash, OW_HASH_LEN);
+    ow_merkle_root((const uint8_t (*)[OW_HASH_LEN])hashes, n, root);
+    return 0;
+}
+
+int ow_content_root_count(sqlite3 *db, int64_t run_id, size_t *count)
+{
+    sqlite3_stmt *s = NULL;
+    int ok = sqlite3_prepare_v2(db, "SELECT count(*) FROM flows WHERE run_id = ?", -1, &s,
+                                NULL) == SQLITE_OK &&
+             sqlite3_bind_int64(s, 1, run_id) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW;
+    if (ok)
+        *count = (size_t)sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return ok ? 0 : -1;
+}
+
+int ow_content_root_compute(sqlite3 *db, int64_t run_id, uint8_t root[OW_HASH_LEN],
+                            int64_t *leaves_out, char *err, size_t errlen)
+{
+    size_t cap = 0, n = 0;
+    if (ow_content_root_count(db, run_id, &cap) < 0) {
+        snprintf(err, errlen, "content root: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    struct ow_content_leaf *leaves = malloc((cap ? cap : 1) * sizeof *leaves);
+    if (!leaves) {
+        snprintf(err, errlen, "content root: out of memory");
+        return -1;
+    }
+    int rc = ow_content_root_leaves(db, run_id, INT64_MIN, INT64_MAX, leaves, cap, &n, err,
+                                    errlen);
+    if (rc == 0) {
+        ow_content_root_of_leaves(leaves, n, root);
+        if (leaves_out)
+            *leaves_out = (int64_t)n;
+    }
+    free(leaves);
     return rc;
 }
 
@@ -270,6 +301,8 @@ struct store_ctx {
     uint8_t *root;
     char *err;
     size_t errlen;
+    int computed;           /* root and leaves are given: the caller computed them */
+    int64_t leaves;
 };
 
 static int64_t insert_root(sqlite3 *db, int64_t tail_seq, const uint8_t tail_head[32], void *arg)
@@ -277,9 +310,10 @@ static int64_t insert_root(sqlite3 *db, int64_t tail_seq, const uint8_t tail_hea
     (void)tail_seq;
     (void)tail_head;
     struct store_ctx *c = arg;
-    int64_t leaves = 0;
+    int64_t leaves = c->leaves;
     /* Inside the write unit: the rows cannot change between reading and storing. */
-    if (ow_content_root_compute(db, c->run_id, c->root, &leaves, c->err, c->errlen) < 0)
+    if (!c->computed &&
+        ow_content_root_compute(db, c->run_id, c->root, &leaves, c->err, c->errlen) < 0)
         return -1;
     sqlite3_stmt *s = NULL;
     int64_t id = -1;
@@ -299,7 +333,23 @@ int ow_content_root_store(struct ow_store *st, int64_t run_id, uint8_t root[OW_H
                           char *err, size_t errlen)
 {
     err[0] = '\0';
-    struct store_ctx c = { run_id, root, err, errlen };
+    struct store_ctx c = { run_id, root, err, errlen, 0, 0 };
+    if (ow_store_add_chained(st, OW_CHAIN_CONTENT_ROOT, insert_root, &c) < 0) {
+        if (!err[0])
+            snprintf(err, errlen, "content root: %s", ow_store_errmsg(st));
+        return -1;
+    }
+    return 0;
+}
+
+int ow_content_root_store_computed(struct ow_store *st, int64_t run_id,
+                                   const uint8_t root[OW_HASH_LEN], int64_t leaves, char *err,
+                                   size_t errlen)
+{
+    err[0] = '\0';
+    uint8_t copy[OW_HASH_LEN];
+    memcpy(copy, root, OW_HASH_LEN);
+    struct store_ctx c = { run_id, copy, err, errlen, 1, leaves };
     if (ow_store_add_chained(st, OW_CHAIN_CONTENT_ROOT, insert_root, &c) < 0) {
         if (!err[0])
             snprintf(err, errlen, "content root: %s", ow_store_errmsg(st));

@@ -19,6 +19,33 @@ struct ow_store;
 int ow_content_root_compute(sqlite3 *db, int64_t run_id, uint8_t root[OW_HASH_LEN],
                             int64_t *leaves, char *err, size_t errlen);
 
+/* One flow's leaf: what it is sorted by, and its hash. */
+struct ow_content_leaf {
+    int64_t first_ts;
+    uint8_t hash[OW_HASH_LEN];
+};
+
+/* The leaves of the run's flows whose row id is in [from, to], unsorted, into leaves (room
+ * for cap; more rows than that is an error), *count of them: a run's leaves can be read in
+ * parts, on several connections at once. 0, or -1 with err. */
+int ow_content_root_leaves(sqlite3 *db, int64_t run_id, int64_t from, int64_t to,
+                           struct ow_content_leaf *leaves, size_t cap, size_t *count, char *err,
+                           size_t errlen);
+
+/* How many flows the run has (room for its leaves). 0, or -1 (sqlite3_errmsg). */
+int ow_content_root_count(sqlite3 *db, int64_t run_id, size_t *count);
+
+/* Sorts all of a run's leaves and gives their root; the array is used up (the hashes are
+ * packed into it). Always 0. */
+int ow_content_root_of_leaves(struct ow_content_leaf *leaves, size_t n,
+                              uint8_t root[OW_HASH_LEN]);
+
+/* Stores a root the caller computed from the rows inside its open write transaction, so
+ * they cannot have changed since (kind content_root). 0, or -1 with err. */
+int ow_content_root_store_computed(struct ow_store *st, int64_t run_id,
+                                   const uint8_t root[OW_HASH_LEN], int64_t leaves, char *err,
+                                   size_t errlen);
+
 /* Computes the run's root and stores it, chained (kind content_root). 0, or -1 with err. */
 int ow_content_root_store(struct ow_store *st, int64_t run_id, uint8_t root[OW_HASH_LEN],
                           char *err, size_t errlen);

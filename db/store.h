@@ -133,6 +133,12 @@ int ow_store_each_flow(struct ow_store *st, int (*fn)(const struct ow_flow_recor
 
 /* --- Evidence, run rules and the hash chain (docs/evidence.md). --- */
 
+/* The writer's page cache (PRAGMA cache_size, KiB): 64 MiB, and 8 MiB while a bulk replay
+ * has its random-key indexes deferred (db/bulk_indexes.h): its pages are then appended to in
+ * order, and the larger cache only filled up with pages it would not read again. */
+#define OW_STORE_CACHE_KIB 65536
+#define OW_STORE_BULK_CACHE_KIB 8192
+
 #define OW_PCAP_HEADER_LEN 24
 /* The store refuses larger images; the worker's own caps are far below (1,000 packets,
  * 2 MiB per flow). */

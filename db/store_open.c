@@ -5,6 +5,8 @@
 #include "db/bulk_indexes.h"
 
 #define BUSY_TIMEOUT_MS 5000
+#define OW_STR_(x) #x
+#define OW_STR(x) OW_STR_(x)
 
 const char *const ow_store_flow_col_names[FC_COUNT] = {
     "flow_id", "community_id", "first_ts", "last_ts", "l4_proto", "ip_family",
@@ -259,7 +261,7 @@ static struct ow_store *store_open_once(const char *path, char *err, size_t errl
         /* 64 MiB of page cache (the default is 2 MiB): the four flow indexes and the chain's
          * (kind, row_id) index are appended to all over a run, and a small cache evicts
          * and re-reads their interior pages every batch. Pages are allocated as used. */
-        exec_sql(db, "PRAGMA cache_size = -65536", err, errlen, path) < 0 ||
+        exec_sql(db, "PRAGMA cache_size = -" OW_STR(OW_STORE_CACHE_KIB), err, errlen, path) < 0 ||
         /* Every flow is written inside a savepoint of the batch's transaction (a refused
          * record rolls back alone); its statement journal spilled to a file in /var/tmp
          * once it outgrew 64 KiB and then took a pwrite per page per savepoint: 13 writes

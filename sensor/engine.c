@@ -172,7 +172,9 @@ static int engine_end_run(struct engine *e, const struct ow_run_stats *st)
         return -1;
     }
     int ok = 1;
-    if (ow_content_root_store(e->store, e->run_id, root, err, sizeof err) != 0) {
+    int64_t leaves = 0;
+    if (ow_engine_content_root(e, root, &leaves, err, sizeof err) != 0 ||
+        ow_content_root_store_computed(e->store, e->run_id, root, leaves, err, sizeof err) != 0) {
         fprintf(stderr, "omwitness: %s: %s\n", e->o->db_path, err);
         ok = 0;
     }

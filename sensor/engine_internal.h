@@ -55,6 +55,7 @@ struct engine {
     bool sealed;                  /* --keys: checkpoints, epochs, witnesses */
     struct ow_sealer sealer;
     bool start_failed;            /* a thread could not start: the run ends at once, unclean */
+    bool indexes_deferred;        /* a bulk replay's flow indexes are still to be built */
 };
 
 uint64_t ow_engine_wall_us(void);
@@ -66,6 +67,10 @@ int ow_engine_start_threads(struct engine *e);
 int ow_engine_finish(struct engine *e, struct ow_dispatcher *const *readers, size_t nreaders,
                      uint64_t kernel_drops, bool clean);
 void ow_engine_append_item(char *buf, size_t *used, const char *item);
+/* The run's content root from its rows, inside the open end-of-run transaction (and the
+ * deferred indexes built meanwhile). 0, or -1 with err. engine_root.c. */
+int ow_engine_content_root(struct engine *e, uint8_t root[OW_HASH_LEN], int64_t *leaves,
+                           char *err, size_t errlen);
 int ow_engine_bad_usage(const char *cmd, const char *why);
 int ow_engine_set_file_owners(const char *cmd, const struct ow_engine_opts *o,
                               struct ow_account *user, bool *switching, gid_t *group);

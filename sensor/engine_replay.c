@@ -145,6 +145,7 @@ int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfi
                 bytes += (uint64_t)sb.st_size;
         }
         deferred = ow_bulk_indexes_defer(e.store, bytes / OW_BULK_BYTES_PER_FLOW);
+        e.indexes_deferred = deferred == 1;
         if (deferred < 0)
             fprintf(stderr, "omwitness: %s: indexes kept up row by row: %s\n", o->db_path,
                     ow_store_errmsg(e.store));
@@ -163,8 +164,9 @@ int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfi
         if (!rc)
             rc = read_rc;
     }
-    /* Whatever became of the run: the next writer to open the store would build them too. */
-    if (deferred == 1 && ow_bulk_indexes_build(e.store) < 0)
+    /* The run's end builds them (engine_root.c); if it could not, or the run failed before
+     * its end, here; failing that, the next writer to open the store does. */
+    if (e.indexes_deferred && ow_bulk_indexes_build(e.store) < 0)
         fprintf(stderr, "omwitness: %s: the Community ID index is not built yet (%s); the "
                 "next writer to open the store builds it\n", o->db_path, ow_store_errmsg(e.store));
     if (d_ok)
