@@ -12,7 +12,7 @@
 #include "db/store_files.h"
 
 /* Below this many rows a second connection costs more than it saves. */
-#define SPLIT_MIN_ROWS 20000
+#define SPLIT_MIN_ROWS 4096
 
 struct half {
     const char *path;
