@@ -188,10 +188,27 @@ int ow_chain_init(struct ow_chain *c, sqlite3 *db, int persistent)
     return 0;
 }
 
+int ow_chain_scan(struct ow_chain *c)
+{
+    for (int k = 0; k < OW_CHAIN_KIND_COUNT; k++) {
+        if (!c->select_row[k])
+            continue;
+        char sql[2100];
+        snprintf(sql, sizeof sql, "SELECT id, %s FROM %s WHERE id >= ? ORDER BY id",
+                 kinds[k].columns, kinds[k].table);
+        if (prepare(c, sql, &c->scan[k], 0) < 0)
+            return -1;
+        c->scan_at[k] = 0;
+    }
+    return 0;
+}
+
 void ow_chain_free(struct ow_chain *c)
 {
-    for (int k = 0; k < OW_CHAIN_KIND_COUNT; k++)
+    for (int k = 0; k < OW_CHAIN_KIND_COUNT; k++) {
         sqlite3_finalize(c->select_row[k]);
+        sqlite3_finalize(c->scan[k]);
+    }
     sqlite3_finalize(c->tail);
     sqlite3_finalize(c->insert);
     if (c->md)
@@ -333,6 +350,59 @@ static void sink_finish(struct sink *k, uint8_t out[OW_HASH_LEN])
     gcry_md_reset(k->h);
 }
 
+/* Moves kind's cursor to row_id: a few steps forward when it stands just before it, else a
+ * new search. 1 on the row, 0 when there is no such row, -1 on error. */
+static int scan_to(struct ow_chain *c, int kind, int64_t row_id)
+{
+    sqlite3_stmt *s = c->scan[kind];
+    int64_t at = c->scan_at[kind];
+    if (at && at <= row_id) {
+        for (int steps = 0; at < row_id && steps < 8; steps++) {
+            int rc = sqlite3_step(s);
+            if (rc != SQLITE_ROW) {
+                at = 0;
+                if (rc != SQLITE_DONE)
+                    return chain_err(c, "read row");
+                break;
+            }
+            at = sqlite3_column_int64(s, 0);
+        }
+        if (at >= row_id) {
+            c->scan_at[kind] = at;
+            return at == row_id;
+        }
+    }
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, row_id);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        c->scan_at[kind] = 0;
+        sqlite3_reset(s);
+        return rc == SQLITE_DONE ? 0 : chain_err(c, "read row");
+    }
+    at = sqlite3_column_int64(s, 0);
+    c->scan_at[kind] = at;
+    return at == row_id;
+}
+
+static int scan_hash(struct ow_chain *c, int kind, int64_t seq, int64_t row_id,
+                     const uint8_t prev[OW_HASH_LEN], uint8_t out[OW_HASH_LEN])
+{
+    int on = scan_to(c, kind, row_id);
+    if (on <= 0)
+        return on < 0 ? -1 : 1;
+    if (open_md(c) < 0)
+        return -1;
+    sqlite3_stmt *s = c->scan[kind];
+    struct sink k = { .h = (gcry_md_hd_t)c->md };
+    int ncols = sqlite3_column_count(s) - 1;
+    put_header(&k, kind, seq, row_id, prev, ncols);
+    for (int i = 1; i <= ncols; i++)
+        put_column(&k, s, i);
+    sink_finish(&k, out);
+    return 0;
+}
+
 int ow_chain_record_hash(struct ow_chain *c, int kind, int64_t seq, int64_t row_id,
                          const uint8_t prev[OW_HASH_LEN], uint8_t out[OW_HASH_LEN])
 {
@@ -340,6 +410,8 @@ int ow_chain_record_hash(struct ow_chain *c, int kind, int64_t seq, int64_t row_
         snprintf(c->err, sizeof c->err, "hash chain: unknown record kind %d", kind);
         return -1;
     }
+    if (c->scan[kind])
+        return scan_hash(c, kind, seq, row_id, prev, out);
     sqlite3_stmt *s = c->select_row[kind];
     if (!s)
         return 1;   /* the store has no such table: the row cannot be there */

@@ -39,6 +39,10 @@ struct ow_chain {
     sqlite3 *db;
     sqlite3_stmt *select_row[OW_CHAIN_KIND_COUNT];
     int ncols[OW_CHAIN_KIND_COUNT];  /* hashed columns of each kind the store has */
+    /* With ow_chain_scan: per kind, a cursor over the table in id order, and the id it
+     * stands on (0: not stepped, or at the end). */
+    sqlite3_stmt *scan[OW_CHAIN_KIND_COUNT];
+    int64_t scan_at[OW_CHAIN_KIND_COUNT];
     sqlite3_stmt *tail, *insert;
     int loaded;                     /* seq and head are the file's tail in this transaction */
     int64_t seq;                    /* the last record's seq (0: empty chain) */
@@ -52,6 +56,11 @@ struct ow_chain {
  * with c->err set. */
 int ow_chain_init(struct ow_chain *c, sqlite3 *db, int persistent);
 void ow_chain_free(struct ow_chain *c);
+
+/* For a reader that hashes records in chain order (verify): rows are then read by cursors
+ * that step forward through each table, since a kind's rows come in rising id order, rather
+ * than by a lookup per record; a record out of that order costs one lookup. 0 or -1. */
+int ow_chain_scan(struct ow_chain *c);
 
 /* The hash of record (kind, row_id) at position seq after prev, from the row as stored.
  * 0 done, 1 the row does not exist, -1 error (c->err). */

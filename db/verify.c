@@ -466,7 +466,7 @@ int ow_verify_store_sealed(struct ow_store *st, const char *expect_head_hex,
     if (sqlite3_exec(v.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
         return failed(&v, "begin read");
     int result;
-    if (ow_chain_init(&v.chain, v.db, 0) < 0) {
+    if (ow_chain_init(&v.chain, v.db, 0) < 0 || ow_chain_scan(&v.chain) < 0) {
         snprintf(r->problem, sizeof r->problem, "%s", v.chain.err);
         result = -1;
     } else {
