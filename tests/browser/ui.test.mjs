@@ -189,6 +189,8 @@ test('pivots: an address filters the alerts, an asset opens its page', async () 
   const link = page.locator('#alerts tbody td.ep a.ip', { hasText: '10.20.2.21:' }).first();
   await link.click();
   await page.waitForURL(/ip=10\.20\.2\.21/);
+  /* The page fills its filters from the address once /api/meta has answered, after load. */
+  await page.waitForFunction(() => document.querySelector('#filters input[name=ip]').value !== '');
   assert.equal(await page.locator('#filters input[name=ip]').inputValue(), '10.20.2.21');
   await page.waitForFunction(() => [...document.querySelectorAll('#alerts tbody tr[data-id]')].length > 0 &&
     [...document.querySelectorAll('#alerts tbody tr[data-id]')].every((tr) => tr.textContent.includes('10.20.2.21:')));
