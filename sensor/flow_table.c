@@ -1,4 +1,5 @@
-/* flow_table.c — bounded flow hash table with per-class LRU lists. */
+/* flow_table.c — bounded flow hash table with per-class LRU lists, and the record each
+ * entry holds whole or packed. */
 #include "sensor/flow_table.h"
 #include "common/alloc.h"
 
@@ -27,6 +28,8 @@ void ow_flow_table_destroy(struct ow_flow_table *t)
         struct ow_flow *f = t->buckets[i];
         while (f) {
             struct ow_flow *n = f->hnext;
+            free(f->rec);
+            ow_flow_packed_free(f->packed);
             free(f);
             f = n;
         }
@@ -82,7 +85,6 @@ struct ow_flow *ow_flow_table_insert(struct ow_flow_table *t, const struct ow_fl
     struct ow_flow *f;
     if (t->free_list) {
         f = t->free_list;
-        t->free_list = f->hnext;
     } else {
         if (t->allocated >= t->max)
             return NULL;
@@ -90,8 +92,15 @@ struct ow_flow *ow_flow_table_insert(struct ow_flow_table *t, const struct ow_fl
         if (!f)
             return NULL;
         t->allocated++;
+        f->hnext = NULL;
+        t->free_list = f;
     }
+    struct ow_flow_record *rec = ow_calloc(1, sizeof *rec);
+    if (!rec)
+        return NULL;   /* the entry stays on the free list */
+    t->free_list = f->hnext;
     memset(f, 0, sizeof *f);
+    f->rec = rec;
     f->key = *key;
     f->hash = hash;
     size_t b = hash & (t->nbuckets - 1);
@@ -110,6 +119,10 @@ void ow_flow_table_remove(struct ow_flow_table *t, struct ow_flow *f)
     if (*pp)
         *pp = f->hnext;
     lru_unlink(t, f);
+    free(f->rec);
+    f->rec = NULL;
+    ow_flow_packed_free(f->packed);
+    f->packed = NULL;
     f->hnext = t->free_list;
     t->free_list = f;
     t->count--;
@@ -131,4 +144,41 @@ struct ow_flow *ow_flow_table_oldest(struct ow_flow_table *t, uint8_t tc)
 bool ow_flow_table_full(const struct ow_flow_table *t)
 {
     return !t->free_list && t->allocated >= t->max;
+}
+
+void ow_flow_pack_record(struct ow_flow *f)
+{
+    if (!f->rec)
+        return;
+    struct ow_flow_packed *p = ow_flow_pack(f->rec);
+    if (!p)
+        return;
+    free(f->rec);
+    f->rec = NULL;
+    f->packed = p;
+}
+
+void ow_flow_counts_put(const struct ow_flow_counts *c, struct ow_flow_record *rec)
+{
+    rec->flow_id = c->flow_id;
+    rec->first_ts_us = c->first_ts_us;
+    rec->last_ts_us = c->last_ts_us;
+    rec->decided_ts_us = c->decided_ts_us;
+    rec->pkts_toserver = c->pkts_toserver;
+    rec->pkts_toclient = c->pkts_toclient;
+    rec->bytes_toserver = c->bytes_toserver;
+    rec->bytes_toclient = c->bytes_toclient;
+    rec->later_fragments = c->later_fragments;
+    rec->slice = c->slice;
+    rec->tunnels = c->tunnels;
+    rec->late_overrun = c->late_overrun;
+}
+
+void ow_flow_record_of(const struct ow_flow *f, struct ow_flow_record *out)
+{
+    if (f->rec)
+        *out = *f->rec;
+    else
+        ow_flow_unpack(f->packed, out);
+    ow_flow_counts_put(&f->cnt, out);
 }

@@ -1,6 +1,8 @@
 /* flow_table.h — a worker's flows: a bounded hash table with chaining, entries recycled
  * through a free list, and one LRU list per timeout class so idle flows are found from the
- * list heads without scanning. Owned by one worker thread: no locks. */
+ * list heads without scanning. An entry holds its flow's whole record only until the
+ * verdict; a decided flow keeps it packed (common/flow_pack.h). Owned by one worker
+ * thread: no locks. */
 #ifndef OW_FLOW_TABLE_H
 #define OW_FLOW_TABLE_H
 
@@ -9,6 +11,7 @@
 #include <stdint.h>
 
 #include "classifiers/ndpi_flow.h"
+#include "common/flow_pack.h"
 #include "common/flow_record.h"
 #include "sensor/packet.h"
 
@@ -24,6 +27,20 @@ enum ow_timeout_class {
     OW_TC_UDP,
     OW_TC_OTHER,
     OW_TC_COUNT
+};
+
+/* What a flow's packets change: kept in the entry for the flow's whole life and laid over
+ * its record when the record goes to the writer (ow_flow_record_of). */
+struct ow_flow_counts {
+    uint64_t flow_id;
+    uint64_t first_ts_us, last_ts_us;
+    uint64_t decided_ts_us;
+    uint64_t pkts_toserver, pkts_toclient;
+    uint64_t bytes_toserver, bytes_toclient;
+    uint32_t later_fragments;
+    uint32_t slice;
+    uint16_t tunnels;
+    uint8_t  late_overrun;
 };
 
 struct ow_flow {
@@ -50,7 +67,13 @@ struct ow_flow {
     struct ndpi_flow_struct *ndpi;    /* NULL once decided */
     struct ow_ndpi_last ndpi_last;    /* what nDPI returned for the latest packet */
     struct ow_proto_stream *cls;      /* LI and O&M classifiers; NULL once decided */
-    struct ow_flow_record rec;
+    uint8_t verdict_status;           /* the verdict's, once classified */
+    struct ow_flow_counts cnt;
+    /* The record's other fields: whole while the flow is being decided (its counters there
+     * are stale: cnt holds them), packed once its verdict record has gone out. Exactly one
+     * of the two is set. */
+    struct ow_flow_record *rec;
+    struct ow_flow_packed *packed;
 };
 
 struct ow_flow_table {
@@ -68,7 +91,8 @@ void ow_flow_table_destroy(struct ow_flow_table *t);
 
 struct ow_flow *ow_flow_table_find(struct ow_flow_table *t, const struct ow_flow_key *key,
                                    uint64_t hash);
-/* A zeroed entry for key, linked in and at the tail of class tc; NULL when the table is full. */
+/* A zeroed entry for key with a zeroed whole record, linked in and at the tail of class tc;
+ * NULL when the table is full or memory ran out (ow_flow_table_full tells which). */
 struct ow_flow *ow_flow_table_insert(struct ow_flow_table *t, const struct ow_flow_key *key,
                                      uint64_t hash, uint8_t tc);
 void ow_flow_table_remove(struct ow_flow_table *t, struct ow_flow *f);
@@ -78,5 +102,13 @@ bool ow_flow_table_full(const struct ow_flow_table *t);
 void ow_flow_table_touch(struct ow_flow_table *t, struct ow_flow *f, uint8_t tc);
 /* Least recently used flow of class tc, or NULL. */
 struct ow_flow *ow_flow_table_oldest(struct ow_flow_table *t, uint8_t tc);
+
+/* Packs f's whole record (its verdict is known and nothing will change it but packets);
+ * without memory to pack, f keeps the whole record. */
+void ow_flow_pack_record(struct ow_flow *f);
+/* f's record as the writer takes it: its fields, whole or unpacked, with cnt laid over. */
+void ow_flow_record_of(const struct ow_flow *f, struct ow_flow_record *out);
+/* Lays the counters over rec. */
+void ow_flow_counts_put(const struct ow_flow_counts *c, struct ow_flow_record *rec);
 
 #endif

@@ -78,6 +78,19 @@ void ow_ring_commit(struct ow_ring *r)
     r->reserved_len = 0;
 }
 
+void ow_ring_commit_len(struct ow_ring *r, size_t len)
+{
+    size_t need = HDR + align8(len);
+    if (need < r->reserved_len) {
+        /* The reservation's header sits at head (a pad record, if any, is already past). */
+        size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+        uint64_t l = len;
+        memcpy(r->buf + (head & (r->size - 1)), &l, sizeof l);
+        r->reserved_len = need;
+    }
+    ow_ring_commit(r);
+}
+
 const void *ow_ring_peek(struct ow_ring *r, size_t *len)
 {
     for (;;) {

@@ -26,6 +26,9 @@ void ow_ring_destroy(struct ow_ring *r);
 /* Producer: room for len bytes (8-aligned), or NULL when the ring is full right now. */
 void *ow_ring_reserve(struct ow_ring *r, size_t len);
 void ow_ring_commit(struct ow_ring *r);
+/* Commits only the first len bytes of the reservation (len at most what was reserved): for
+ * a record whose size is known once it is written. */
+void ow_ring_commit_len(struct ow_ring *r, size_t len);
 
 /* Producer: like ow_ring_reserve, but waits (ow_ring_backoff) until there is room. For
  * records that must not be lost: replayed packets, ticks, end markers, finished flows. */

@@ -16,6 +16,7 @@
 #include "classifiers/proto_stream.h"
 #include "common/community_id.h"
 #include "sensor/evidence_buf.h"
+#include "sensor/flow_msg.h"
 #include "sensor/messages.h"
 #include "common/alloc.h"
 
@@ -48,9 +49,10 @@ int ow_worker_init(struct ow_worker *w, int index, size_t n_in, size_t in_ring_b
     for (size_t i = 0; i < n_in; i++)
         if (ow_ring_init(&w->in[i], in_ring_bytes) < 0)
             return -1;
-    /* 4,096 records (9.8 MiB) to the writer: in a live capture the writer, not the worker,
-     * is the slow side (about 30,000 flows/s, docs/architecture.md, Performance), and with
-     * 256 a burst of new flows stalled the worker until its input ring overflowed. */
+    /* 9.8 MiB to the writer, about 22,000 packed flow records (4,096 whole ones): in a live
+     * capture the writer, not the worker, is the slow side (about 30,000 flows/s,
+     * docs/architecture.md, Performance), and with room for 256 a burst of new flows stalled
+     * the worker until its input ring overflowed. */
     if (ow_ring_init(&w->out, 4096 * sizeof(struct ow_msg_flow)) < 0)
         return -1;
     if (ow_flow_table_init(&w->table, cfg->max_flows) < 0)
@@ -123,20 +125,23 @@ static void drop_evidence(struct ow_worker *w, struct ow_flow *f)
 
 static void evaluate(struct ow_worker *w, struct ow_flow *f)
 {
-    set_app_proto(&f->rec);
-    if (w->policy)
-        ow_policy_evaluate(w->policy, &f->rec);
-    else
-        f->rec.verdict.status = OW_VERDICT_UNEVALUATED;
-    f->classified = true;
+    struct ow_flow_record *rec = f->rec;   /* whole until the verdict record goes out */
     /* The deciding packet is the latest one so far (or the last one, at the flow's end). */
-    f->rec.decided_ts_us = f->rec.last_ts_us;
+    f->cnt.decided_ts_us = f->cnt.last_ts_us;
+    ow_flow_counts_put(&f->cnt, rec);      /* the policy reads the flow's times */
+    set_app_proto(rec);
+    if (w->policy)
+        ow_policy_evaluate(w->policy, rec);
+    else
+        rec->verdict.status = OW_VERDICT_UNEVALUATED;
+    f->classified = true;
+    f->verdict_status = rec->verdict.status;
     int64_t end_us;
     f->window_end_us = 0;
-    if (w->policy && f->rec.verdict.status == OW_VERDICT_AUTHORIZED &&
-        ow_policy_window_end(w->policy, &f->rec, &end_us))
+    if (w->policy && rec->verdict.status == OW_VERDICT_AUTHORIZED &&
+        ow_policy_window_end(w->policy, rec, &end_us))
         f->window_end_us = end_us;
-    if (f->rec.verdict.status != OW_VERDICT_ANOMALY)
+    if (rec->verdict.status != OW_VERDICT_ANOMALY)
         drop_evidence(w, f);    /* only an alert's flow keeps its packets */
 }
 
@@ -146,7 +151,7 @@ static void keep_evidence(struct ow_worker *w, struct ow_flow *f, const struct o
 {
     if (!f->evidence || f->evidence_done)
         return;
-    bool anomaly = f->classified && f->rec.verdict.status == OW_VERDICT_ANOMALY;
+    bool anomaly = f->classified && f->verdict_status == OW_VERDICT_ANOMALY;
     /* Before the verdict every flow keeps a little; never more than an anomaly may keep. */
     uint32_t max_pkts = w->evidence_flow_packets, max_bytes = w->evidence_flow_bytes;
     if (!anomaly) {
@@ -182,9 +187,9 @@ static void maybe_classified(struct ow_worker *w, struct ow_flow *f)
 
 static void take_classification(struct ow_flow *f, const struct ow_proto_result *res)
 {
-    f->rec.li = res->li;
+    f->rec->li = res->li;
     if (res->om_label[0])
-        snprintf(f->rec.app_proto, sizeof f->rec.app_proto, "%s", res->om_label);
+        snprintf(f->rec->app_proto, sizeof f->rec->app_proto, "%s", res->om_label);
     ow_proto_stream_free(f->cls);
     f->cls = NULL;
 }
@@ -193,10 +198,10 @@ static void take_classification(struct ow_flow *f, const struct ow_proto_result 
  * so put the banners back on the sides that sent them. (HASSH it assigns correctly.) */
 static void ndpi_done(struct ow_worker *w, struct ow_flow *f, bool completed)
 {
-    ow_ndpi_flow_finish(w->ndpi, f->ndpi, completed, &f->ndpi_last, &f->rec);
+    ow_ndpi_flow_finish(w->ndpi, f->ndpi, completed, &f->ndpi_last, f->rec);
     f->ndpi = NULL;
     if (f->ssh_server_spoke_first) {
-        struct ow_flow_record *r = &f->rec;
+        struct ow_flow_record *r = f->rec;
         char tmp[sizeof r->ssh_client];
         memcpy(tmp, r->ssh_client, sizeof tmp);
         memcpy(r->ssh_client, r->ssh_server, sizeof tmp);
@@ -235,19 +240,24 @@ static void community_id_of(struct ow_flow_record *rec)
         rec->community_id[0] = '\0';
 }
 
-/* A slot in the writer's ring holding a copy of rec; the caller commits it. The writer may
- * be behind: wait, never lose a flow. */
-static struct ow_msg_flow *flow_msg(struct ow_worker *w, uint32_t what,
-                                    const struct ow_flow_record *rec)
+/* The message to the writer holding f's record; the caller completes it and sends it
+ * (send_flow). */
+static struct ow_msg_flow *flow_msg(struct ow_worker *w, uint32_t what, const struct ow_flow *f)
 {
-    struct ow_msg_flow *m = ow_ring_reserve_wait(&w->out, sizeof *m);
+    struct ow_msg_flow *m = &w->msg;
     m->type = OW_MSG_FLOW;
     m->what = what;
-    m->rec = *rec;
+    ow_flow_record_of(f, &m->rec);
     m->evidence = NULL;
     m->evidence_len = m->evidence_packets = 0;
     m->evidence_truncated = 0;
     return m;
+}
+
+/* The writer may be behind: wait, never lose a flow. */
+static void send_flow(struct ow_worker *w)
+{
+    ow_flow_msg_send(&w->out, &w->msg);
 }
 
 static bool flow_alerted(const struct ow_flow_record *rec)
@@ -258,7 +268,7 @@ static bool flow_alerted(const struct ow_flow_record *rec)
 /* EVE flow.state of a running flow: new until the other side has answered. */
 static uint8_t live_state(const struct ow_flow *f)
 {
-    return f->synack_seen || f->rec.pkts_toclient ? OW_STATE_ESTABLISHED : OW_STATE_NEW;
+    return f->synack_seen || f->cnt.pkts_toclient ? OW_STATE_ESTABLISHED : OW_STATE_NEW;
 }
 
 /* The verdict is known and the flow still runs: its record and alert go out now, so the
@@ -266,12 +276,12 @@ static uint8_t live_state(const struct ow_flow *f)
 static void report_verdict(struct ow_worker *w, struct ow_flow *f)
 {
     f->reported = true;
-    community_id_of(&f->rec);
-    f->rec.open = 1;
-    f->rec.state = live_state(f);
-    f->rec.alerted = flow_alerted(&f->rec);
-    flow_msg(w, OW_FLOW_VERDICT, &f->rec);
-    ow_ring_commit(&w->out);
+    struct ow_msg_flow *m = flow_msg(w, OW_FLOW_VERDICT, f);
+    m->rec.open = 1;
+    m->rec.state = live_state(f);
+    m->rec.alerted = flow_alerted(&m->rec);
+    send_flow(w);
+    ow_flow_pack_record(f);    /* only packets change it now */
 }
 
 /* Authorized maintenance past its window's end: maintenance_overrun at this packet, once per
@@ -279,16 +289,15 @@ static void report_verdict(struct ow_worker *w, struct ow_flow *f)
 static void check_window(struct ow_worker *w, struct ow_flow *f)
 {
     if (!f->window_end_us || f->overrun_reported || !f->reported ||
-        f->rec.last_ts_us < (uint64_t)f->window_end_us)
+        f->cnt.last_ts_us < (uint64_t)f->window_end_us)
         return;
     f->overrun_reported = true;
-    struct ow_msg_flow *m = flow_msg(w, OW_FLOW_OVERRUN, &f->rec);
+    struct ow_msg_flow *m = flow_msg(w, OW_FLOW_OVERRUN, f);
     if (!ow_policy_check_overrun(w->policy, &m->rec))
-        m->what = 0;    /* the policy disagrees: the writer skips it */
-    m->rec.decided_ts_us = f->rec.last_ts_us;
-    ow_ring_commit(&w->out);
-    f->rec.late_overrun = 1;
-    f->rec.alerted = 1;
+        return;         /* the policy disagrees */
+    m->rec.decided_ts_us = f->cnt.last_ts_us;
+    send_flow(w);
+    f->cnt.late_overrun = 1;
 }
 
 /* Reports the flow's end to the writer (the record is copied): its end record, or, when its
@@ -297,33 +306,31 @@ static void emit_flow(struct ow_worker *w, struct ow_flow *f, uint8_t reason)
 {
     finish_classifiers(w, f);
     bool whole = !f->reported;
-    /* A long session reported in slices raises its overrun once: the verdict is restored
-     * after this slice is handed over, and later slices are not checked again. */
-    struct ow_verdict plain = f->rec.verdict;
-    if (whole && w->policy && f->rec.verdict.status == OW_VERDICT_AUTHORIZED &&
-        !f->overrun_reported && ow_policy_check_overrun(w->policy, &f->rec))
+    struct ow_msg_flow *m = flow_msg(w, whole ? OW_FLOW_WHOLE : OW_FLOW_END, f);
+    struct ow_flow_record *rec = &m->rec;
+    /* A long session reported in slices raises its overrun once, on the slice handed over
+     * here (the flow's own verdict stays plain); later slices are not checked again. */
+    if (whole && w->policy && rec->verdict.status == OW_VERDICT_AUTHORIZED &&
+        !f->overrun_reported && ow_policy_check_overrun(w->policy, rec))
         f->overrun_reported = true;
-    f->rec.end_reason = reason;
-    f->rec.open = 0;
-    f->rec.state = OW_STATE_CLOSED;
-    f->rec.alerted = flow_alerted(&f->rec);
-    community_id_of(&f->rec);
-    struct ow_msg_flow *m = flow_msg(w, whole ? OW_FLOW_WHOLE : OW_FLOW_END, &f->rec);
-    if (f->evidence && f->rec.verdict.status == OW_VERDICT_ANOMALY && f->evidence->packets) {
+    rec->end_reason = reason;
+    rec->open = 0;
+    rec->state = OW_STATE_CLOSED;
+    rec->alerted = flow_alerted(rec);
+    if (f->evidence && rec->verdict.status == OW_VERDICT_ANOMALY && f->evidence->packets) {
         bool truncated;
         m->evidence = ow_evidence_take(f->evidence, &m->evidence_len, &m->evidence_packets, &truncated);
         m->evidence_truncated = truncated;
         f->evidence = NULL;    /* the writer owns it now; it stays counted in the run's budget */
     }
     /* An alert whose packets are incomplete for want of memory is said to be so. */
-    if (f->evidence_oom && f->rec.verdict.status == OW_VERDICT_ANOMALY) {
+    if (f->evidence_oom && rec->verdict.status == OW_VERDICT_ANOMALY) {
         m->evidence_truncated = 1;
         atomic_fetch_add_explicit(&w->evidence_lost, 1, memory_order_relaxed);
         f->evidence_oom = false;
     }
     drop_evidence(w, f);       /* later slices of a long flow carry no evidence */
-    ow_ring_commit(&w->out);
-    f->rec.verdict = plain;
+    send_flow(w);
 }
 
 static void end_flow(struct ow_worker *w, struct ow_flow *f, uint8_t reason)
@@ -335,7 +342,7 @@ static void end_flow(struct ow_worker *w, struct ow_flow *f, uint8_t reason)
 
 static bool is_expired(const struct ow_flow *f, uint64_t now_us)
 {
-    return now_us >= f->rec.last_ts_us + (uint64_t)ow_idle_timeout_s[f->tclass] * 1000000u;
+    return now_us >= f->cnt.last_ts_us + (uint64_t)ow_idle_timeout_s[f->tclass] * 1000000u;
 }
 
 static void sweep(struct ow_worker *w, uint64_t now_us)
@@ -349,11 +356,11 @@ static void sweep(struct ow_worker *w, uint64_t now_us)
 
 static uint8_t class_of(const struct ow_flow *f)
 {
-    switch (f->rec.l4_proto) {
+    switch (f->key.l4_proto) {
     case IPPROTO_TCP:
         if (f->rst_seen || (f->fin_toserver && f->fin_toclient))
             return OW_TC_TCP_CLOSED;
-        if (f->syn_seen && !f->synack_seen && f->rec.pkts_toclient == 0)
+        if (f->syn_seen && !f->synack_seen && f->cnt.pkts_toclient == 0)
             return OW_TC_TCP_NEW;
         return OW_TC_TCP_EST;
     case IPPROTO_UDP:
@@ -369,7 +376,7 @@ static void evict_one(struct ow_worker *w)
     struct ow_flow *victim = NULL;
     for (uint8_t c = 0; c < OW_TC_COUNT; c++) {
         struct ow_flow *f = ow_flow_table_oldest(&w->table, c);
-        if (f && (!victim || f->rec.last_ts_us < victim->rec.last_ts_us))
+        if (f && (!victim || f->cnt.last_ts_us < victim->cnt.last_ts_us))
             victim = f;
     }
     if (victim) {
@@ -381,7 +388,7 @@ static void evict_one(struct ow_worker *w)
 static void start_record(struct ow_flow *f, const struct ow_packet *pkt, bool from_a,
                          uint64_t key_hash)
 {
-    struct ow_flow_record *rec = &f->rec;
+    struct ow_flow_record *rec = f->rec;
     /* The initiator is the SYN sender; a SYN-ACK seen first means the receiver started it. */
     bool sender_is_client = !((pkt->tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) &&
                               pkt->l4_proto == IPPROTO_TCP);
@@ -396,9 +403,10 @@ static void start_record(struct ow_flow *f, const struct ow_packet *pkt, bool fr
     }
     rec->l4_proto = pkt->l4_proto;
     rec->vlan_id = pkt->vlan_id;
-    rec->first_ts_us = pkt->ts_us;
-    rec->last_ts_us = pkt->ts_us;
-    rec->flow_id = make_flow_id(key_hash, pkt->ts_us);
+    community_id_of(rec);
+    f->cnt.first_ts_us = pkt->ts_us;
+    f->cnt.last_ts_us = pkt->ts_us;
+    f->cnt.flow_id = make_flow_id(key_hash, pkt->ts_us);
 }
 
 static void remember_lost(struct ow_worker *w, const struct ow_flow_key *key, uint64_t hash)
@@ -433,14 +441,15 @@ static void classification_failed(struct ow_worker *w, struct ow_flow *f, const 
     f->ndpi = NULL;
     ow_proto_stream_free(f->cls);
     f->cls = NULL;
-    struct ow_verdict *v = &f->rec.verdict;
+    struct ow_verdict *v = &f->rec->verdict;
     memset(v, 0, sizeof *v);
     v->status = OW_VERDICT_UNEVALUATED;
     snprintf(v->kind, sizeof v->kind, "%s", OW_CLASSIFICATION_FAILED);
     snprintf(v->reason, sizeof v->reason, "classification failed: %s, so the flow was "
              "recorded without a verdict", why);
     f->classified = true;
-    f->rec.decided_ts_us = f->rec.last_ts_us;
+    f->verdict_status = v->status;
+    f->cnt.decided_ts_us = f->cnt.last_ts_us;
     drop_evidence(w, f);
     atomic_fetch_add_explicit(&w->flows_unclassified, 1, memory_order_relaxed);
 }
@@ -485,16 +494,16 @@ static struct ow_flow *new_flow(struct ow_worker *w, const struct ow_msg_packet 
 static void cut_slice(struct ow_worker *w, struct ow_flow *f, uint64_t ts_us)
 {
     emit_flow(w, f, OW_END_ACTIVE);
-    struct ow_flow_record *rec = &f->rec;
-    rec->slice++;
-    rec->first_ts_us = ts_us;
-    rec->last_ts_us = ts_us;
-    rec->pkts_toserver = rec->pkts_toclient = 0;
-    rec->bytes_toserver = rec->bytes_toclient = 0;
-    rec->later_fragments = 0;
-    rec->flow_id = make_flow_id(f->hash, ts_us);
-    rec->late_overrun = 0;
-    rec->decided_ts_us = ts_us;   /* the carried-over verdict holds from the slice's start */
+    struct ow_flow_counts *c = &f->cnt;
+    c->slice++;
+    c->first_ts_us = ts_us;
+    c->last_ts_us = ts_us;
+    c->pkts_toserver = c->pkts_toclient = 0;
+    c->bytes_toserver = c->bytes_toclient = 0;
+    c->later_fragments = 0;
+    c->flow_id = make_flow_id(f->hash, ts_us);
+    c->late_overrun = 0;
+    c->decided_ts_us = ts_us;     /* the carried-over verdict holds from the slice's start */
     f->reported = false;          /* the new slice's record goes out with this packet */
 }
 
@@ -535,28 +544,28 @@ static void handle_packet(struct ow_worker *w, const struct ow_msg_packet *m)
     }
     if (!f && !(f = new_flow(w, m, from_a, key)))
         return;
-    if (pkt->ts_us >= f->rec.first_ts_us + (uint64_t)OW_ACTIVE_TIMEOUT_S * 1000000u)
+    if (pkt->ts_us >= f->cnt.first_ts_us + (uint64_t)OW_ACTIVE_TIMEOUT_S * 1000000u)
         cut_slice(w, f, pkt->ts_us);
 
-    struct ow_flow_record *rec = &f->rec;
+    struct ow_flow_counts *c = &f->cnt;
     bool toserver = from_a == f->client_is_a;
     f->packets++;
     if (toserver) {
-        rec->pkts_toserver++;
-        rec->bytes_toserver += pkt->wirelen;
+        c->pkts_toserver++;
+        c->bytes_toserver += pkt->wirelen;
     } else {
-        rec->pkts_toclient++;
-        rec->bytes_toclient += pkt->wirelen;
+        c->pkts_toclient++;
+        c->bytes_toclient += pkt->wirelen;
     }
-    if (pkt->ts_us > rec->last_ts_us)
-        rec->last_ts_us = pkt->ts_us;
-    rec->tunnels |= pkt->tunnels;
+    if (pkt->ts_us > c->last_ts_us)
+        c->last_ts_us = pkt->ts_us;
+    c->tunnels |= pkt->tunnels;
     if (pkt->l4_proto == IPPROTO_TCP)
         update_tcp_state(f, pkt, toserver);
     keep_evidence(w, f, m);
 
     if (pkt->frag == OW_FRAG_LATER) {
-        rec->later_fragments++;   /* no L4 header: nothing for the classifiers */
+        c->later_fragments++;   /* no L4 header: nothing for the classifiers */
     } else {
         if (f->ndpi) {
             if (pkt->l4_proto == IPPROTO_TCP)
@@ -581,7 +590,7 @@ static void handle_packet(struct ow_worker *w, const struct ow_msg_packet *m)
                 /* An LI or O&M label is the flow's application whatever nDPI would still
                  * find, so the verdict need not wait for nDPI's packet cap: an unknown
                  * protocol to nDPI (X2 over plain TCP) would hold the alert for 80 packets. */
-                if (f->ndpi && (f->rec.li.label != OW_LI_NONE || f->rec.app_proto[0]))
+                if (f->ndpi && (f->rec->li.label != OW_LI_NONE || f->rec->app_proto[0]))
                     ndpi_done(w, f, false);
             }
         }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "sensor/flow_table.h"
+#include "sensor/messages.h"
 #include "sensor/ring.h"
 
 struct ow_ndpi_module;
@@ -59,6 +60,7 @@ struct ow_worker {
     size_t n_in;
     bool *in_ended;          /* worker-private: which readers have sent OW_MSG_END */
     struct ow_ring out;      /* to the writer */
+    struct ow_msg_flow msg;  /* the flow message being made, packed onto out when sent */
     struct ow_ndpi_module *ndpi;
     const struct ow_policy *policy;
     struct ow_flow_table table;

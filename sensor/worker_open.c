@@ -8,6 +8,24 @@
 
 #include "common/flow_record.h"
 
+/* The fields of f's record the view shows; a decided flow's is unpacked for it (at most
+ * OW_OPEN_SNAPSHOT_MAX a tick, and only while someone looks). */
+static void open_fields(const struct ow_flow *f, struct ow_open_flow *x)
+{
+    struct ow_flow_record r;
+    ow_flow_record_of(f, &r);
+    x->client = r.client;
+    x->server = r.server;
+    x->l4_proto = r.l4_proto;
+    x->verdict_status = r.verdict.status;
+    memcpy(x->app_proto, r.app_proto, sizeof x->app_proto);
+    x->app_proto[sizeof x->app_proto - 1] = '\0';
+    memcpy(x->verdict_kind, r.verdict.kind, sizeof x->verdict_kind);
+    x->verdict_kind[sizeof x->verdict_kind - 1] = '\0';
+    memcpy(x->community_id, r.community_id, sizeof x->community_id);
+    x->community_id[sizeof x->community_id - 1] = '\0';
+}
+
 /* At a tick, while the web UI asks: a bounded copy of the open flows, newest first. */
 void ow_worker_publish_open(struct ow_worker *w, uint64_t now_us)
 {
@@ -20,26 +38,17 @@ void ow_worker_publish_open(struct ow_worker *w, uint64_t now_us)
         for (struct ow_flow *f = w->table.lru_tail[c]; f && n < OW_OPEN_SNAPSHOT_MAX;
              f = f->lru_prev) {
             struct ow_open_flow *x = &o->items[n++];
-            const struct ow_flow_record *r = &f->rec;
-            x->flow_id = r->flow_id;
-            x->first_ts_us = r->first_ts_us;
-            x->last_ts_us = r->last_ts_us;
-            x->client = r->client;
-            x->server = r->server;
-            x->l4_proto = r->l4_proto;
-            x->state = f->synack_seen || r->pkts_toclient ? OW_STATE_ESTABLISHED : OW_STATE_NEW;
+            const struct ow_flow_counts *c = &f->cnt;
+            x->flow_id = c->flow_id;
+            x->first_ts_us = c->first_ts_us;
+            x->last_ts_us = c->last_ts_us;
+            x->state = f->synack_seen || c->pkts_toclient ? OW_STATE_ESTABLISHED : OW_STATE_NEW;
             x->classified = f->classified;
-            x->verdict_status = r->verdict.status;
-            x->pkts_toserver = r->pkts_toserver;
-            x->pkts_toclient = r->pkts_toclient;
-            x->bytes_toserver = r->bytes_toserver;
-            x->bytes_toclient = r->bytes_toclient;
-            memcpy(x->app_proto, r->app_proto, sizeof x->app_proto);
-            x->app_proto[sizeof x->app_proto - 1] = '\0';
-            memcpy(x->verdict_kind, r->verdict.kind, sizeof x->verdict_kind);
-            x->verdict_kind[sizeof x->verdict_kind - 1] = '\0';
-            memcpy(x->community_id, r->community_id, sizeof x->community_id);
-            x->community_id[sizeof x->community_id - 1] = '\0';
+            x->pkts_toserver = c->pkts_toserver;
+            x->pkts_toclient = c->pkts_toclient;
+            x->bytes_toserver = c->bytes_toserver;
+            x->bytes_toclient = c->bytes_toclient;
+            open_fields(f, x);
         }
     o->n = n;
     o->total = w->table.count;

@@ -11,6 +11,7 @@
 #include "db/eve_json.h"
 #include "db/sealer.h"
 #include "db/store.h"
+#include "sensor/flow_msg.h"
 #include "sensor/messages.h"
 #include "sensor/ring.h"
 #include "common/alloc.h"
@@ -416,9 +417,11 @@ static void *writer_main(void *arg)
                     break;
                 any = true;
                 if (*type == OW_MSG_FLOW) {
-                    const struct ow_msg_flow *m = (const struct ow_msg_flow *)type;
-                    write_flow(w, m, &batch_open, &batch_start, &batch_rows);
-                    free(m->evidence);
+                    struct ow_msg_flow *m = &w->msg;
+                    if (ow_flow_msg_read(type, len, m) == 0) {
+                        write_flow(w, m, &batch_open, &batch_start, &batch_rows);
+                        free(m->evidence);
+                    }
                 }
                 else if (*type == OW_MSG_WORKER_DONE)
                     done++;

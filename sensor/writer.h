@@ -42,6 +42,7 @@ struct ow_writer {
     size_t nqueues;
     FILE *jsonl;                   /* NULL: no streaming */
     struct ow_sealer *sealer;      /* NULL: unsealed; else checkpoints on the writer's timer */
+    struct ow_msg_flow msg;        /* writer-private: the flow message being written */
     FILE *pending;                 /* writer-private: the open batch's JSON lines */
     char *pending_buf;
     size_t pending_len;

@@ -49,7 +49,7 @@ static void test_insert_find(void **state)
         assert_non_null(f[i]);
         assert_true(ow_flow_key_equal(&f[i]->key, &k));
         assert_int_equal(f[i]->tclass, OW_TC_UDP);
-        assert_int_equal(f[i]->rec.pkts_toserver, 0);   /* a zeroed entry */
+        assert_int_equal(f[i]->cnt.pkts_toserver, 0);   /* a zeroed entry */
         assert_null(f[i]->ndpi);
     }
     assert_int_equal(t.count, 50);
@@ -119,12 +119,12 @@ static void test_full_and_reuse(void **state)
     assert_null(ow_flow_table_insert(&t, &k, ow_flow_key_hash(&k), OW_TC_UDP));
     assert_int_equal(t.count, 16);
 
-    f[5]->rec.pkts_toserver = 99;
+    f[5]->cnt.pkts_toserver = 99;
     ow_flow_table_remove(&t, f[5]);
     assert_false(ow_flow_table_full(&t));
     struct ow_flow *n = ow_flow_table_insert(&t, &k, ow_flow_key_hash(&k), OW_TC_TCP_EST);
     assert_ptr_equal(n, f[5]);                  /* the freed entry, not a new allocation */
-    assert_int_equal(n->rec.pkts_toserver, 0);  /* and cleared */
+    assert_int_equal(n->cnt.pkts_toserver, 0);  /* and cleared */
     assert_int_equal(t.allocated, 16);
     assert_int_equal(t.count, 16);
     assert_true(ow_flow_table_full(&t));

@@ -170,6 +170,45 @@ static void test_straddle_pads_to_start(void **state)
     ow_ring_destroy(&r);
 }
 
+/* A record committed shorter than reserved takes only its own room: the next one follows
+ * it, also across a pad to the start. */
+static void test_commit_shorter_than_reserved(void **state)
+{
+    (void)state;
+    struct ow_ring r;
+    assert_int_equal(ow_ring_init(&r, 4096), 0);
+    uint8_t *p = ow_ring_reserve(&r, 1500);
+    assert_non_null(p);
+    memset(p, 0x11, 100);
+    ow_ring_commit_len(&r, 100);
+    assert_int_equal(ow_ring_used(&r), 8 + 104);
+    put(&r, 40, 2);
+    size_t len;
+    const uint8_t *q = ow_ring_peek(&r, &len);
+    assert_ptr_equal(q, p);
+    assert_int_equal(len, 100);
+    assert_int_equal(q[99], 0x11);
+    ow_ring_release(&r);
+    get(&r, 40, 2);
+    /* Head at 160; then 2048 bytes taken and given back: 1888 to the end. */
+    assert_non_null(p = ow_ring_reserve(&r, 2040));
+    ow_ring_commit(&r);
+    assert_non_null(q = ow_ring_peek(&r, &len));
+    ow_ring_release(&r);
+    assert_non_null(p = ow_ring_reserve(&r, 1900));   /* 1908 > 1888: padded, at offset 0 */
+    assert_ptr_equal(p, r.buf + 8);
+    memset(p, 0x22, 16);
+    ow_ring_commit_len(&r, 16);
+    assert_int_equal(ow_ring_used(&r), 1888 + 8 + 16);
+    assert_non_null(q = ow_ring_peek(&r, &len));    /* past the pad */
+    assert_ptr_equal(q, p);
+    assert_int_equal(len, 16);
+    assert_int_equal(q[15], 0x22);
+    ow_ring_release(&r);
+    assert_int_equal(ow_ring_used(&r), 0);
+    ow_ring_destroy(&r);
+}
+
 /* Many rounds of mixed sizes, the consumer a little behind: every record comes back whole,
  * in order, never running past the buffer's end. */
 static void test_wrap_many_rounds(void **state)
@@ -262,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_full_exact_capacity),
         cmocka_unit_test(test_alignment),
         cmocka_unit_test(test_straddle_pads_to_start),
+        cmocka_unit_test(test_commit_shorter_than_reserved),
         cmocka_unit_test(test_wrap_many_rounds),
         cmocka_unit_test(test_two_threads),
     };

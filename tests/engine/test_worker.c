@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "classifiers/ndpi_flow.h"
+#include "sensor/flow_msg.h"
 #include "sensor/worker.h"
 #include "tests/engine/engine_frames.h"
 
@@ -119,10 +120,11 @@ static size_t drain(struct ow_worker *w, struct out *o, size_t max, size_t *verd
         memset(&x, 0, sizeof x);
         x.type = *type;
         if (x.type == OW_MSG_FLOW) {
-            const struct ow_msg_flow *m = (const void *)type;
-            assert_null(m->evidence);
-            x.what = m->what;
-            x.rec = m->rec;
+            static struct ow_msg_flow m;
+            assert_int_equal(ow_flow_msg_read(type, len, &m), 0);
+            assert_null(m.evidence);
+            x.what = m.what;
+            x.rec = m.rec;
         }
         ow_ring_release(ow_worker_output(w));
         if (x.type == OW_MSG_FLOW && x.what == OW_FLOW_VERDICT) {

@@ -16,6 +16,7 @@
 
 #include "db/store.h"
 #include "db/verify.h"
+#include "sensor/flow_msg.h"
 #include "sensor/messages.h"
 #include "sensor/ring.h"
 #include "sensor/writer.h"
@@ -48,13 +49,12 @@ static int teardown(void **state)
 
 static void put(struct ow_ring *r, uint32_t what, const struct ow_flow_record *rec)
 {
-    struct ow_msg_flow *m = ow_ring_reserve(r, sizeof *m);
-    assert_non_null(m);
-    memset(m, 0, sizeof *m);
-    m->type = OW_MSG_FLOW;
-    m->what = what;
-    m->rec = *rec;
-    ow_ring_commit(r);
+    static struct ow_msg_flow m;
+    memset(&m, 0, sizeof m);
+    m.type = OW_MSG_FLOW;
+    m.what = what;
+    m.rec = *rec;
+    ow_flow_msg_send(r, &m);   /* packed, as a worker sends it */
 }
 
 static void flow(struct ow_flow_record *r, uint64_t id, uint8_t status, int open)
