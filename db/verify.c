@@ -1,23 +1,34 @@
 /* verify.c — walks the hash chain in order and recomputes every record from the row it names,
  * then looks for rows the chain does not cover and derived counts that do not add up. The
- * first thing that does not fit is reported with its table and row id. */
+ * first thing that does not fit is reported with its table and row id. On a big store the
+ * checks are shared between this connection and a second one in a thread of its own, both
+ * reading the same snapshot, and the finding reported is the one the checks run in order
+ * would have reported first. */
 #include "db/verify.h"
 #include "db/run_decode.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
+#include "common/alloc.h"
 #include "db/migrations.h"
 #include "db/seal_verify.h"
 #include "db/store.h"
+
+/* Below this many chain records a second connection costs more than it saves. */
+#define SPLIT_MIN_RECORDS 4096
 
 struct verifier {
     sqlite3 *db;
     struct ow_chain chain;
     struct ow_verify_result *r;
+    int schema;
     int64_t legacy[OW_CHAIN_KIND_COUNT];   /* rows with id <= this predate the chain */
     int64_t last_row[OW_CHAIN_KIND_COUNT];
     int have_expect;
@@ -426,6 +437,168 @@ static int check_evidence(struct verifier *v)
     return result;
 }
 
+/* The checks, in the order their findings are reported. */
+enum check {
+    CHECK_CHAIN, CHECK_COVERAGE, CHECK_AFTER_END, CHECK_RUNS, CHECK_DECODE_EVENTS,
+    CHECK_FLOW_ENDS, CHECK_FLOW_ASSETS, CHECK_RULE_HITS, CHECK_EVIDENCE, CHECK_CONTENT_ROOTS,
+    CHECK_COUNT
+};
+
+static int run_check(struct verifier *v, int check)
+{
+    switch (check) {
+    case CHECK_CHAIN:         return walk_chain(v);
+    case CHECK_COVERAGE:      return check_coverage(v);
+    case CHECK_AFTER_END:     return check_after_end(v);
+    case CHECK_RUNS:          return check_runs(v);
+    case CHECK_DECODE_EVENTS: return check_decode_events(v);
+    case CHECK_FLOW_ENDS:     return check_flow_ends(v);
+    case CHECK_FLOW_ASSETS:   return check_flow_assets(v);
+    case CHECK_RULE_HITS:     return check_rule_hits(v);
+    case CHECK_EVIDENCE:      return check_evidence(v);
+    case CHECK_CONTENT_ROOTS: return v->schema >= 7 ? ow_content_roots_verify(v->db, v->r) : 0;
+    default:                  return 0;
+    }
+}
+
+/* The chain walk (about half the time) and the cheap checks here; the content roots and
+ * the coverage scans (the other half) on the second connection. */
+static const int here_checks[] = { CHECK_CHAIN, CHECK_RUNS, CHECK_DECODE_EVENTS,
+                                   CHECK_RULE_HITS, CHECK_EVIDENCE };
+static const int there_checks[] = { CHECK_COVERAGE, CHECK_AFTER_END, CHECK_FLOW_ENDS,
+                                    CHECK_FLOW_ASSETS, CHECK_CONTENT_ROOTS };
+
+/* One connection's share of the checks, run in order up to its first finding. */
+struct share {
+    struct verifier v;
+    struct ow_verify_result r;
+    const int *checks;
+    size_t n;
+    int first;                 /* the check that found something; CHECK_COUNT: none */
+    int rc;
+    _Atomic int *own_first;    /* published as soon as found, for the other share */
+    _Atomic int *other_first;  /* the other share's first finding: later checks are moot */
+    const char *path;          /* the second connection's store */
+    bool ran;                  /* it opened and read (else its checks run here after all) */
+    int64_t head_seq;          /* the snapshot it read: the chain's last record */
+    uint8_t head[OW_HASH_LEN];
+};
+
+static void run_share(struct share *s)
+{
+    s->first = CHECK_COUNT;
+    s->rc = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->other_first &&
+            atomic_load_explicit(s->other_first, memory_order_relaxed) < s->checks[i])
+            return;
+        int rc = run_check(&s->v, s->checks[i]);
+        if (rc != 0) {
+            s->first = s->checks[i];
+            s->rc = rc;
+            if (s->own_first)
+                atomic_store_explicit(s->own_first, s->first, memory_order_relaxed);
+            return;
+        }
+    }
+}
+
+/* The chain's last record as this connection sees it: which snapshot it reads. */
+static int chain_head(sqlite3 *db, int64_t *seq, uint8_t head[OW_HASH_LEN])
+{
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1", -1,
+                                &q, NULL);
+    *seq = 0;
+    memset(head, 0, OW_HASH_LEN);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(q, 0);
+        if (sqlite3_column_bytes(q, 1) == OW_HASH_LEN)
+            memcpy(head, sqlite3_column_blob(q, 1), OW_HASH_LEN);
+        rc = SQLITE_DONE;
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void *there_main(void *arg)
+{
+    struct share *s = arg;
+    char err[256];
+    struct ow_store *ro = ow_store_open_readonly(s->path, err, sizeof err);
+    if (!ro)
+        return NULL;
+    s->v.db = ow_store_handle(ro);
+    s->v.r = &s->r;
+    if (sqlite3_exec(s->v.db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
+        chain_head(s->v.db, &s->head_seq, s->head) == 0 &&
+        ow_chain_init(&s->v.chain, s->v.db, 0) == 0) {
+        s->ran = true;
+        run_share(s);
+    }
+    ow_chain_free(&s->v.chain);
+    sqlite3_exec(s->v.db, "COMMIT", NULL, NULL, NULL);
+    ow_store_close(ro);
+    return NULL;
+}
+
+/* Every check, on one connection or shared over two; the first finding in check order. */
+static int run_checks(struct verifier *v)
+{
+    static const int all[] = { CHECK_CHAIN, CHECK_COVERAGE, CHECK_AFTER_END, CHECK_RUNS,
+                               CHECK_DECODE_EVENTS, CHECK_FLOW_ENDS, CHECK_FLOW_ASSETS,
+                               CHECK_RULE_HITS, CHECK_EVIDENCE, CHECK_CONTENT_ROOTS };
+    int64_t seq;
+    uint8_t head[OW_HASH_LEN];
+    const char *path = sqlite3_db_filename(v->db, "main");
+    if (chain_head(v->db, &seq, head) < 0)
+        return failed(v, "read chain");
+    _Atomic int here_first = CHECK_COUNT, there_first = CHECK_COUNT;
+    struct share here = { .v = *v, .checks = all, .n = sizeof all / sizeof all[0] };
+    here.v.r = v->r;
+    struct share there = { .v = *v, .checks = there_checks,
+                           .n = sizeof there_checks / sizeof there_checks[0],
+                           .own_first = &there_first, .other_first = &here_first,
+                           .path = path };
+    memset(&there.v.chain, 0, sizeof there.v.chain);
+    pthread_t thread;
+    bool split = seq >= SPLIT_MIN_RECORDS && path && *path &&
+                 ow_thread_start(&thread, there_main, &there) == 0;
+    if (split) {
+        here.checks = here_checks;
+        here.n = sizeof here_checks / sizeof here_checks[0];
+        here.own_first = &here_first;
+        here.other_first = &there_first;
+    }
+    v->r->connections = split ? 2 : 1;
+    run_share(&here);
+    if (!split)
+        return here.rc;
+    pthread_join(thread, NULL);
+    atomic_store(&here_first, here.first);
+    if (!there.ran || there.head_seq != seq || memcmp(there.head, head, OW_HASH_LEN) != 0) {
+        /* No second connection, or a writer appended between the two snapshots: its share
+         * runs here, on this snapshot. */
+        v->r->connections = 1;
+        struct share again = { .v = here.v, .checks = there_checks,
+                               .n = sizeof there_checks / sizeof there_checks[0],
+                               .other_first = &here_first };
+        if (here.first != CHECK_COUNT && here.first < there_checks[0])
+            return here.rc;
+        run_share(&again);
+        if (again.first < here.first)
+            return again.rc;
+        return here.rc;
+    }
+    v->r->legacy_rows += there.r.legacy_rows;
+    v->r->content_roots = there.r.content_roots;
+    if (there.first < here.first) {
+        memcpy(v->r->problem, there.r.problem, sizeof v->r->problem);
+        return there.rc;
+    }
+    return here.rc;
+}
+
 int ow_verify_store(struct ow_store *st, const char *expect_head_hex, struct ow_verify_result *r)
 {
     return ow_verify_store_sealed(st, expect_head_hex, NULL, NULL, r);
@@ -470,27 +643,10 @@ int ow_verify_store_sealed(struct ow_store *st, const char *expect_head_hex,
         snprintf(r->problem, sizeof r->problem, "%s", v.chain.err);
         result = -1;
     } else {
+        v.schema = ow_store_schema_version(st);
         result = load_legacy(&v);
         if (result == 0)
-            result = walk_chain(&v);
-        if (result == 0)
-            result = check_coverage(&v);
-        if (result == 0)
-            result = check_after_end(&v);
-        if (result == 0)
-            result = check_runs(&v);
-        if (result == 0)
-            result = check_decode_events(&v);
-        if (result == 0)
-            result = check_flow_ends(&v);
-        if (result == 0)
-            result = check_flow_assets(&v);
-        if (result == 0)
-            result = check_rule_hits(&v);
-        if (result == 0)
-            result = check_evidence(&v);
-        if (result == 0 && ow_store_schema_version(st) >= 7)
-            result = ow_content_roots_verify(v.db, r);
+            result = run_checks(&v);
         if (result == 0 && root_key)
             result = ow_seal_verify(v.db, root_key, witness_path, r);
         if (result == 0 && v.have_expect && !r->expected_head_found)

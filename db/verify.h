@@ -27,6 +27,7 @@ struct ow_verify_result {
     int64_t last_checkpoint_record;   /* the seq of the last checkpoint's own record */
     uint64_t unsealed_records;    /* records after it: not covered by any signature yet */
     uint64_t content_roots;       /* runs whose content root was recomputed and matched */
+    int connections;              /* the checks ran on 1, or (a big store) 2 at once */
     char problem[512];            /* the first finding: "flows row 17 (chain #42): ..." */
 };
 

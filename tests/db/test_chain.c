@@ -232,6 +232,70 @@ static void test_inserted_row(void **state)
     expect_tampered(d->db, NULL, "flows row 7", "not in the hash chain", NULL);
 }
 
+/* Over 4,096 chain records, verify shares its checks over two connections (the chain walk
+ * on one, coverage and content roots on the other); what it names must be what the checks
+ * run in order name first, whichever connection found it. */
+static void build_big_store(const char *path)
+{
+    struct ow_store *st = open_store(path);
+    int64_t run = new_run(st, "big.pcap");
+    assert_int_equal(ow_store_begin_batch(st), 0);
+    struct ow_stored_flow ids;
+    for (uint64_t i = 1; i <= 4200; i++)
+        add_flow(st, run, i, i % 100 ? OW_VERDICT_OUT_OF_SCOPE : OW_VERDICT_ANOMALY, "", 0, &ids);
+    assert_int_equal(ow_store_commit_batch(st), 0);
+    char err[256];
+    uint8_t root[OW_HASH_LEN];
+    assert_int_equal(ow_content_root_store(st, run, root, err, sizeof err), 0);
+    struct ow_run_stats rs = ended();
+    assert_int_equal(ow_store_end_run(st, run, &rs), 0);
+    ow_store_close(st);
+}
+
+static void test_big_store_checks_shared(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_big_store(d->db);
+    struct ow_verify_result r;
+    assert_int_equal(verify(d->db, NULL, &r), 0);
+    assert_int_equal(r.connections, 2);
+    /* run, 4,200 flows, 42 alerts, content root, run end */
+    assert_int_equal(r.records, 1 + 4200 + 42 + 1 + 1);
+    assert_int_equal(r.content_roots, 1);   /* recomputed on the other connection */
+
+    /* Found by the other connection alone: a row no chain record names. */
+    tamper(d->db, "INSERT INTO flows (run_id, flow_id, first_ts, last_ts, l4_proto, ip_family, "
+                  "client_ip, client_port, server_ip, server_port, end_reason, verdict_status) "
+                  "VALUES (1, 99999, 1, 2, 6, 4, '10.0.0.1', 1, '10.0.0.2', 2, 'idle', "
+                  "'out_of_scope')");
+    expect_tampered(d->db, NULL, "flows row 4201", "not in the hash chain", NULL);
+    /* Found by both: the chain walk's finding comes first, as it would in order. */
+    tamper(d->db, "UPDATE flows SET pkts_toserver = pkts_toserver + 1 WHERE id = 3000");
+    expect_tampered(d->db, NULL, "flows row 3000", "does not match", NULL);
+    tamper(d->db, "DELETE FROM flows WHERE id = 4201; "
+                  "UPDATE flows SET pkts_toserver = pkts_toserver - 1 WHERE id = 3000");
+    assert_int_equal(verify(d->db, NULL, &r), 0);
+    /* This connection's later check (the run's head) and the other's earlier one (coverage)
+     * both find something: coverage is named, as in order. */
+    tamper(d->db, "UPDATE runs SET chain_head = zeroblob(32) WHERE id = 1");
+    expect_tampered(d->db, NULL, "chain_head", NULL);
+    tamper(d->db, "INSERT INTO flows (run_id, flow_id, first_ts, last_ts, l4_proto, ip_family, "
+                  "client_ip, client_port, server_ip, server_port, end_reason, verdict_status) "
+                  "VALUES (1, 99999, 1, 2, 6, 4, '10.0.0.1', 1, '10.0.0.2', 2, 'idle', "
+                  "'out_of_scope')");
+    expect_tampered(d->db, NULL, "not in the hash chain", NULL);
+    tamper(d->db, "DELETE FROM flows WHERE flow_id = 99999");
+    /* The other connection's two findings: its first in order (a flow's end never chained)
+     * before the content root it also breaks. */
+    tamper(d->db, "UPDATE flows SET end_ts = 5 WHERE id = 10");
+    expect_tampered(d->db, NULL, "chain_head", NULL);
+    tamper(d->db, "UPDATE runs SET chain_head = (SELECT hash FROM chain WHERE kind = 'run_end')");
+    expect_tampered(d->db, NULL, "flows row 10", "end of flow set but never chained", NULL);
+    tamper(d->db, "UPDATE flows SET end_ts = NULL WHERE id = 10");
+    assert_int_equal(verify(d->db, NULL, &r), 0);
+    assert_int_equal(r.connections, 2);
+}
+
 static void test_swapped_rows(void **state)
 {
     struct fixture_dir *d = *state;
@@ -745,6 +809,7 @@ int main(void)
         T(test_deleted_row),
         T(test_deleted_row_and_chain_record),
         T(test_inserted_row),
+        T(test_big_store_checks_shared),
         T(test_swapped_rows),
         T(test_reordered_chain_records),
         T(test_edited_coverage),
