@@ -262,11 +262,11 @@ static struct ow_store *store_open_once(const char *path, char *err, size_t errl
          * (kind, row_id) index are appended to all over a run, and a small cache evicts
          * and re-reads their interior pages every batch. Pages are allocated as used. */
         exec_sql(db, "PRAGMA cache_size = -" OW_STR(OW_STORE_CACHE_KIB), err, errlen, path) < 0 ||
-        /* Every flow is written inside a savepoint of the batch's transaction (a refused
-         * record rolls back alone); its statement journal spilled to a file in /var/tmp
-         * once it outgrew 64 KiB and then took a pwrite per page per savepoint: 13 writes
-         * per flow, 95% of the writer's system calls. In memory it is emptied at each
-         * RELEASE, so it holds one flow's pages at most. */
+        /* Temporary files in memory, not under /var/tmp: when every flow had a savepoint,
+         * its statement journal spilled to a file and took 95% of the writer's system
+         * calls. (A refused flow is now undone by deletes, not a savepoint: see
+         * db/store_write.c; the API's sorts and the deferred index builds still use
+         * temporary storage.) */
         exec_sql(db, "PRAGMA temp_store = MEMORY", err, errlen, path) < 0 ||
         /* A checkpoint every 4,000 pages (16 MiB of WAL, within journal_size_limit) rather
          * than 1,000: the index pages a batch dirties are dirtied again by the next ones,

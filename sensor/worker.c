@@ -49,7 +49,7 @@ int ow_worker_init(struct ow_worker *w, int index, size_t n_in, size_t in_ring_b
     for (size_t i = 0; i < n_in; i++)
         if (ow_ring_init(&w->in[i], in_ring_bytes) < 0)
             return -1;
-    /* 9.8 MiB to the writer, about 22,000 packed flow records (4,096 whole ones): in a live
+    /* 9.8 MiB to the writer, about 24,000 packed flow records (4,096 whole ones): in a live
      * capture the writer, not the worker, is the slow side (about 30,000 flows/s,
      * docs/architecture.md, Performance), and with room for 256 a burst of new flows stalled
      * the worker until its input ring overflowed. */
