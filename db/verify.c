@@ -470,15 +470,21 @@ static const int there_checks[] = { CHECK_COVERAGE, CHECK_AFTER_END, CHECK_FLOW_
 
 /* One connection's share of the checks, run in order up to its first finding. */
 struct share {
-    struct verifier v;
-    struct ow_verify_result r;
+    struct verifier *v;        /* the connection it runs on */
     const int *checks;
     size_t n;
     int first;                 /* the check that found something; CHECK_COUNT: none */
     int rc;
     _Atomic int *own_first;    /* published as soon as found, for the other share */
     _Atomic int *other_first;  /* the other share's first finding: later checks are moot */
-    const char *path;          /* the second connection's store */
+};
+
+/* The second connection's share: its own verifier and result. */
+struct there {
+    struct share share;
+    struct verifier v;
+    struct ow_verify_result r;
+    const char *path;          /* the store, opened read-only again */
     bool ran;                  /* it opened and read (else its checks run here after all) */
     int64_t head_seq;          /* the snapshot it read: the chain's last record */
     uint8_t head[OW_HASH_LEN];
@@ -492,7 +498,7 @@ static void run_share(struct share *s)
         if (s->other_first &&
             atomic_load_explicit(s->other_first, memory_order_relaxed) < s->checks[i])
             return;
-        int rc = run_check(&s->v, s->checks[i]);
+        int rc = run_check(s->v, s->checks[i]);
         if (rc != 0) {
             s->first = s->checks[i];
             s->rc = rc;
@@ -523,21 +529,21 @@ static int chain_head(sqlite3 *db, int64_t *seq, uint8_t head[OW_HASH_LEN])
 
 static void *there_main(void *arg)
 {
-    struct share *s = arg;
+    struct there *t = arg;
     char err[256];
-    struct ow_store *ro = ow_store_open_readonly(s->path, err, sizeof err);
+    struct ow_store *ro = ow_store_open_readonly(t->path, err, sizeof err);
     if (!ro)
         return NULL;
-    s->v.db = ow_store_handle(ro);
-    s->v.r = &s->r;
-    if (sqlite3_exec(s->v.db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
-        chain_head(s->v.db, &s->head_seq, s->head) == 0 &&
-        ow_chain_init(&s->v.chain, s->v.db, 0) == 0) {
-        s->ran = true;
-        run_share(s);
+    t->v.db = ow_store_handle(ro);
+    t->v.r = &t->r;
+    if (sqlite3_exec(t->v.db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
+        chain_head(t->v.db, &t->head_seq, t->head) == 0 &&
+        ow_chain_init(&t->v.chain, t->v.db, 0) == 0) {
+        t->ran = true;
+        run_share(&t->share);
     }
-    ow_chain_free(&s->v.chain);
-    sqlite3_exec(s->v.db, "COMMIT", NULL, NULL, NULL);
+    ow_chain_free(&t->v.chain);
+    sqlite3_exec(t->v.db, "COMMIT", NULL, NULL, NULL);
     ow_store_close(ro);
     return NULL;
 }
@@ -554,16 +560,15 @@ static int run_checks(struct verifier *v)
     if (chain_head(v->db, &seq, head) < 0)
         return failed(v, "read chain");
     _Atomic int here_first = CHECK_COUNT, there_first = CHECK_COUNT;
-    struct share here = { .v = *v, .checks = all, .n = sizeof all / sizeof all[0] };
-    here.v.r = v->r;
-    struct share there = { .v = *v, .checks = there_checks,
-                           .n = sizeof there_checks / sizeof there_checks[0],
-                           .own_first = &there_first, .other_first = &here_first,
-                           .path = path };
-    memset(&there.v.chain, 0, sizeof there.v.chain);
+    struct share here = { .v = v, .checks = all, .n = sizeof all / sizeof all[0] };
+    struct there other = { .v = { .schema = v->schema }, .path = path }, *t = &other;
+    t->share = (struct share){ .v = &t->v, .checks = there_checks,
+                               .n = sizeof there_checks / sizeof there_checks[0],
+                               .own_first = &there_first, .other_first = &here_first };
+    memcpy(t->v.legacy, v->legacy, sizeof t->v.legacy);
     pthread_t thread;
     bool split = seq >= SPLIT_MIN_RECORDS && path && *path &&
-                 ow_thread_start(&thread, there_main, &there) == 0;
+                 ow_thread_start(&thread, there_main, t) == 0;
     if (split) {
         here.checks = here_checks;
         here.n = sizeof here_checks / sizeof here_checks[0];
@@ -576,25 +581,23 @@ static int run_checks(struct verifier *v)
         return here.rc;
     pthread_join(thread, NULL);
     atomic_store(&here_first, here.first);
-    if (!there.ran || there.head_seq != seq || memcmp(there.head, head, OW_HASH_LEN) != 0) {
+    if (!t->ran || t->head_seq != seq || memcmp(t->head, head, OW_HASH_LEN) != 0) {
         /* No second connection, or a writer appended between the two snapshots: its share
          * runs here, on this snapshot. */
         v->r->connections = 1;
-        struct share again = { .v = here.v, .checks = there_checks,
-                               .n = sizeof there_checks / sizeof there_checks[0],
-                               .other_first = &here_first };
         if (here.first != CHECK_COUNT && here.first < there_checks[0])
             return here.rc;
+        struct share again = { .v = v, .checks = there_checks,
+                               .n = sizeof there_checks / sizeof there_checks[0],
+                               .other_first = &here_first };
         run_share(&again);
-        if (again.first < here.first)
-            return again.rc;
-        return here.rc;
+        return again.first < here.first ? again.rc : here.rc;
     }
-    v->r->legacy_rows += there.r.legacy_rows;
-    v->r->content_roots = there.r.content_roots;
-    if (there.first < here.first) {
-        memcpy(v->r->problem, there.r.problem, sizeof v->r->problem);
-        return there.rc;
+    v->r->legacy_rows += t->r.legacy_rows;
+    v->r->content_roots = t->r.content_roots;
+    if (t->share.first < here.first) {
+        memcpy(v->r->problem, t->r.problem, sizeof v->r->problem);
+        return t->share.rc;
     }
     return here.rc;
 }
