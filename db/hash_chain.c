@@ -250,23 +250,33 @@ static void put_bytes(struct sink *k, const void *p, size_t len)
     k->n += len;
 }
 
-static void put_u64(struct sink *k, uint64_t v)
+/* The fixed-size pieces are written in place: through put_bytes each was a libc memcpy
+ * call of 1 to 8 bytes (2.5 % of the writer's time in bench_writer). */
+static inline void put_u64(struct sink *k, uint64_t v)
 {
-    uint8_t b[8];
+    if (k->n + 8 > sizeof k->b)
+        sink_flush(k);
     for (int i = 7; i >= 0; i--, v >>= 8)
-        b[i] = (uint8_t)v;
-    put_bytes(k, b, sizeof b);
+        k->b[k->n + (size_t)i] = (uint8_t)v;
+    k->n += 8;
 }
 
-static void put_u32(struct sink *k, uint32_t v)
+static inline void put_u32(struct sink *k, uint32_t v)
 {
-    uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
-    put_bytes(k, b, sizeof b);
+    if (k->n + 4 > sizeof k->b)
+        sink_flush(k);
+    k->b[k->n] = (uint8_t)(v >> 24);
+    k->b[k->n + 1] = (uint8_t)(v >> 16);
+    k->b[k->n + 2] = (uint8_t)(v >> 8);
+    k->b[k->n + 3] = (uint8_t)v;
+    k->n += 4;
 }
 
-static void put_tag(struct sink *k, uint8_t tag)
+static inline void put_tag(struct sink *k, uint8_t tag)
 {
-    put_bytes(k, &tag, 1);
+    if (k->n + 1 > sizeof k->b)
+        sink_flush(k);
+    k->b[k->n++] = tag;
 }
 
 /* One column value: tag, then 8 bytes big-endian (integer; real as its IEEE-754 bits), or
