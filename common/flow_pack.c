@@ -1,8 +1,9 @@
-/* flow_pack.c — a decided flow's record packed: its unchanging numeric fields copied as
- * they are, its strings as lengths and bytes. The two tables below name every field of
- * struct ow_flow_record that is neither changed by packets nor set when the record is
- * handed to the writer; the size check beneath them trips when a field is added, so that
- * it is sorted into one of them or into the worker's counters (sensor/flow_table.h). */
+/* flow_pack.c — a flow record packed: its numeric fields copied as they are, its strings as
+ * lengths and bytes. The three tables below name every field of struct ow_flow_record:
+ * the numbers fixed once a flow is decided, the ones packets change or the hand-over sets
+ * (packed only for the ring to the writer; the worker keeps the former in its counters,
+ * sensor/flow_table.h), and the strings. The size check beneath them trips when a field is
+ * added, so that it is sorted into one of them. */
 #include "common/flow_pack.h"
 
 #include <stdint.h>
