@@ -447,6 +447,11 @@ json_t *ow_api_runs(sqlite3 *db, char *err, size_t errlen)
             json_object_set_new(r, "first", timestamp(json_integer_value(ts)));
         if ((ts = json_object_get(r, "last_ts")) && json_is_integer(ts))
             json_object_set_new(r, "last", timestamp(json_integer_value(ts)));
+        /* A replay's hashes come with its end (schema 11, kind run_input). */
+        json_t *input = json_object_get(r, "input_sha256");
+        if (json_is_string(input))
+            json_object_set(r, "source_sha256", input);
+        json_object_del(r, "input_sha256");
         add_progress(db, r);
     }
     return json_pack("{s:o}", "runs", runs);

@@ -55,6 +55,7 @@ static const struct chain_kind kinds[OW_CHAIN_KIND_COUNT] = {
         "run_id, root, leaves" },
     [OW_CHAIN_FLOW_ASSETS] = { "flow_assets", "flows",
         "verdict_asset_src_all, verdict_asset_dest_all" },
+    [OW_CHAIN_RUN_INPUT] = { "run_input", "runs", "input_sha256" },
 };
 
 /* Field tags: the storage class is hashed too, so 5 and '5' differ. */
@@ -175,6 +176,8 @@ int ow_chain_init(struct ow_chain *c, sqlite3 *db, int persistent)
         if (k == OW_CHAIN_FLOW_END && !column_exists(db, "flows", "ended_reason"))
             continue;
         if (k == OW_CHAIN_FLOW_ASSETS && !column_exists(db, "flows", "verdict_asset_src_all"))
+            continue;
+        if (k == OW_CHAIN_RUN_INPUT && !column_exists(db, "runs", "input_sha256"))
             continue;
         if (prepare(c, sql, &c->select_row[k], persistent) < 0)
             return -1;

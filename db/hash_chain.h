@@ -28,6 +28,7 @@ enum ow_chain_kind {
     OW_CHAIN_CHECKPOINT,   /* a signed checkpoint of the chain before it (schema 7 on) */
     OW_CHAIN_CONTENT_ROOT, /* a run's content root (schema 7 on) */
     OW_CHAIN_FLOW_ASSETS,  /* every asset of a shared endpoint (schema 8 on) */
+    OW_CHAIN_RUN_INPUT,    /* a replay's input SHA-256, of the bytes it read (schema 11 on) */
     OW_CHAIN_KIND_COUNT
 };
 

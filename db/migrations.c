@@ -276,6 +276,12 @@ static const char schema_v10[] =
     "  PRIMARY KEY (run_id, event)"
     ");";
 
+/* 11: a replay's input SHA-256, recorded at the run's end from the bytes the replay read
+ * (kind run_input; the run record's column list never changes, so a run made since holds
+ * '' in source_sha256). NULL for a capture and for every run made before. */
+static const char schema_v11[] =
+    "ALTER TABLE runs ADD COLUMN input_sha256 TEXT;";
+
 static const struct migration migrations[] = {
     { 1, "runs, flows, alerts, rule_hits", schema_v1, "runs flows alerts rule_hits" },
     { 2, "hash chain, evidence packets, run rules", schema_v2,
@@ -286,6 +292,7 @@ static const struct migration migrations[] = {
       "epoch_certs checkpoints content_roots" },
     { 8, "every asset of each endpoint", schema_v8, "" },
     { 10, "decode events per run", schema_v10, "run_decode_events" },
+    { 11, "the input's SHA-256 recorded at the run's end", schema_v11, "" },
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

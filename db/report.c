@@ -125,7 +125,7 @@ static int finish(struct builder *b, sqlite3_stmt *s, int rc, const char *what)
 /* The run's packet-time span: its own when it ended with packets, else its flows' (a run
  * that never ended). */
 #define RUN_SPAN_SQL \
-    "SELECT * FROM (SELECT r.id, r.kind, r.source, r.source_sha256, r.site, r.policy_sha256, " \
+    "SELECT * FROM (SELECT r.id, r.kind, r.source, %s, r.site, r.policy_sha256, " \
     "r.version, r.threads, r.started_wall, r.ended_wall, " \
     "coalesce(nullif(r.first_ts, 0), (SELECT min(f.first_ts) FROM flows f WHERE f.run_id = r.id)) AS span_start, " \
     "coalesce(nullif(r.last_ts, 0), (SELECT max(f.last_ts) FROM flows f WHERE f.run_id = r.id)) AS span_end, " \
@@ -137,7 +137,7 @@ static int finish(struct builder *b, sqlite3_stmt *s, int rc, const char *what)
 /* Schema 6 on: a run that has not ended (still running, or killed) is covered up to its
  * latest progress record, with that record's counters; without one, as above. */
 #define RUN_SPAN_SQL_PROGRESS \
-    "SELECT * FROM (SELECT r.id, r.kind, r.source, r.source_sha256, r.site, r.policy_sha256, " \
+    "SELECT * FROM (SELECT r.id, r.kind, r.source, %s, r.site, r.policy_sha256, " \
     "r.version, r.threads, r.started_wall, r.ended_wall, " \
     "coalesce(nullif(r.first_ts, 0), p.first_ts, (SELECT min(f.first_ts) FROM flows f WHERE f.run_id = r.id)) AS span_start, " \
     "CASE WHEN r.ended_wall IS NULL AND p.id IS NOT NULL THEN p.last_ts ELSE " \
@@ -154,6 +154,18 @@ static int finish(struct builder *b, sqlite3_stmt *s, int rc, const char *what)
     "(SELECT max(q.id) FROM run_progress q WHERE q.run_id = r.id)) " \
     "WHERE (span_start IS NOT NULL AND span_start < ?2 AND span_end >= ?1) OR " \
     "(span_start IS NULL AND ?3) ORDER BY id"
+
+/* A replay's file hashes: its run_input record's (schema 11 on, recorded at its end), else
+ * the run record's (runs made before). */
+static const char *input_sha256_sql(sqlite3 *db)
+{
+    sqlite3_stmt *s = NULL;
+    int found = sqlite3_prepare_v2(db, "SELECT input_sha256 FROM runs LIMIT 0", -1, &s, NULL) ==
+                SQLITE_OK;
+    sqlite3_finalize(s);
+    return found ? "coalesce(r.input_sha256, r.source_sha256) AS source_sha256" :
+                   "r.source_sha256";
+}
 
 static int has_progress(sqlite3 *db)
 {
@@ -190,7 +202,7 @@ static int add_runs(struct builder *b, json_t *root, struct totals *t, json_t *u
     sqlite3_stmt *s;
     char sql[4096];
     snprintf(sql, sizeof sql, has_progress(b->db) ? RUN_SPAN_SQL_PROGRESS : RUN_SPAN_SQL,
-             b->sealed_schema ? "(SELECT c.root FROM content_roots c WHERE c.run_id = r.id)" :
+             input_sha256_sql(b->db), b->sealed_schema ? "(SELECT c.root FROM content_roots c WHERE c.run_id = r.id)" :
              "NULL");
     if (prepare(b, sql, &s) < 0)
         return -1;

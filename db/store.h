@@ -61,6 +61,11 @@ int ow_store_add_flow(struct ow_store *st, int64_t run_id, const struct ow_flow_
 int ow_store_commit_batch(struct ow_store *st);
 int ow_store_end_run(struct ow_store *st, int64_t run_id, const struct ow_run_stats *stats);
 
+/* A replay's input SHA-256 (hex, one per file, comma-separated as source_sha256 was), of the
+ * bytes the replay read: set once, at the run's end, before ow_store_end_run, and chained as
+ * the run's run_input record. 0, or -1. */
+int ow_store_set_run_input(struct ow_store *st, int64_t run_id, const char *sha256);
+
 /* How the command line prints stored rows (sensor/cli_tables.h). */
 enum ow_output_format { OW_FMT_TABLE = 0, OW_FMT_JSONL };
 

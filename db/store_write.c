@@ -274,6 +274,34 @@ int ow_store_end_run(struct ow_store *st, int64_t run_id, const struct ow_run_st
     return unit_end(st, &u, ok, "end run");
 }
 
+/* The input's hashes are known only once the replay has read every byte (sensor/
+ * engine_replay.c); the run record, chained at the start, holds '' for them. */
+int ow_store_set_run_input(struct ow_store *st, int64_t run_id, const char *sha256)
+{
+    struct unit u;
+    if (!writable(st) || !sha256 || unit_begin(st, &u, "record the input's hash") < 0)
+        return -1;
+    sqlite3_stmt *s = NULL;
+    int ok = sqlite3_prepare_v2(st->db, "UPDATE runs SET input_sha256 = ? WHERE id = ? AND "
+                                "input_sha256 IS NULL AND ended_wall IS NULL", -1, &s,
+                                NULL) == SQLITE_OK;
+    if (!ok)
+        ow_store_db_err(st, "record the input's hash");
+    if (ok) {
+        bind_str(s, 1, sha256);
+        sqlite3_bind_int64(s, 2, run_id);
+        ok = step_done(st, s, "record the input's hash") == 0;
+    }
+    if (ok && sqlite3_changes(st->db) != 1) {
+        ow_store_set_err(st, "record the input's hash: no open run %lld without one",
+                         (long long)run_id);
+        ok = 0;
+    }
+    sqlite3_finalize(s);
+    ok = ok && chain_append(st, OW_CHAIN_RUN_INPUT, run_id, NULL) == 0;
+    return unit_end(st, &u, ok, "record the input's hash");
+}
+
 int64_t ow_store_add_chained(struct ow_store *st, int kind, ow_store_insert_fn insert, void *ctx)
 {
     struct unit u;

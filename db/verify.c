@@ -79,7 +79,8 @@ static int load_legacy(struct verifier *v)
         return failed(v, "read chain_legacy");
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        v->legacy[OW_CHAIN_RUN] = v->legacy[OW_CHAIN_RUN_END] = sqlite3_column_int64(s, 0);
+        v->legacy[OW_CHAIN_RUN] = v->legacy[OW_CHAIN_RUN_END] = v->legacy[OW_CHAIN_RUN_INPUT] =
+            sqlite3_column_int64(s, 0);
         v->legacy[OW_CHAIN_FLOW] = v->legacy[OW_CHAIN_FLOW_END] = sqlite3_column_int64(s, 1);
         v->legacy[OW_CHAIN_ALERT] = sqlite3_column_int64(s, 2);
         rc = sqlite3_step(s);
@@ -131,6 +132,10 @@ static int check_after_end(struct verifier *v)
         "SELECT 'flows (end of flow)', c.row_id, c.seq, e.row_id FROM chain c JOIN flows t ON "
         "c.kind = 'flow_end' AND c.row_id = t.id JOIN chain e ON e.kind = 'run_end' AND "
         "e.row_id = t.run_id WHERE c.seq > e.seq ORDER BY c.seq LIMIT 1",
+        /* run_input (schema 11): a replay's input hash after its run's end. */
+        "SELECT 'runs (input hash)', c.row_id, c.seq, e.row_id FROM chain c JOIN chain e ON "
+        "c.kind = 'run_input' AND e.kind = 'run_end' AND e.row_id = c.row_id WHERE c.seq > "
+        "e.seq ORDER BY c.seq LIMIT 1",
         "SELECT 'run_rules', c.row_id, c.seq, e.row_id FROM chain c JOIN run_rules t ON c.kind "
         "= 'run_rule' AND c.row_id = t.id JOIN chain e ON e.kind = 'run_end' AND e.row_id = "
         "t.run_id WHERE c.seq > e.seq ORDER BY c.seq LIMIT 1",
@@ -190,10 +195,11 @@ static int walk_chain(struct verifier *v)
         }
         /* Rows are chained as they are inserted, so ids rise within each kind; a run ends
          * after it began. */
-        if (kind == OW_CHAIN_RUN_END) {
+        if (kind == OW_CHAIN_RUN_END || kind == OW_CHAIN_RUN_INPUT) {
             if (row > v->last_row[OW_CHAIN_RUN] || row <= v->legacy[OW_CHAIN_RUN]) {
-                result = found(v, "runs row %lld (chain #%lld): run end chained before the run's "
-                                  "start (records reordered)", (long long)row, (long long)seq);
+                result = found(v, "runs row %lld (chain #%lld): run %s chained before the run's "
+                                  "start (records reordered)", (long long)row, (long long)seq,
+                               kind == OW_CHAIN_RUN_END ? "end" : "input hash");
                 break;
             }
         } else if (kind == OW_CHAIN_FLOW_END) {
@@ -224,6 +230,7 @@ static int walk_chain(struct verifier *v)
                               "hash (edited or swapped, or the chain was changed)", table,
                            (long long)row, (long long)seq,
                            kind == OW_CHAIN_RUN_END ? "end of run" :
+                           kind == OW_CHAIN_RUN_INPUT ? "input hash of the run" :
                            kind == OW_CHAIN_FLOW_END ? "end of flow" : "row");
         } else {
             memcpy(prev, want, OW_HASH_LEN);
@@ -380,6 +387,23 @@ static int check_flow_assets(struct verifier *v)
     return 0;
 }
 
+/* A run's input hash is set only with its run_input record, once (schema 11 on). */
+static int check_run_inputs(struct verifier *v)
+{
+    if (!v->chain.select_row[OW_CHAIN_RUN_INPUT])
+        return 0;
+    int64_t id = 0;
+    if (first_id(v, "SELECT id FROM (SELECT r.id, r.input_sha256 IS NOT NULL AS set_, (SELECT "
+                    "count(*) FROM chain c WHERE c.kind = 'run_input' AND c.row_id = r.id) AS n "
+                    "FROM runs r WHERE r.id > ?1) WHERE n > 1 OR (n = 0 AND set_) ORDER BY id "
+                    "LIMIT 1", v->legacy[OW_CHAIN_RUN], NULL, &id) < 0)
+        return -1;
+    if (id)
+        return found(v, "runs row %lld: input hash set but not chained once (edited)",
+                     (long long)id);
+    return 0;
+}
+
 /* rule_hits are derived: they must equal the authorized flows counted per run and rule. */
 static int check_rule_hits(struct verifier *v)
 {
@@ -440,7 +464,7 @@ static int check_evidence(struct verifier *v)
 /* The checks, in the order their findings are reported. */
 enum check {
     CHECK_CHAIN, CHECK_COVERAGE, CHECK_AFTER_END, CHECK_RUNS, CHECK_DECODE_EVENTS,
-    CHECK_FLOW_ENDS, CHECK_FLOW_ASSETS, CHECK_RULE_HITS, CHECK_EVIDENCE, CHECK_CONTENT_ROOTS,
+    CHECK_FLOW_ENDS, CHECK_FLOW_ASSETS, CHECK_RUN_INPUTS, CHECK_RULE_HITS, CHECK_EVIDENCE, CHECK_CONTENT_ROOTS,
     CHECK_COUNT
 };
 
@@ -454,6 +478,7 @@ static int run_check(struct verifier *v, int check)
     case CHECK_DECODE_EVENTS: return check_decode_events(v);
     case CHECK_FLOW_ENDS:     return check_flow_ends(v);
     case CHECK_FLOW_ASSETS:   return check_flow_assets(v);
+    case CHECK_RUN_INPUTS:    return check_run_inputs(v);
     case CHECK_RULE_HITS:     return check_rule_hits(v);
     case CHECK_EVIDENCE:      return check_evidence(v);
     case CHECK_CONTENT_ROOTS: return v->schema >= 7 ? ow_content_roots_verify(v->db, v->r) : 0;
@@ -464,7 +489,7 @@ static int run_check(struct verifier *v, int check)
 /* The chain walk (about half the time) and the cheap checks here; the content roots and
  * the coverage scans (the other half) on the second connection. */
 static const int here_checks[] = { CHECK_CHAIN, CHECK_RUNS, CHECK_DECODE_EVENTS,
-                                   CHECK_RULE_HITS, CHECK_EVIDENCE };
+                                   CHECK_RUN_INPUTS, CHECK_RULE_HITS, CHECK_EVIDENCE };
 static const int there_checks[] = { CHECK_COVERAGE, CHECK_AFTER_END, CHECK_FLOW_ENDS,
                                     CHECK_FLOW_ASSETS, CHECK_CONTENT_ROOTS };
 
@@ -553,7 +578,8 @@ static int run_checks(struct verifier *v)
 {
     static const int all[] = { CHECK_CHAIN, CHECK_COVERAGE, CHECK_AFTER_END, CHECK_RUNS,
                                CHECK_DECODE_EVENTS, CHECK_FLOW_ENDS, CHECK_FLOW_ASSETS,
-                               CHECK_RULE_HITS, CHECK_EVIDENCE, CHECK_CONTENT_ROOTS };
+                               CHECK_RUN_INPUTS, CHECK_RULE_HITS, CHECK_EVIDENCE,
+                               CHECK_CONTENT_ROOTS };
     int64_t seq;
     uint8_t head[OW_HASH_LEN];
     const char *path = sqlite3_db_filename(v->db, "main");

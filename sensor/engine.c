@@ -178,6 +178,11 @@ static int engine_end_run(struct engine *e, const struct ow_run_stats *st)
         fprintf(stderr, "omwitness: %s: %s\n", e->o->db_path, err);
         ok = 0;
     }
+    if (ok && e->input_sha256 && ow_store_set_run_input(e->store, e->run_id, e->input_sha256) != 0) {
+        fprintf(stderr, "omwitness: %s: cannot record the input's hash: %s\n", e->o->db_path,
+                ow_store_errmsg(e->store));
+        ok = 0;
+    }
     if (ok && store_decode_events(e, err, sizeof err) != 0) {
         fprintf(stderr, "omwitness: %s: %s\n", e->o->db_path, err);
         ok = 0;

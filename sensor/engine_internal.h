@@ -56,6 +56,7 @@ struct engine {
     struct ow_sealer sealer;
     bool start_failed;            /* a thread could not start: the run ends at once, unclean */
     bool indexes_deferred;        /* a bulk replay's flow indexes are still to be built */
+    const char *input_sha256;     /* a replay's input hashes, recorded at its end */
 };
 
 uint64_t ow_engine_wall_us(void);

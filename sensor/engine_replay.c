@@ -1,5 +1,6 @@
 /* engine_replay.c — replay: reads pcap files in order into the dispatcher, with progress
- * on a terminal, and records each file's hash with the run. */
+ * on a terminal, hashing each file's bytes as libpcap reads them; the hashes are recorded
+ * at the run's end. */
 #include "sensor/engine_internal.h"
 
 #include "db/bulk_indexes.h"
@@ -9,15 +10,16 @@ struct progress {
     uint64_t last_ms;
 };
 
-static void show_progress(struct progress *p, const char *path, pcap_t *pc, off_t size,
+static void show_progress(struct progress *p, const char *path, uint64_t pos, off_t size,
                           uint64_t packets, bool final)
 {
     uint64_t now = ow_engine_mono_ms();
     if (!p->on || (!final && now - p->last_ms < 500))
         return;
     p->last_ms = now;
-    long pos = ftell(pcap_file(pc));
-    int pct = size > 0 && pos >= 0 ? (int)(100.0 * (double)pos / (double)size) : 0;
+    int pct = size > 0 ? (int)(100.0 * (double)pos / (double)size) : 0;
+    if (pct > 100)
+        pct = 100;
     if (final)
         pct = 100;
     fprintf(stderr, "\rreplay %s: %3d%%  %" PRIu64 " packets%s", path, pct, packets,
@@ -33,16 +35,28 @@ static void open_error(const char *path, const char *errbuf)
     fprintf(stderr, "omwitness: cannot open %s: %s\n", path, errbuf);
 }
 
-static int replay_file(struct ow_dispatcher *d, const char *path, struct progress *prog)
+/* Replays one file and gives the SHA-256 of its bytes, read once (hex; "" when the file
+ * could not be read to its end). 0, or 2 when libpcap could not open or read it all. */
+static int replay_file(struct ow_dispatcher *d, const char *path, struct progress *prog,
+                       char hex[OW_SHA256_HEX_LEN])
 {
+    hex[0] = '\0';
     char errbuf[PCAP_ERRBUF_SIZE];
-    pcap_t *pc = pcap_open_offline(path, errbuf);
+    struct ow_hashed_input in;
+    FILE *f = ow_hashed_input_open(&in, path);
+    if (!f) {
+        fprintf(stderr, "omwitness: cannot open %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    pcap_t *pc = pcap_fopen_offline(f, errbuf);
     if (!pc) {
         open_error(path, errbuf);
+        ow_hashed_input_drop(&in);
+        fclose(f);
         return 2;
     }
     struct stat sb;
-    off_t size = stat(path, &sb) == 0 ? sb.st_size : 0;
+    off_t size = fstat(in.fd, &sb) == 0 ? sb.st_size : 0;
     int dlt = pcap_datalink(pc);
     int rc = 0;
     struct pcap_pkthdr *h;
@@ -55,7 +69,7 @@ static int replay_file(struct ow_dispatcher *d, const char *path, struct progres
             uint32_t caplen = h->caplen > MAX_FRAME ? MAX_FRAME : h->caplen;
             ow_dispatch_frame(d, dlt, ts, caplen, h->len, bytes);
             if ((++n & 0x3fff) == 0)
-                show_progress(prog, path, pc, size, n, false);
+                show_progress(prog, path, in.bytes, size, n, false);
         } else if (r == PCAP_ERROR_BREAK) {
             break;
         } else {
@@ -66,7 +80,13 @@ static int replay_file(struct ow_dispatcher *d, const char *path, struct progres
         }
     }
     if (prog->on && n >= 0x4000)
-        show_progress(prog, path, pc, size, n, true);
+        show_progress(prog, path, in.bytes, size, n, true);
+    if (ow_hashed_input_finish(&in, hex) != 0) {
+        fprintf(stderr, "omwitness: cannot read %s to its end: %s; its hash is not recorded\n",
+                path, strerror(errno));
+        hex[0] = '\0';
+        rc = 2;
+    }
     pcap_close(pc);
     return rc;
 }
@@ -101,14 +121,6 @@ int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfi
         return 1;
     }
     for (int i = 0; i < nfiles; i++) {
-        char hex[OW_SHA256_HEX_LEN];
-        if (ow_sha256_file(files[i], hex) != 0) {
-            fprintf(stderr, "omwitness: cannot read %s: %s\n", files[i], strerror(errno));
-            free(hashes);
-            free(sources);
-            return 2;
-        }
-        ow_engine_append_item(hashes, &hashes_used, hex);
         /* The run records where the file was, absolute, so a report read elsewhere names it. */
         char abs[PATH_MAX];
         ow_engine_append_item(sources, &sources_used, realpath(files[i], abs) ? abs : files[i]);
@@ -120,7 +132,8 @@ int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfi
     bool d_ok = false;
     if (!rc) {
         struct ow_run_info info = {
-            .kind = "replay", .source = sources, .source_sha256 = hashes,
+            /* The hashes are of the bytes read, so they are known only at the end. */
+            .kind = "replay", .source = sources, .source_sha256 = "",
             .site = e.policy ? ow_policy_site(e.policy) : "",
             .policy_sha256 = e.policy ? ow_policy_sha256(e.policy) : "",
             .version = OW_VERSION, .threads = e.nworkers, .started_wall_us = ow_engine_wall_us(),
@@ -153,11 +166,14 @@ int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfi
     if (!rc) {
         int read_rc = ow_engine_start_threads(&e);
         struct progress prog = { .on = o->progress && isatty(STDERR_FILENO) };
-        for (int i = 0; !e.start_failed && i < nfiles; i++) {
-            int r = replay_file(&d, files[i], &prog);
+        for (int i = 0; i < nfiles; i++) {
+            char hex[OW_SHA256_HEX_LEN] = "";
+            int r = e.start_failed ? 0 : replay_file(&d, files[i], &prog, hex);
             if (r)
                 read_rc = r;
+            ow_engine_append_item(hashes, &hashes_used, hex);
         }
+        e.input_sha256 = hashes;
         ow_dispatch_end(&d);
         struct ow_dispatcher *dp = &d;
         rc = ow_engine_finish(&e, &dp, 1, 0, read_rc == 0);

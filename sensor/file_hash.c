@@ -1,10 +1,10 @@
-/* file_hash.c — SHA-256 with libgcrypt. */
+/* file_hash.c — SHA-256 with libgcrypt: of buffers, and of input files as they are read
+ * (a stdio stream whose reads feed the hash, so libpcap reads the file once). */
 #include "sensor/file_hash.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gcrypt.h>
@@ -35,66 +35,88 @@ void ow_sha256_hex(const void *data, size_t len, char out[OW_SHA256_HEX_LEN])
     to_hex(d, out);
 }
 
-/* A regular file is hashed from a read-only mapping: the page cache's pages are hashed where
- * they are, with no copy into a buffer and no read(2) per 64 KiB (a replay's input is hashed
- * before the run starts, so this is on the critical path: docs/architecture.md,
- * Performance). A file cut short while it is mapped ends the process (SIGBUS) rather than
- * hashing other bytes than were replayed. 1 on success, 0 when it cannot be mapped (then it is read), -1 on error. */
-static int sha256_mapped(const char *path, char out[OW_SHA256_HEX_LEN])
+static ssize_t hashed_read(void *cookie, char *buf, size_t size)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0) {
-        close(fd);
-        return 0;
+    struct ow_hashed_input *in = cookie;
+    ssize_t n;
+    do
+        n = read(in->fd, buf, size);
+    while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        gcry_md_write((gcry_md_hd_t)in->md, buf, (size_t)n);
+        in->bytes += (uint64_t)n;
+    } else if (n < 0) {
+        in->error = errno;
     }
-    size_t len = (size_t)sb.st_size;
-    void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (p == MAP_FAILED)
-        return 0;
-    madvise(p, len, MADV_SEQUENTIAL);
-    gcry_md_hd_t h;
-    int rc = -1;
-    if (!gcry_md_open(&h, GCRY_MD_SHA256, 0)) {
-        /* In slices, so the pages already hashed can be dropped from the mapping early. */
-        const size_t slice = (size_t)8 << 20;
-        for (size_t off = 0; off < len; off += slice) {
-            size_t n = len - off < slice ? len - off : slice;
-            gcry_md_write(h, (const unsigned char *)p + off, n);
-            madvise((unsigned char *)p + off, n, MADV_DONTNEED);
-        }
-        to_hex(gcry_md_read(h, GCRY_MD_SHA256), out);
-        gcry_md_close(h);
-        rc = 1;
-    }
-    munmap(p, len);
+    return n;
+}
+
+static int hashed_close(void *cookie)
+{
+    struct ow_hashed_input *in = cookie;
+    int rc = in->fd >= 0 ? close(in->fd) : 0;
+    in->fd = -1;
     return rc;
 }
 
-int ow_sha256_file(const char *path, char out[OW_SHA256_HEX_LEN])
+FILE *ow_hashed_input_open(struct ow_hashed_input *in, const char *path)
 {
-    int m = sha256_mapped(path, out);
-    if (m)
-        return m > 0 ? 0 : -1;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
+    *in = (struct ow_hashed_input){ .fd = open(path, O_RDONLY | O_CLOEXEC) };
+    if (in->fd < 0)
+        return NULL;
     gcry_md_hd_t h;
-    if (gcry_md_open(&h, GCRY_MD_SHA256, 0)) {
-        fclose(f);
+    if (gcry_md_open(&h, GCRY_MD_SHA256, 0) != 0) {
+        close(in->fd);
+        in->fd = -1;
+        errno = ENOMEM;
+        return NULL;
+    }
+    in->md = h;
+    cookie_io_functions_t io = { .read = hashed_read, .close = hashed_close };
+    FILE *f = fopencookie(in, "r", io);
+    if (!f) {
+        gcry_md_close(h);
+        in->md = NULL;
+        close(in->fd);
+        in->fd = -1;
+        return NULL;
+    }
+    /* Large reads: one read(2) per MiB rather than per 4 KiB page of the default buffer. */
+    setvbuf(f, NULL, _IOFBF, (size_t)1 << 20);
+    return f;
+}
+
+int ow_hashed_input_finish(struct ow_hashed_input *in, char out[OW_SHA256_HEX_LEN])
+{
+    gcry_md_hd_t h = in->md;
+    if (!h) {
+        errno = EINVAL;
         return -1;
     }
-    unsigned char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        gcry_md_write(h, buf, n);
-    int bad = ferror(f);
-    fclose(f);
-    if (!bad)
+    /* A capture libpcap stops reading (a damaged record) is still hashed whole. */
+    unsigned char rest[16384];
+    while (!in->error && in->fd >= 0) {
+        ssize_t n = read(in->fd, rest, sizeof rest);
+        if (n > 0)
+            gcry_md_write(h, rest, (size_t)n);
+        else if (n == 0)
+            break;
+        else if (errno != EINTR)
+            in->error = errno;
+    }
+    int rc = in->error || in->fd < 0 ? -1 : 0;
+    if (rc == 0)
         to_hex(gcry_md_read(h, GCRY_MD_SHA256), out);
+    else
+        errno = in->error ? in->error : EBADF;
     gcry_md_close(h);
-    return bad ? -1 : 0;
+    in->md = NULL;
+    return rc;
+}
+
+void ow_hashed_input_drop(struct ow_hashed_input *in)
+{
+    if (in->md)
+        gcry_md_close((gcry_md_hd_t)in->md);
+    in->md = NULL;
 }

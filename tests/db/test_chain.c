@@ -1,10 +1,11 @@
 /* test_chain.c — the hash chain and verify: an untouched store verifies, and each way of
  * tampering (an edited value, a deleted row, an inserted row, swapped rows, a removed or
  * reordered chain record, an edited end of run, edited rule hits, edited evidence, a cut
- * tail against a recorded head) is found and named; unended runs, runs that continue the
- * chain and several writer processes; evidence blobs in and out; flow records hashed from
- * the values bound (checked by verify reading them back), a flow's end written with its
- * verdict record, and a flow whose unit fails part-way leaving nothing. */
+ * tail against a recorded head, an edited input hash) is found and named; unended runs,
+ * runs that continue the chain and several writer processes; evidence blobs in and out;
+ * flow records hashed from the values bound (checked by verify reading them back), a flow's
+ * end written with its verdict record, and a flow whose unit fails part-way leaving
+ * nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -360,6 +361,55 @@ static void test_cut_tail_needs_recorded_head(void **state)
                   "flows = 0, clean_end = 0, ended_wall = NULL, chain_head = NULL");
     assert_int_equal(verify(d->db, NULL, &r), 0);
     expect_tampered(d->db, hex, "not in the chain", NULL);
+}
+
+/* A replay's input hash, known only once every byte was read, is recorded at the run's end
+ * as a run_input record: once, before the run's end; an edit of it, or a hash set without
+ * its record, is found. */
+static void test_input_hash_at_run_end(void **state)
+{
+    struct fixture_dir *d = *state;
+    static const char sha[] =
+        "748c3384ac6cb1399f200d982d7321ba4f3005f68729957a8733c4d5ed679036";
+    struct ow_store *st = open_store(d->db);
+    int64_t run = new_run(st, "a.pcap");
+    assert_int_equal(ow_store_begin_batch(st), 0);
+    add_flow(st, run, 1, OW_VERDICT_OUT_OF_SCOPE, "", 0, NULL);
+    assert_int_equal(ow_store_commit_batch(st), 0);
+    assert_int_equal(ow_store_set_run_input(st, run, sha), 0);
+    assert_int_not_equal(ow_store_set_run_input(st, run, sha), 0);    /* once */
+    struct ow_run_stats s = ended();
+    assert_int_equal(ow_store_end_run(st, run, &s), 0);
+    int64_t later = new_run(st, "b.pcap");
+    assert_int_equal(ow_store_end_run(st, later, &s), 0);
+    assert_int_not_equal(ow_store_set_run_input(st, later, sha), 0);  /* not after its end */
+    ow_store_close(st);
+
+    struct ow_verify_result r;
+    assert_int_equal(verify(d->db, NULL, &r), 0);
+    /* run, flow, run_input, run_end; run, run_end */
+    assert_int_equal(r.records, 6);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(d->db, &db), SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT r.input_sha256, c.seq FROM runs r JOIN chain "
+                                        "c ON c.kind = 'run_input' AND c.row_id = r.id", -1, &q,
+                                        NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), sha);
+    assert_int_equal(sqlite3_column_int64(q, 1), 3);
+    assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+
+    tamper(d->db, "UPDATE runs SET input_sha256 = '00' WHERE id = 1");
+    expect_tampered(d->db, NULL, "runs row 1", "input hash of the run", NULL);
+    char fix[256];
+    snprintf(fix, sizeof fix, "UPDATE runs SET input_sha256 = '%s' WHERE id = 1", sha);
+    tamper(d->db, fix);
+    assert_int_equal(verify(d->db, NULL, &r), 0);
+    tamper(d->db, "UPDATE runs SET input_sha256 = source_sha256 WHERE id = 2");
+    expect_tampered(d->db, NULL, "runs row 2", "input hash set but not chained", NULL);
 }
 
 /* A run that never ended (a crash) verifies: its rows were chained as inserted. */
@@ -817,6 +867,7 @@ int main(void)
         T(test_edited_evidence),
         T(test_cut_tail_needs_recorded_head),
         T(test_flow_end_and_progress),
+        T(test_input_hash_at_run_end),
         T(test_unended_run_verifies),
         T(test_runs_continue_chain),
         T(test_processes_share_chain),

@@ -230,7 +230,8 @@ static void test_older_schema_without_triage(void **state)
 {
     struct fixture_dir *d = *state;
     build_store(d->db);
-    /* A store of schema 2: without the tables and columns of migrations 5, 6, 7, 8 and 10. */
+    /* A store of schema 2: without the tables and columns of migrations 5, 6, 7, 8, 10 and
+     * 11. */
     sql(d->db, "ALTER TABLE flows DROP COLUMN verdict_asset_src_all; "
                "ALTER TABLE flows DROP COLUMN verdict_asset_dest_all; "
                "DROP TABLE triage; DROP TABLE run_progress; DROP INDEX flows_open; "
@@ -243,6 +244,7 @@ static void test_older_schema_without_triage(void **state)
                "ALTER TABLE flows DROP COLUMN end_later_fragments; "
                "ALTER TABLE flows DROP COLUMN ended_reason; ALTER TABLE flows DROP COLUMN end_overrun; "
                "ALTER TABLE flows DROP COLUMN decided_ts; ALTER TABLE runs DROP COLUMN sensor; "
+               "ALTER TABLE runs DROP COLUMN input_sha256; "
                "PRAGMA user_version = 2");
     struct ow_verify_result r;
     assert_int_equal(verify(d->db, &r), 0);

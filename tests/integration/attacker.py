@@ -33,6 +33,8 @@ KINDS = {
                  "internal_drops, gaps, flows"),
     # Schema 8 (every asset of a shared endpoint).
     "flow_assets": ("flows", "verdict_asset_src_all, verdict_asset_dest_all"),
+    # Schema 11 (a replay's input hash, recorded at its end).
+    "run_input": ("runs", "input_sha256"),
 }
 LEAF_END = (", end_ts, end_pkts_toserver, end_pkts_toclient, end_bytes_toserver, end_bytes_toclient, "
             "end_later_fragments, ended_reason, end_overrun, decided_ts")

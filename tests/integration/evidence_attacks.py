@@ -165,7 +165,8 @@ def main():
             con.execute("UPDATE runs SET first_ts = NULL, last_ts = NULL, packets = 0, bytes = 0, "
                         "packets_malformed = 0, packets_not_ip = 0, kernel_drops = 0, "
                         "internal_drops = 0, flows = 0, flows_evicted = 0, gaps = 0, clean_end = 0, "
-                        "ended_wall = NULL, chain_head = NULL WHERE id = (SELECT max(id) FROM runs)")
+                        "ended_wall = NULL, chain_head = NULL, input_sha256 = NULL "
+                        "WHERE id = (SELECT max(id) FROM runs)")
 
         def delete_last_run(con):
             run = con.execute("SELECT max(id) FROM runs").fetchone()[0]
@@ -278,9 +279,9 @@ def main():
               f"{r.returncode}: {r.stdout.strip().split('TAMPERED: ', 1)[-1]}")
         expect("substituted store (sealed later)", r.returncode == 3 and "witnessed checkpoint" in r.stdout,
                r.stdout + r.stderr)
-        sha = ec.query(one, "SELECT source_sha256, source FROM runs WHERE id = 1")[0]
+        sha = ec.query(one, "SELECT input_sha256, source FROM runs WHERE id = 1")[0]
         con = attacker.open_rw(sub)
-        con.execute("UPDATE runs SET source_sha256 = ?, source = ?", sha)
+        con.execute("UPDATE runs SET input_sha256 = ?, source = ?", sha)
         attacker.rechain(con)
         con.commit()
         con.close()

@@ -4,6 +4,7 @@ reasons; the hour before the first incident -> no_unauthorized_access_observed w
 sessions listed; a period reaching before the capture -> coverage_incomplete; a run killed
 before its end -> coverage_incomplete. The HTML page printed to PDF by headless chromium: A4,
 a few pages, the conclusion and the chain head in its text."""
+import hashlib
 import json
 import os
 import re
@@ -95,7 +96,8 @@ def main():
         stored = {row[0] for row in ec.query(db, "SELECT id FROM alerts")}
         expect("anomalies are the stored alerts", {a["alert_id"] for a in alerts} == stored, "")
         runs = whole.get("runs", [])
-        expect("one run with its file hash", len(runs) == 1 and len(runs[0]["source_sha256"]) == 64,
+        sample_sha = hashlib.sha256(open(ec.sample()[0], "rb").read()).hexdigest()
+        expect("one run with its file's hash", len(runs) == 1 and runs[0]["source_sha256"] == sample_sha,
                runs)
         expect("policy hash", runs and len(runs[0]["policy_sha256"]) == 64, runs)
         expect("coverage counted", whole.get("coverage", {}).get("packets", 0) > 0 and

@@ -6,6 +6,7 @@ night replayed with the sample policy, and one triage record). Read-only, it ver
 is; opened for writing (a replay into it) it migrates to schema 6 (flow end columns,
 run_progress, runs.sensor), and then its old rows and the new run's rows, with their
 flow_end records, all verify. Its old flows read as closed, with their counts unchanged."""
+import hashlib
 import json
 import os
 import shutil
@@ -70,6 +71,13 @@ def main():
         rep = owtest.run(["report", "--db", db, "--format", "json"])
         if rep.returncode != 0 or not json.loads(rep.stdout)["integrity"]["verified"]:
             failures.append(f"report on the migrated store: {rep.returncode} {rep.stderr}")
+        else:
+            # The old runs' hashes are in their run records; the new run's, recorded at its end.
+            sample = os.path.join(src, "examples", "sample-om-night.pcap")
+            want = hashlib.sha256(open(sample, "rb").read()).hexdigest()
+            hashes = [r["source_sha256"] for r in json.loads(rep.stdout)["runs"]]
+            if len(hashes) < 2 or hashes[-1] != want or not all(len(h) == 64 for h in hashes):
+                failures.append(f"file hashes in the report {hashes}, the sample's is {want}")
     for f in failures:
         print("FAIL: " + f)
     return 1 if failures else 0

@@ -4,9 +4,11 @@ Each must exit 0, or 2 with one clear line on stderr naming the file; never cras
 leak or trip a sanitizer (the suite runs this in the ASan+UBSan build too). No flow may carry
 an LI label, nor an O&M label that tests/om/corpus_labels.tsv (checked against tshark) does
 not list. Each ended run's decode events must add up to its stored malformed and not-IP
-counters; the most common reasons over the whole corpus are printed."""
+counters, and it must record the SHA-256 of the whole file, also where libpcap stopped at a
+damaged record part-way. The most common reasons over the whole corpus are printed."""
 import collections
 import concurrent.futures
+import hashlib
 import os
 import sqlite3
 import subprocess
@@ -45,6 +47,21 @@ def decode_events(db):
     return events, None
 
 
+def input_hash_mismatch(db, path):
+    """Why the ended runs of db do not record path's SHA-256, or None."""
+    if not os.path.exists(db):
+        return None
+    want = hashlib.sha256(open(path, "rb").read()).hexdigest()
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        for run_id, got in con.execute("SELECT id, input_sha256 FROM runs WHERE ended_wall IS NOT NULL"):
+            if got != want:
+                return f"run {run_id} records the input hash {got!r}, the file's is {want}"
+    finally:
+        con.close()
+    return None
+
+
 def check(args):
     path, work = args
     db = os.path.join(work, os.path.basename(path) + ".db")
@@ -59,6 +76,7 @@ def check(args):
             li = [e for e in flows if e.get("app_proto") in owtest.LI_LABELS]
             om = owtest.om_false_positives(path, flows, OM_LISTED)
         events, mismatch = decode_events(db)
+        mismatch = mismatch or input_hash_mismatch(db, path)
     except subprocess.TimeoutExpired:
         return path, f"hung for more than {TIMEOUT_S} s", events
     finally:
