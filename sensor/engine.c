@@ -46,7 +46,7 @@ void ow_engine_free(struct engine *e)
 
 /* Everything that can fail because of the user's input happens here, before a run exists.
  * Returns 0, or the exit code. */
-int ow_engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t nreaders)
+int ow_engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t nreaders, bool live)
 {
     char err[512];
     memset(e, 0, sizeof *e);
@@ -105,8 +105,11 @@ int ow_engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t nre
         .evidence_flow_bytes = o->evidence_kb * 1024u,
         .open_snapshot = o->listen != NULL,   /* the web UI's open flows (capture) */
     };
+    size_t in_ring = IN_RING_BYTES;
+    if (live && IN_RING_BYTES_LIVE_PER_READER / (size_t)e->nworkers > in_ring)
+        in_ring = IN_RING_BYTES_LIVE_PER_READER / (size_t)e->nworkers;
     for (int i = 0; i < e->nworkers; i++) {
-        if (ow_worker_init(&e->workers[i], i, nreaders, IN_RING_BYTES, &wc, e->ndpi[i],
+        if (ow_worker_init(&e->workers[i], i, nreaders, in_ring, &wc, e->ndpi[i],
                            e->policy) != 0) {
             fprintf(stderr, "omwitness: out of memory setting up worker %d\n", i);
             return 1;

@@ -237,7 +237,7 @@ int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int n
 
     struct engine e;
     memset(&e, 0, sizeof e);
-    int rc = sources ? ow_engine_setup(&e, o, (size_t)nifaces) : 1;
+    int rc = sources ? ow_engine_setup(&e, o, (size_t)nifaces, true) : 1;
     if (!sources)
         fprintf(stderr, "omwitness: out of memory\n");
     int ninit = 0;

@@ -36,7 +36,14 @@
 #include "sensor/worker.h"
 #include "common/alloc.h"
 
+/* Each worker's input ring from each reader. A replay's reader waits when one is full, so
+ * 8 MiB is enough. A live capture's drops the packet instead (the kernel must not stall), so
+ * its rings are what absorbs the seconds when the workers get less CPU than the traffic needs
+ * (the writer and other processes share the cores): 64 MiB per reader shared across the
+ * workers, at least 8 MiB each; a ring's pages are all touched once it has wrapped, so this
+ * is memory spent (docs/architecture.md, Performance, fifth round). */
 #define IN_RING_BYTES (8u << 20)
+#define IN_RING_BYTES_LIVE_PER_READER (64u << 20)
 #define MAX_FRAME 262144u
 
 struct engine {
@@ -62,7 +69,7 @@ struct engine {
 uint64_t ow_engine_wall_us(void);
 uint64_t ow_engine_mono_ms(void);
 void ow_engine_free(struct engine *e);
-int ow_engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t nreaders);
+int ow_engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t nreaders, bool live);
 int ow_engine_begin_run(struct engine *e, const struct ow_run_info *info);
 int ow_engine_start_threads(struct engine *e);
 int ow_engine_finish(struct engine *e, struct ow_dispatcher *const *readers, size_t nreaders,

@@ -127,7 +127,7 @@ int ow_engine_replay(const struct ow_engine_opts *o, char *const *files, int nfi
     }
 
     struct engine e;
-    int rc = ow_engine_setup(&e, o, 1);
+    int rc = ow_engine_setup(&e, o, 1, false);
     struct ow_dispatcher d;
     bool d_ok = false;
     if (!rc) {
