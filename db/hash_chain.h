@@ -44,6 +44,8 @@ struct ow_chain {
      * stands on (0: not stepped, or at the end). */
     sqlite3_stmt *scan[OW_CHAIN_KIND_COUNT];
     int64_t scan_at[OW_CHAIN_KIND_COUNT];
+    int scan_extra[OW_CHAIN_KIND_COUNT];   /* the scan's first column of the caller's extras */
+    int last_scan;                  /* the scan the last record was hashed from, or -1 */
     sqlite3_stmt *tail, *insert;
     int loaded;                     /* seq and head are the file's tail in this transaction */
     int64_t seq;                    /* the last record's seq (0: empty chain) */
@@ -61,7 +63,14 @@ void ow_chain_free(struct ow_chain *c);
 /* For a reader that hashes records in chain order (verify): rows are then read by cursors
  * that step forward through each table, since a kind's rows come in rising id order, rather
  * than by a lookup per record; a record out of that order costs one lookup. 0 or -1. */
-int ow_chain_scan(struct ow_chain *c);
+int ow_chain_scan(struct ow_chain *c, const char *const extra[OW_CHAIN_KIND_COUNT]);
+
+/* extra (may be NULL; so may any entry): per kind, expressions its scan selects after its
+ * own columns. Once a record was hashed, ow_chain_scan_row gives the scan it was hashed from,
+ * standing on its row (column 0 the id, then the hashed columns of that scan's kind: a
+ * flow_end record may be hashed from the flow scan), and in *extra_col (may be NULL) the
+ * column of that scan's first extra. NULL when there is none. */
+sqlite3_stmt *ow_chain_scan_row(struct ow_chain *c, int *extra_col);
 
 /* The hash of record (kind, row_id) at position seq after prev, from the row as stored.
  * 0 done, 1 the row does not exist, -1 error (c->err). */

@@ -231,11 +231,67 @@ static void test_inserted_row(void **state)
                   "VALUES (1, 99, 1, 2, 6, 4, '10.0.0.1', 1, '10.0.0.2', 2, 'idle', "
                   "'out_of_scope')");
     expect_tampered(d->db, NULL, "flows row 7", "not in the hash chain", NULL);
+    /* An id no chain record can name (records name ids above 0) is found all the same. */
+    tamper(d->db, "UPDATE flows SET id = -5 WHERE id = 7");
+    expect_tampered(d->db, NULL, "flows row -5", "not in the hash chain", NULL);
+    tamper(d->db, "UPDATE flows SET id = 0 WHERE id = -5");
+    expect_tampered(d->db, NULL, "flows row 0", "not in the hash chain", NULL);
+}
+
+/* Rows written for a run after its end: a flow's end, a flow, evidence, an alert each found
+ * in its own store, by the record the walk passed after the run_end record. */
+static void test_rows_after_run_end(void **state)
+{
+    struct fixture_dir *d = *state;
+    static const char *const late[] = { "flow_end", "flow", "evidence" };
+    for (size_t i = 0; i < sizeof late / sizeof late[0]; i++) {
+        fixture_dir_remove(d);
+        fixture_dir_make(d);
+        struct ow_store *st = open_store(d->db);
+        int64_t run = new_run(st, "late.pcap");
+        struct ow_flow_record r;
+        fixture_flow(&r, 1, "10.98.0.4", 40001, "10.20.2.21", 22, 1);
+        r.open = 1;
+        struct ow_stored_flow ids;
+        assert_int_equal(ow_store_add_flow_ids(st, run, &r, &ids), 0);
+        struct ow_run_stats s = ended();
+        assert_int_equal(ow_store_end_run(st, run, &s), 0);
+        ow_store_close(st);
+        struct ow_verify_result v;
+        if (verify(d->db, NULL, &v) != 0)
+            fail_msg("verify before: %s", v.problem);
+        st = open_store(d->db);
+        if (strcmp(late[i], "flow_end") == 0) {
+            r.open = 0;
+            r.end_reason = OW_END_TCP_CLOSED;
+            assert_int_equal(ow_store_end_flow(st, ids.flow_row, &r), 0);
+        } else if (strcmp(late[i], "flow") == 0) {
+            struct ow_stored_flow more;
+            add_flow(st, run, 2, OW_VERDICT_OUT_OF_SCOPE, "", 0, &more);
+        } else {
+            size_t len;
+            uint8_t *pcap = make_pcap(2, &len);
+            assert_int_equal(ow_store_add_evidence(st, ids.flow_row, pcap, len, 2, 0), 0);
+            free(pcap);
+        }
+        ow_store_close(st);
+        expect_tampered(d->db, NULL, "chained after the end of its run", NULL);
+    }
+}
+
+/* A flow's list of every asset of its endpoints, set behind the chain's back. */
+static void test_assets_set_unchained(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    tamper(d->db, "UPDATE flows SET verdict_asset_dest_all = '[\"li-core\"]' WHERE id = 3");
+    expect_tampered(d->db, NULL, "flows row 3", "assets of its endpoints set but never chained",
+                    NULL);
 }
 
 /* Over 4,096 chain records, verify shares its checks over two connections (the chain walk
- * on one, coverage and content roots on the other); what it names must be what the checks
- * run in order name first, whichever connection found it. */
+ * and the checks its facts answer on one, the content roots on the other); what it names
+ * must be what the checks run in order name first, whichever connection found it. */
 static void build_big_store(const char *path)
 {
     struct ow_store *st = open_store(path);
@@ -264,7 +320,8 @@ static void test_big_store_checks_shared(void **state)
     assert_int_equal(r.records, 1 + 4200 + 42 + 1 + 1);
     assert_int_equal(r.content_roots, 1);   /* recomputed on the other connection */
 
-    /* Found by the other connection alone: a row no chain record names. */
+    /* A row no chain record names: the walk counted one flow fewer than the table holds,
+     * and the query names the row. */
     tamper(d->db, "INSERT INTO flows (run_id, flow_id, first_ts, last_ts, l4_proto, ip_family, "
                   "client_ip, client_port, server_ip, server_port, end_reason, verdict_status) "
                   "VALUES (1, 99999, 1, 2, 6, 4, '10.0.0.1', 1, '10.0.0.2', 2, 'idle', "
@@ -276,8 +333,8 @@ static void test_big_store_checks_shared(void **state)
     tamper(d->db, "DELETE FROM flows WHERE id = 4201; "
                   "UPDATE flows SET pkts_toserver = pkts_toserver - 1 WHERE id = 3000");
     assert_int_equal(verify(d->db, NULL, &r), 0);
-    /* This connection's later check (the run's head) and the other's earlier one (coverage)
-     * both find something: coverage is named, as in order. */
+    /* A later check (the run's head) and an earlier one (coverage) both find something:
+     * coverage is named, as in order. */
     tamper(d->db, "UPDATE runs SET chain_head = zeroblob(32) WHERE id = 1");
     expect_tampered(d->db, NULL, "chain_head", NULL);
     tamper(d->db, "INSERT INTO flows (run_id, flow_id, first_ts, last_ts, l4_proto, ip_family, "
@@ -286,8 +343,8 @@ static void test_big_store_checks_shared(void **state)
                   "'out_of_scope')");
     expect_tampered(d->db, NULL, "not in the hash chain", NULL);
     tamper(d->db, "DELETE FROM flows WHERE flow_id = 99999");
-    /* The other connection's two findings: its first in order (a flow's end never chained)
-     * before the content root it also breaks. */
+    /* A flow's end never chained (this connection) is named before the content root it also
+     * breaks (the other connection), and after the run's head. */
     tamper(d->db, "UPDATE flows SET end_ts = 5 WHERE id = 10");
     expect_tampered(d->db, NULL, "chain_head", NULL);
     tamper(d->db, "UPDATE runs SET chain_head = (SELECT hash FROM chain WHERE kind = 'run_end')");
@@ -810,6 +867,42 @@ static int64_t count_of(const char *path, const char *sql)
     return n;
 }
 
+/* A flow written with its end (a replay) has its flow_end record right after its flow
+ * record: verify hashes that end from the row the flow's scan stands on, and an edited end
+ * is still named as the end of flow it is. */
+static void test_end_next_to_its_flow(void **state)
+{
+    struct fixture_dir *d = *state;
+    struct ow_store *st = open_store(d->db);
+    int64_t run = new_run(st, "a.pcap");
+    assert_int_equal(ow_store_begin_batch(st), 0);
+    for (uint64_t id = 1; id <= 3; id++) {
+        struct ow_flow_record r, e;
+        struct ow_stored_flow ids;
+        odd_flow(&r, id);
+        r.open = 1;
+        e = r;
+        e.open = 0;
+        e.end_reason = OW_END_IDLE;
+        e.pkts_toclient += 4;
+        assert_int_equal(ow_store_add_flow_ended(st, run, &r, &e, &ids), 0);
+    }
+    assert_int_equal(ow_store_commit_batch(st), 0);
+    ow_store_close(st);
+    assert_int_equal(count_of(d->db, "SELECT count(*) FROM chain a JOIN chain b ON b.seq = "
+                                     "a.seq + 1 AND a.kind = 'flow' AND b.kind = 'flow_end' AND "
+                                     "b.row_id = a.row_id"), 3);
+    struct ow_verify_result v;
+    if (verify(d->db, NULL, &v) != 0)
+        fail_msg("verify: %s", v.problem);
+    assert_int_equal(v.records, 1 + 3 * 3);     /* run; each flow, its end, its alert */
+    tamper(d->db, "UPDATE flows SET end_pkts_toclient = end_pkts_toclient + 1 WHERE id = 2");
+    expect_tampered(d->db, NULL, "flows row 2", "end of flow as stored does not match", NULL);
+    tamper(d->db, "UPDATE flows SET end_pkts_toclient = end_pkts_toclient - 1 WHERE id = 2; "
+                  "UPDATE flows SET ended_reason = 'tcp_closed' WHERE id = 3");
+    expect_tampered(d->db, NULL, "flows row 3", "end of flow as stored does not match", NULL);
+}
+
 /* A flow unit in a batch takes no savepoint: when it fails after its row went in (here its
  * alert's chain record collides with a planted one), its row, its alert and its chain record
  * are deleted again, and the batch goes on. */
@@ -859,6 +952,8 @@ int main(void)
         T(test_deleted_row),
         T(test_deleted_row_and_chain_record),
         T(test_inserted_row),
+        T(test_rows_after_run_end),
+        T(test_assets_set_unchained),
         T(test_big_store_checks_shared),
         T(test_swapped_rows),
         T(test_reordered_chain_records),
@@ -876,6 +971,7 @@ int main(void)
         T(test_canonical_encoding_pinned),
         T(test_flows_hashed_as_bound),
         T(test_ended_with_verdict_same_content),
+        T(test_end_next_to_its_flow),
         T(test_failed_flow_unit_leaves_nothing),
 #undef T
     };
