@@ -5,9 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <gcrypt.h>
+
+#define HASHED_INPUT_BUFFER ((size_t)1 << 20)
 
 void ow_crypto_init(void)
 {
@@ -56,6 +59,10 @@ static int hashed_close(void *cookie)
     struct ow_hashed_input *in = cookie;
     int rc = in->fd >= 0 ? close(in->fd) : 0;
     in->fd = -1;
+    /* fclose reads nothing more once the file is closed, and leaves a buffer it was given
+     * to its owner. */
+    free(in->buf);
+    in->buf = NULL;
     return rc;
 }
 
@@ -73,16 +80,22 @@ FILE *ow_hashed_input_open(struct ow_hashed_input *in, const char *path)
     }
     in->md = h;
     cookie_io_functions_t io = { .read = hashed_read, .close = hashed_close };
-    FILE *f = fopencookie(in, "r", io);
+    in->buf = malloc(HASHED_INPUT_BUFFER);
+    FILE *f = in->buf ? fopencookie(in, "r", io) : NULL;
     if (!f) {
         gcry_md_close(h);
         in->md = NULL;
         close(in->fd);
         in->fd = -1;
+        free(in->buf);
+        in->buf = NULL;
+        errno = ENOMEM;
         return NULL;
     }
-    /* Large reads: one read(2) per MiB rather than per 4 KiB page of the default buffer. */
-    setvbuf(f, NULL, _IOFBF, (size_t)1 << 20);
+    /* Large reads: one read(2) per MiB rather than one per 8 KiB of the default buffer. The
+     * buffer must be given: glibc ignores the size when setvbuf is to allocate it (strace
+     * showed 8,192-byte reads, 130,000 of them for the benchmark's 1 GB capture). */
+    setvbuf(f, in->buf, _IOFBF, HASHED_INPUT_BUFFER);
     return f;
 }
 

@@ -16,6 +16,7 @@ struct ow_hashed_input {
     void *md;           /* libgcrypt's hash handle */
     uint64_t bytes;     /* read so far */
     int error;          /* errno of a failed read, or 0 */
+    char *buf;          /* the stream's buffer, freed when the stream closes the file */
 };
 
 /* A stream over path (for pcap_fopen_offline) that feeds in's hash; NULL with errno.
