@@ -66,10 +66,13 @@ static int idset_has(const struct ow_idset *s, int64_t id)
     return s->overflow ? -1 : 0;
 }
 
-void ow_chain_facts_init(struct ow_chain_facts *f, int64_t limit)
+#define TRACKED_PER_RECORD 4
+#define TRACKED_AT_LEAST 65536
+
+void ow_chain_facts_init(struct ow_chain_facts *f)
 {
     memset(f, 0, sizeof *f);
-    f->limit = limit > 0 ? limit : 1;
+    f->limit = TRACKED_AT_LEAST;
 }
 
 void ow_chain_facts_free(struct ow_chain_facts *f)
@@ -143,6 +146,7 @@ void ow_chain_facts_record(struct ow_chain_facts *f, int kind, int64_t row, sqli
     if (kind < 0 || kind >= OW_CHAIN_KIND_COUNT)
         return;
     f->records[kind]++;
+    f->limit += TRACKED_PER_RECORD;
     switch (kind) {
     case OW_CHAIN_RUN_END:
         idset_set(&f->run_ended, row, f->limit);

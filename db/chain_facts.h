@@ -25,7 +25,7 @@ struct ow_idset {
 
 struct ow_chain_facts {
     bool complete;            /* the walk went through the whole chain with no finding */
-    int64_t limit;            /* the largest id tracked */
+    int64_t limit;            /* the largest id tracked now: grows with the records walked */
     uint64_t records[OW_CHAIN_KIND_COUNT];  /* records walked, per kind */
     struct ow_idset run_ended;              /* runs whose run_end the walk has passed */
     uint32_t *flow_run;                     /* each walked flow's run id (0: not known) */
@@ -39,9 +39,10 @@ struct ow_chain_facts {
  * its lists of assets are set. has_end/has_assets: the store has those columns. */
 const char *ow_chain_facts_flow_extra(bool has_end, bool has_assets);
 
-/* limit: ids above it are not tracked (a few times the chain's length: a store's ids are
- * dense, a hostile one's need not be). */
-void ow_chain_facts_init(struct ow_chain_facts *f, int64_t limit);
+/* Ids are tracked up to 4 times the records walked so far plus 65,536: a store's ids are
+ * dense, a hostile one's need not be, and the memory stays in proportion to the chain
+ * actually read whatever ids or seq numbers the file claims. */
+void ow_chain_facts_init(struct ow_chain_facts *f);
 void ow_chain_facts_free(struct ow_chain_facts *f);
 
 /* A record the walk hashed and found matching: kind, its row, and the scan standing on the

@@ -34,7 +34,6 @@ struct verifier {
     int64_t last_row[OW_CHAIN_KIND_COUNT];
     int have_expect;
     uint8_t expect[OW_HASH_LEN];
-    int64_t head_seq;                      /* the snapshot's last record */
     struct ow_chain_facts facts;           /* what the walk learnt (the connection's own) */
 };
 
@@ -174,9 +173,8 @@ static int walk_chain(struct verifier *v)
         return failed(v, "read chain");
     uint8_t prev[OW_HASH_LEN] = { 0 };
     int64_t expected = 1;
-    /* Ids are tracked up to a few times the chain's length: a store's are dense. */
     ow_chain_facts_free(&v->facts);
-    ow_chain_facts_init(&v->facts, 4 * v->head_seq + 65536);
+    ow_chain_facts_init(&v->facts);
     int result = 0, rc;
     while (result == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64(s, 0);
@@ -309,7 +307,8 @@ static int check_coverage(struct verifier *v)
             continue;
         if (v->facts.complete && count_rows(v, table) == (int64_t)v->facts.records[kind])
             continue;
-        /* Every id, even one at or below 0, which no record can name. */
+        /* Every id, even one at or below 0, which no record can name (so not first_id, whose
+         * 0 means no row). */
         snprintf(sql, sizeof sql,
                  "SELECT t.id FROM %s t WHERE NOT EXISTS (SELECT 1 FROM chain c WHERE c.kind "
                  "= ?1 AND c.row_id = t.id) ORDER BY t.id LIMIT 1", table);
@@ -617,7 +616,6 @@ static int run_checks(struct verifier *v)
     const char *path = sqlite3_db_filename(v->db, "main");
     if (chain_head(v->db, &seq, head) < 0)
         return failed(v, "read chain");
-    v->head_seq = seq;
     _Atomic int here_first = CHECK_COUNT, there_first = CHECK_COUNT;
     struct share here = { .v = v, .checks = all, .n = sizeof all / sizeof all[0] };
     struct there other = { .v = { .schema = v->schema }, .path = path }, *t = &other;

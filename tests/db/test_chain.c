@@ -827,6 +827,18 @@ static void content_root_of(const char *path, int64_t run, uint8_t root[OW_HASH_
     sqlite3_close(db);
 }
 
+/* Flow id's verdict record (open) and its end 7 s later (ended). */
+static void odd_flow_and_end(struct ow_flow_record *r, struct ow_flow_record *e, uint64_t id)
+{
+    odd_flow(r, id);
+    r->open = 1;
+    *e = *r;
+    e->open = 0;
+    e->end_reason = OW_END_IDLE;
+    e->last_ts_us += 7000000u;
+    e->pkts_toclient += 4;
+}
+
 /* The writer stores a flow whose end comes in the batch of its verdict as one ended row: the
  * run's content is the same as from the verdict record and a later end. */
 static void test_ended_with_verdict_same_content(void **state)
@@ -842,13 +854,7 @@ static void test_ended_with_verdict_same_content(void **state)
         for (uint64_t id = 1; id <= 3; id++) {
             struct ow_flow_record r, e;
             struct ow_stored_flow ids;
-            odd_flow(&r, id);
-            r.open = 1;
-            e = r;
-            e.open = 0;
-            e.end_reason = OW_END_IDLE;
-            e.last_ts_us += 7000000u;
-            e.pkts_toclient += 4;
+            odd_flow_and_end(&r, &e, id);
             if (way == 0) {
                 assert_int_equal(ow_store_add_flow_ids(st, run, &r, &ids), 0);
                 assert_int_equal(ow_store_end_flow(st, ids.flow_row, &e), 0);
@@ -889,12 +895,7 @@ static void test_end_next_to_its_flow(void **state)
     for (uint64_t id = 1; id <= 3; id++) {
         struct ow_flow_record r, e;
         struct ow_stored_flow ids;
-        odd_flow(&r, id);
-        r.open = 1;
-        e = r;
-        e.open = 0;
-        e.end_reason = OW_END_IDLE;
-        e.pkts_toclient += 4;
+        odd_flow_and_end(&r, &e, id);
         assert_int_equal(ow_store_add_flow_ended(st, run, &r, &e, &ids), 0);
     }
     assert_int_equal(ow_store_commit_batch(st), 0);
