@@ -124,14 +124,18 @@ size_t ow_ring_used(struct ow_ring *r)
            atomic_load_explicit(&r->tail, memory_order_acquire);
 }
 
+/* A few polls, then 1 ms naps. Every ring holds far more than 1 ms of its traffic (8 MiB
+ * for a replay, 32 MiB per worker in a capture), so a longer nap loses nothing, and on two
+ * cores each wake-up of an idle consumer is CPU taken from the thread it waits for: the old
+ * 20 us naps woke each worker and the writer about 65,000 times in a 7 s replay of
+ * big-EN10MB while the reader, the pipeline's slowest stage, waited for a core
+ * (docs/architecture.md, "Seventh round"). */
 void ow_ring_backoff(unsigned *spins)
 {
     if (*spins < 64) {
         (*spins)++;
         return;
     }
-    struct timespec ts = { 0, *spins < 256 ? 20000 : 200000 };
-    if (*spins < 256)
-        (*spins)++;
+    struct timespec ts = { 0, 1000000 };
     nanosleep(&ts, NULL);
 }
