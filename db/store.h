@@ -143,6 +143,9 @@ int ow_store_each_flow(struct ow_store *st, int (*fn)(const struct ow_flow_recor
  * order, and the larger cache only filled up with pages it would not read again. */
 #define OW_STORE_CACHE_KIB 65536
 #define OW_STORE_BULK_CACHE_KIB 8192
+/* The page size of a new store, and the WAL bytes between checkpoints (db/store_open.c). */
+#define OW_STORE_PAGE_SIZE 16384
+#define OW_STORE_WAL_CHECKPOINT_BYTES (16L * 1024 * 1024)
 
 #define OW_PCAP_HEADER_LEN 24
 /* The store refuses larger images; the worker's own caps are far below (1,000 packets,
