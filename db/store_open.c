@@ -242,7 +242,8 @@ static int set_autocheckpoint(sqlite3 *db, char *err, size_t errlen, const char 
         return -1;
     }
     char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA wal_autocheckpoint = %ld", OW_STORE_WAL_CHECKPOINT_BYTES / page);
+    snprintf(sql, sizeof sql, "PRAGMA wal_autocheckpoint = %ld",
+             OW_STORE_WAL_CHECKPOINT_BYTES / page);
     return exec_sql(db, sql, err, errlen, path);
 }
 

@@ -125,11 +125,11 @@ size_t ow_ring_used(struct ow_ring *r)
 }
 
 /* A few polls, then 1 ms naps. Every ring holds far more than 1 ms of its traffic (8 MiB
- * for a replay, 32 MiB per worker in a capture), so a longer nap loses nothing, and on two
- * cores each wake-up of an idle consumer is CPU taken from the thread it waits for: the old
- * 20 us naps woke each worker and the writer about 65,000 times in a 7 s replay of
- * big-EN10MB while the reader, the pipeline's slowest stage, waited for a core
- * (docs/architecture.md, "Seventh round"). */
+ * in from a replay's reader, 32 MiB per worker in a capture, 4,096 flows out to the
+ * writer), so a longer nap loses nothing; and on two cores each wake-up of an idle consumer
+ * is CPU taken from the thread it waits for: the old 20 us naps woke each worker and the
+ * writer about 65,000 times in a 7 s replay of big-EN10MB while the reader, the pipeline's
+ * slowest stage, waited for a core (docs/architecture.md, "Seventh round"). */
 void ow_ring_backoff(unsigned *spins)
 {
     if (*spins < 64) {
