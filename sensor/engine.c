@@ -119,8 +119,10 @@ int ow_engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t nre
     return 0;
 }
 
-/* The run's row and the rules it is judged by: store writes, before any thread runs. */
-int ow_engine_begin_run(struct engine *e, const struct ow_run_info *info)
+/* The run's row, the rules it is judged by and, sealed, the run's certificate and first
+ * checkpoint: one transaction, before any thread runs. Apart, a crash between them would leave
+ * a store whose records no checkpoint follows, which verify rightly calls tampered. */
+static int begin_run_rows(struct engine *e, const struct ow_run_info *info)
 {
     if (e->sealed && ow_sealer_begin(&e->sealer, e->store) < 0) {
         fprintf(stderr, "omwitness: %s: cannot seal the run: %s\n", e->o->db_path, e->sealer.err);
@@ -147,6 +149,31 @@ int ow_engine_begin_run(struct engine *e, const struct ow_run_info *info)
         fprintf(stderr, "omwitness: %s: cannot seal the run: %s\n", e->o->db_path, e->sealer.err);
         return 1;
     }
+    return 0;
+}
+
+int ow_engine_begin_run(struct engine *e, const struct ow_run_info *info)
+{
+    if (ow_store_begin_batch(e->store) != 0) {
+        fprintf(stderr, "omwitness: %s: cannot record the run: %s\n", e->o->db_path,
+                ow_store_errmsg(e->store));
+        return 1;
+    }
+    if (begin_run_rows(e, info) != 0) {
+        sqlite3_exec(ow_store_handle(e->store), "ROLLBACK", NULL, NULL, NULL);
+        ow_store_commit_batch(e->store);   /* closes the batch state; reports the rollback */
+        e->run_id = 0;
+        return 1;
+    }
+    if (ow_store_commit_batch(e->store) != 0) {
+        fprintf(stderr, "omwitness: %s: cannot record the run: %s\n", e->o->db_path,
+                ow_store_errmsg(e->store));
+        e->run_id = 0;
+        return 1;
+    }
+    /* The witness hears of the first checkpoint only once the store holds it. */
+    if (e->sealed)
+        ow_sealer_committed(&e->sealer);
     return 0;
 }
 
