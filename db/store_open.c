@@ -1,6 +1,8 @@
-/* store_open.c — opening a store (a writer's handle, a reader's, a snapshot's), its pragmas,
- * migrating it to the current schema, errors, and closing it. */
+/* store_open.c — opening a store (a writer's handle, a reader's, a snapshot's), making a new
+ * one whole, its pragmas, migrating it to the current schema, errors, and closing it. */
 #include "db/store_internal.h"
+
+#include <unistd.h>
 
 #include "db/bulk_indexes.h"
 
@@ -344,6 +346,55 @@ static struct ow_store *store_open_once(const char *path, char *err, size_t errl
     return st;
 }
 
+/* A new store is made under a name of its own beside the final one (schema, page size and
+ * WAL mode in place), then moved to its name unless another process made one there first.
+ * Created in place, a kill in its first milliseconds would leave an empty file, or half a
+ * schema's journal, which verify must call "not a store": a store is whole or absent. A
+ * kill here leaves only the temporary name, which the next creation removes. */
+static int create_whole(const char *path, char *err, size_t errlen)
+{
+    char tmp[4096];
+    if (ow_store_files_creating_name(path, getpid(), tmp, sizeof tmp) < 0) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return -1;
+    }
+    ow_store_files_sweep_creating(path);
+    ow_store_files_remove_creating(tmp);    /* an earlier process of this pid's, killed */
+    if (ow_private_create(tmp) < 0) {
+        snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+        return -1;
+    }
+    pthread_once(&sqlite_once, sqlite_setup);
+    sqlite3 *db = NULL;
+    char why[200] = "";
+    int ok = sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW |
+                             SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK;
+    if (ok) {
+        sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+        ok = sqlite3_exec(db, "PRAGMA page_size = " OW_STR(OW_STORE_PAGE_SIZE), NULL, NULL,
+                          NULL) == SQLITE_OK &&
+             ow_migrate(db, why, sizeof why) == 0 &&
+             sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) == SQLITE_OK;
+        if (!ok && !why[0])
+            snprintf(why, sizeof why, "%s", sqlite3_errmsg(db));
+    } else {
+        snprintf(why, sizeof why, "%s", db ? sqlite3_errmsg(db) : "out of memory");
+    }
+    /* The last handle's close checkpoints the WAL and removes the -wal and -shm. */
+    if (sqlite3_close(db) != SQLITE_OK && ok) {
+        snprintf(why, sizeof why, "cannot close it");
+        ok = 0;
+    }
+    if (ok && ow_store_files_move_new(tmp, path) < 0 && errno != EEXIST) {
+        snprintf(why, sizeof why, "cannot move it to %s: %s", path, strerror(errno));
+        ok = 0;
+    }
+    ow_store_files_remove_creating(tmp);  /* gone once moved; after a failure, the debris */
+    if (!ok)
+        snprintf(err, errlen, "%s: cannot create the store: %s", path, why);
+    return ok ? 0 : -1;
+}
+
 /* Several processes may open a new file at once (busy_timeout does not cover the switch to
  * WAL), so transient failures are retried for up to BUSY_TIMEOUT_MS. */
 struct ow_store *ow_store_open(const char *path, char *err, size_t errlen)
@@ -358,12 +409,11 @@ struct ow_store *ow_store_open(const char *path, char *err, size_t errlen)
                  "one (give the file itself)", path);
         return NULL;
     }
-    /* A new file is private from its first byte; an existing one only once it is known to be
-     * a store (a foreign file is left exactly as it was). */
-    if (!ow_store_path_special(path) && ow_private_create(path) < 0) {
-        snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+    /* A new store is private from its first byte and appears whole; an existing file is
+     * made private only once it is known to be a store (a foreign file is left as it was). */
+    if (!ow_store_path_special(path) && lstat(path, &lsb) < 0 && errno == ENOENT &&
+        create_whole(path, err, errlen) < 0)
         return NULL;
-    }
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (unsigned attempt = 0;; attempt++) {

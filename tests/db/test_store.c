@@ -3,6 +3,7 @@
  * tables, including hostile strings and hostile rows. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -785,6 +786,63 @@ static void test_concurrent_first_open(void **state)
     ow_store_close(st);
 }
 
+static bool file_exists(const char *path)
+{
+    struct stat sb;
+    return lstat(path, &sb) == 0;
+}
+
+static void put_file(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("half a store", f);
+    fclose(f);
+}
+
+/* A new store is built under PATH.creating-PID and moved into place whole, so a kill while
+ * it is made never leaves an empty or half-made file at PATH (verify would call it not a
+ * store). What a killed creator left is removed by the next one; a running creator's
+ * temporary file, and names that are not a creator's, are left alone. */
+static void test_store_made_whole(void **state)
+{
+    struct fixture_dir *d = *state;
+    pid_t dead = fork();
+    assert_true(dead >= 0);
+    if (dead == 0)
+        _exit(0);
+    assert_int_equal(waitpid(dead, NULL, 0), dead);
+    char stale[200], stale_journal[256], live[200], other[200], own[200];
+    snprintf(stale, sizeof stale, "%s.creating-%ld", d->db, (long)dead);
+    snprintf(stale_journal, sizeof stale_journal, "%s-journal", stale);
+    snprintf(live, sizeof live, "%s.creating-%ld", d->db, (long)getppid());
+    snprintf(other, sizeof other, "%s.creating-x1", d->db);
+    snprintf(own, sizeof own, "%s.creating-%ld", d->db, (long)getpid());
+    put_file(stale);
+    put_file(stale_journal);
+    put_file(live);
+    put_file(other);
+
+    struct ow_store *st = open_store(d->db);
+    assert_int_equal(ow_store_schema_version(st), ow_migrations_latest());
+    assert_int_equal(query_int(ow_store_handle(st), "PRAGMA page_size"), OW_STORE_PAGE_SIZE);
+    ow_store_close(st);
+    assert_false(file_exists(stale));
+    assert_false(file_exists(stale_journal));
+    assert_false(file_exists(own));
+    assert_true(file_exists(live));
+    assert_true(file_exists(other));
+    unlink(live);
+    unlink(other);
+
+    /* The file at the store's name was whole from the moment it appeared: it is a WAL store
+     * with the schema already in it. */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(d->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(query_int(db, "PRAGMA user_version"), ow_migrations_latest());
+    sqlite3_close(db);
+}
+
 /* WAL: a reader is not blocked by an open write batch and sees only committed rows. */
 static void test_reader_during_open_batch(void **state)
 {
@@ -896,6 +954,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_runs_and_batches, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_record_roundtrip_exact, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_concurrent_first_open, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_store_made_whole, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_reader_during_open_batch, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_hostile_rows, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_table_terminal_safety, setup_dir, teardown_dir),
