@@ -663,7 +663,9 @@ json_t *ow_report_build(struct ow_store *st, const struct ow_report_options *o, 
 
     /* The seal: the latest checkpoint and the certificates from the root key to it. */
     json_t *seal = json_object();
-    int sealed = vrc == 0 && vr.seal_checked;
+    /* An empty store passes the root-key check (it claims nothing) but nothing in it is
+     * sealed. */
+    int sealed = vrc == 0 && vr.seal_checked && vr.have_checkpoint;
     json_object_set_new(seal, "sealed", json_boolean(sealed));
     if (have_root) {
         char fp[65];
@@ -732,6 +734,8 @@ json_t *ow_report_build(struct ow_store *st, const struct ow_report_options *o, 
     if (vrc == 0 && !have_root)
         INCOMPLETE("the evidence is not sealed: no keys were given (report --keys DIR), so "
                    "nothing proves the store was not rewritten");
+    else if (vrc == 0 && !sealed && vr.head_seq == 0)
+        INCOMPLETE("the evidence is not sealed: the store holds no records");
     else if (vrc == 0 && !sealed)
         INCOMPLETE("the evidence is not sealed");
     else if (sealed && vr.unsealed_records > 0)

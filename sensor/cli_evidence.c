@@ -235,7 +235,14 @@ int ow_cmd_verify(int argc, char **argv)
         ow_hex(r.head, OW_HASH_LEN, hex);
     printf("%s: verified %" PRIu64 " rows; chain head %s (record %" PRId64 ")%s\n", db,
            r.records, hex, r.head_seq, head ? "; the given head is in the chain" : "");
-    if (r.seal_checked) {
+    if (r.seal_checked && !r.have_checkpoint) {
+        /* Only an empty store passes without one (db/seal_verify.c). */
+        printf("%s: sealed: nothing to seal: the store holds no records (0 records after the "
+               "last checkpoint; none was made)\n", db);
+        if (witness)
+            printf("%s: all %" PRIu64 " witnessed checkpoints of %s are in the store\n", db,
+                   r.witnessed, witness);
+    } else if (r.seal_checked) {
         char when[40] = "";
         ow_rfc3339_format((int64_t)r.last_checkpoint.wall_us, when, sizeof when);
         printf("%s: sealed: %" PRIu64 " epoch certificates from the root key, %" PRIu64

@@ -83,12 +83,8 @@ int ow_engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t nre
             return 2;
         }
     }
-    e->store = ow_store_open(o->db_path, err, sizeof err);
-    if (!e->store) {
-        fprintf(stderr, "omwitness: %s\n", err);
-        return 1;
-    }
-    /* Keys and witnesses are opened here, before any privilege is given up. */
+    /* Keys and witnesses are opened here, before any privilege is given up, and before the
+     * store: a store exists only where its witness does, so verify --witness finds one. */
     if (o->keys_dir) {
         if (ow_sealer_open(&e->sealer, o->keys_dir, o->witness_path,
                            o->witness_syslog ? "/dev/log" : NULL, o->epoch_seconds,
@@ -97,6 +93,11 @@ int ow_engine_setup(struct engine *e, const struct ow_engine_opts *o, size_t nre
             return 2;
         }
         e->sealed = true;
+    }
+    e->store = ow_store_open(o->db_path, err, sizeof err);
+    if (!e->store) {
+        fprintf(stderr, "omwitness: %s\n", err);
+        return 1;
     }
     struct ow_worker_config wc = {
         .max_flows = (o->max_flows ? o->max_flows : 1000000) / (size_t)e->nworkers,

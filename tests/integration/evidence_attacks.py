@@ -8,6 +8,7 @@ that sealed a run is rotated away at its end). For every case `verify --root-key
 deleted run, an emptied or substituted store) must exit 3 and name the finding. The
 untouched store, and the untouched store rechained by the attacker's code, verify (exit 0),
 which shows the re-implementation is faithful."""
+import json
 import os
 import shutil
 import sqlite3
@@ -233,7 +234,11 @@ def main():
              "checkpoint #"),
             ("cut the tail", one, one_w, cut_tail, "witnessed checkpoint"),
             ("delete the last run", two, two_w, delete_last_run, "witnessed checkpoint"),
-            ("delete everything", one, one_w, delete_everything, "not sealed"),
+            ("delete everything", one, one_w, delete_everything, "witnessed checkpoint #1"),
+            ("delete the chain, certificates and checkpoints, keep the rows", one, None,
+             lambda c: [c.execute(f"DELETE FROM {t}") for t in ("chain", "checkpoints",
+                                                                "epoch_certs")],
+             "not in the hash chain"),
             ("append a forged flow to a sealed run", one, None, append_flow, "after the end of its run"),
             ("append a forged run with valid records", one, None, append_run, "no checkpoint seals"),
             ("forge chain_legacy", one, None, forge_legacy, "not covered by the hash chain"),
@@ -252,6 +257,24 @@ def main():
             finding = r.stdout.strip().split("TAMPERED: ", 1)[-1]
             print(f"{name}: exit {r.returncode}: {finding}")
             expect(name, r.returncode == 3 and words in r.stdout, f"{r.returncode} {r.stdout} {r.stderr}")
+
+        # The limit without a witness: an emptied store cannot be told from a new one. It
+        # claims nothing, so it verifies, and its report does not conclude absence.
+        db = os.path.join(work, "emptied_unwitnessed.db")
+        ec.copy_store(one, db)
+        con = attacker.open_rw(db)
+        delete_everything(con)
+        con.commit()
+        con.close()
+        r = verify(db, keys)
+        expect("an emptied store, no witness, verifies as holding nothing", r.returncode == 0 and
+               "holds no records" in r.stdout, f"{r.returncode} {r.stdout} {r.stderr}")
+        rep = os.path.join(work, "emptied.json")
+        rr = owtest.run(["report", "--db", db, "--keys", keys, "-o", rep])
+        conclusion = json.load(open(rep)).get("conclusion") if rr.returncode == 0 else rr.stderr
+        expect("an emptied store's report claims no absence", conclusion == "coverage_incomplete",
+               conclusion)
+        print(f"delete everything, no witness: exit {r.returncode}; report {conclusion}")
 
         # A downgraded store is refused by the writer too: migration 2 must not re-run.
         db = os.path.join(work, "downgrade_write.db")
