@@ -1,12 +1,13 @@
 /* bench_writer.c — the evidence store's write path at scale, without packets: FLOWS synthetic
- * decided flows, each written as the writer thread writes them (sensor/writer.c): its flow record
- * at the verdict (open, chained) and, one batch later, its flow_end (chained), in transactions
- * of BATCH rows, synchronous=FULL and WAL as a capture has them. With MODE "ended", each
- * flow's end comes within its verdict's batch, and the writer stores the two as one ended row
- * (its common case). With MODE "bulk", flows are written as in "ended", on the path a bulk
- * replay takes (db/bulk_indexes.h): the deferrable indexes dropped and the smaller page cache
- * set, and built again after the last batch, timed on their own. Prints chained flows/s (one
- * flow = both records) and the store's size.
+ * decided flows, each written as the writer thread writes them (sensor/writer.c): its flow
+ * record at the verdict (open, chained) and, one batch later, its flow_end (chained), in
+ * transactions of BATCH rows (by default the writer's own, OW_WRITER_BATCH_ROWS),
+ * synchronous=FULL and WAL as a capture has them. With MODE "ended", each flow's end comes
+ * within its verdict's batch, and the writer stores the two as one ended row (its common
+ * case). With MODE "bulk", flows are written as in "ended", on the path a bulk replay takes
+ * (db/bulk_indexes.h): the deferrable indexes dropped and the smaller page cache set, and
+ * built again after the last batch, timed on their own. Prints chained flows/s (one flow =
+ * both records) and the store's size.
  * Usage: bench_writer [FLOWS [BATCH [DIR [open|ended|bulk]]]] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "db/store.h"
 #include "common/community_id.h"
 #include "common/flow_record.h"
+#include "sensor/writer.h"      /* OW_WRITER_BATCH_ROWS: the writer thread's batch */
 
 static double now_s(void)
 {
@@ -62,7 +64,7 @@ static void make_flow(struct ow_flow_record *r, uint64_t i)
 int main(int argc, char **argv)
 {
     long flows = argc > 1 ? atol(argv[1]) : 200000;
-    long batch = argc > 2 ? atol(argv[2]) : 2000;
+    long batch = argc > 2 ? atol(argv[2]) : OW_WRITER_BATCH_ROWS;
     const char *dir = argc > 3 ? argv[3] : "/tmp";
     int bulk_mode = argc > 4 && strcmp(argv[4], "bulk") == 0;
     int ended_mode = bulk_mode || (argc > 4 && strcmp(argv[4], "ended") == 0);
