@@ -59,6 +59,8 @@ int64_t ow_store_begin_run(struct ow_store *st, const struct ow_run_info *info);
 int ow_store_begin_batch(struct ow_store *st);
 int ow_store_add_flow(struct ow_store *st, int64_t run_id, const struct ow_flow_record *rec);
 int ow_store_commit_batch(struct ow_store *st);
+/* Gives the open batch up: everything written in it is undone. */
+void ow_store_rollback_batch(struct ow_store *st);
 int ow_store_end_run(struct ow_store *st, int64_t run_id, const struct ow_run_stats *stats);
 
 /* A replay's input SHA-256 (hex, one per file, comma-separated as source_sha256 was), of the

@@ -249,6 +249,18 @@ static int set_autocheckpoint(sqlite3 *db, char *err, size_t errlen, const char 
     return exec_sql(db, sql, err, errlen, path);
 }
 
+/* A new store gets 16 KiB pages (SQLite's default is 4 KiB); an existing one keeps its own,
+ * so the pragma changes nothing in a file that is already there (and its result is not
+ * checked: a foreign file is for ow_migrate to refuse). A bulk replay writes each page to the
+ * WAL and then into the database, two system calls per page on each side, so a quarter of
+ * the pages costs it less kernel time: big-EN10MB replayed in 6.0-6.1 s against 6.6 s,
+ * verify 7 % faster (docs/architecture.md, "Seventh round"). Then the schema. */
+static int shape_and_migrate(sqlite3 *db, char *why, size_t whylen)
+{
+    sqlite3_exec(db, "PRAGMA page_size = " OW_STR(OW_STORE_PAGE_SIZE), NULL, NULL, NULL);
+    return ow_migrate(db, why, whylen);
+}
+
 static struct ow_store *store_open_once(const char *path, char *err, size_t errlen, int *retry)
 {
     sqlite3 *db = NULL;
@@ -271,15 +283,8 @@ static struct ow_store *store_open_once(const char *path, char *err, size_t errl
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
 
-    /* A new store gets 16 KiB pages (SQLite's default is 4 KiB); an existing one keeps its
-     * own, so the pragma changes nothing in a file that is already there (and its result is
-     * not checked: a foreign file is for ow_migrate to refuse). A bulk replay writes each
-     * page to the WAL and then into the database, two system calls per page on each side,
-     * so a quarter of the pages costs it less kernel time: big-EN10MB replayed in 6.0-6.1 s
-     * against 6.6 s, verify 7 % faster (docs/architecture.md, "Seventh round"). */
-    sqlite3_exec(db, "PRAGMA page_size = " OW_STR(OW_STORE_PAGE_SIZE), NULL, NULL, NULL);
     char why[200];
-    if (ow_migrate(db, why, sizeof why) < 0) {
+    if (shape_and_migrate(db, why, sizeof why) < 0) {
         /* Checked before anything is set, so a foreign file is left exactly as it was. */
         snprintf(err, errlen, "%s: %s", path, why);
         *retry = transient(sqlite3_errcode(db));
@@ -371,9 +376,7 @@ static int create_whole(const char *path, char *err, size_t errlen)
                              SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK;
     if (ok) {
         sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-        ok = sqlite3_exec(db, "PRAGMA page_size = " OW_STR(OW_STORE_PAGE_SIZE), NULL, NULL,
-                          NULL) == SQLITE_OK &&
-             ow_migrate(db, why, sizeof why) == 0 &&
+        ok = shape_and_migrate(db, why, sizeof why) == 0 &&
              sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) == SQLITE_OK;
         if (!ok && !why[0])
             snprintf(why, sizeof why, "%s", sqlite3_errmsg(db));

@@ -337,6 +337,16 @@ int ow_store_begin_batch(struct ow_store *st)
     return 0;
 }
 
+void ow_store_rollback_batch(struct ow_store *st)
+{
+    if (!writable(st) || !st->in_batch)
+        return;
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    st->in_batch = 0;
+    st->batch_lost = 0;
+    ow_chain_forget(&st->chain);
+}
+
 /* A failed COMMIT is rolled back so the writer can carry on with the next batch; the
  * caller counts the lost rows. */
 int ow_store_commit_batch(struct ow_store *st)

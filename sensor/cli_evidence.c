@@ -239,9 +239,6 @@ int ow_cmd_verify(int argc, char **argv)
         /* Only an empty store passes without one (db/seal_verify.c). */
         printf("%s: sealed: nothing to seal: the store holds no records (0 records after the "
                "last checkpoint; none was made)\n", db);
-        if (witness)
-            printf("%s: all %" PRIu64 " witnessed checkpoints of %s are in the store\n", db,
-                   r.witnessed, witness);
     } else if (r.seal_checked) {
         char when[40] = "";
         ow_rfc3339_format((int64_t)r.last_checkpoint.wall_us, when, sizeof when);
@@ -252,13 +249,13 @@ int ow_cmd_verify(int argc, char **argv)
                r.last_checkpoint.chain_seq);
         printf("%s: %" PRIu64 " records after the last checkpoint at %s (not sealed yet)\n", db,
                r.unsealed_records, when);
-        if (witness)
-            printf("%s: all %" PRIu64 " witnessed checkpoints of %s are in the store\n", db,
-                   r.witnessed, witness);
     } else {
         printf("%s: not checked against a root key: the chain could have been recomputed by "
                "whoever can write the file (give --root-key)\n", db);
     }
+    if (r.seal_checked && witness)
+        printf("%s: all %" PRIu64 " witnessed checkpoints of %s are in the store\n", db,
+               r.witnessed, witness);
     return 0;
 }
 

@@ -161,8 +161,7 @@ int ow_engine_begin_run(struct engine *e, const struct ow_run_info *info)
         return 1;
     }
     if (begin_run_rows(e, info) != 0) {
-        sqlite3_exec(ow_store_handle(e->store), "ROLLBACK", NULL, NULL, NULL);
-        ow_store_commit_batch(e->store);   /* closes the batch state; reports the rollback */
+        ow_store_rollback_batch(e->store);
         e->run_id = 0;
         return 1;
     }
@@ -229,8 +228,7 @@ static int engine_end_run(struct engine *e, const struct ow_run_stats *st)
         ok = 0;
     }
     if (!ok) {
-        sqlite3_exec(ow_store_handle(e->store), "ROLLBACK", NULL, NULL, NULL);
-        ow_store_commit_batch(e->store);   /* closes the batch state; reports the rollback */
+        ow_store_rollback_batch(e->store);
         return -1;
     }
     if (ow_store_commit_batch(e->store) != 0) {
