@@ -7,7 +7,8 @@
  * case). With MODE "bulk", flows are written as in "ended", on the path a bulk replay takes
  * (db/bulk_indexes.h): the deferrable indexes dropped and the smaller page cache set, and
  * built again after the last batch, timed on their own. Prints chained flows/s (one flow =
- * both records) and the store's size.
+ * both records) and the store's size; with more than 400,000 flows, also the rate of each
+ * 200,000 in turn, which shows whether the writer slows as the store grows.
  * Usage: bench_writer [FLOWS [BATCH [DIR [open|ended|bulk]]]] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,7 +106,8 @@ int main(int argc, char **argv)
         return 1;
     struct ow_flow_record r;
     long half = batch / 2, ended = 0;
-    double t0 = now_s();
+    double t0 = now_s(), t_part = t0;
+    long next_part = 200000;
     for (long i = 0; i < flows || ended < flows;) {
         if (ow_store_begin_batch(st) != 0)
             goto bad;
@@ -141,6 +143,13 @@ int main(int argc, char **argv)
         }
         if (ow_store_commit_batch(st) != 0)
             goto bad;
+        if (flows > 400000 && ended >= next_part) {
+            double t = now_s();
+            printf("  flows %ld-%ld: %.0f flows/s\n", next_part - 200000, next_part,
+                   200000.0 / (t - t_part));
+            t_part = t;
+            next_part += 200000;
+        }
     }
     double dt = now_s() - t0, dt_build = 0;
     if (bulk_mode) {

@@ -6,12 +6,14 @@
 
 #include <sqlite3.h>
 
+#include "db/community_index.h"
+
 /* Their definitions, as the migrations create them. flows_run, flows_open and chain_row stay:
  * their keys arrive in order, and the writer and verify read through them. */
 static const struct {
     const char *name, *columns;
 } deferrable[] = {
-    { "flows_community_id", "flows(community_id)" },
+    { "flows_community_id", OW_CID_INDEX_ON },
     { "flows_first_ts", "flows(first_ts)" },
     { "flows_verdict", "flows(verdict_status)" },
 };

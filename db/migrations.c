@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "db/community_index.h"
+
 struct migration {
     int version;
     const char *what;
@@ -282,6 +284,12 @@ static const char schema_v10[] =
 static const char schema_v11[] =
     "ALTER TABLE runs ADD COLUMN input_sha256 TEXT;";
 
+/* 12: the Community ID index keyed by row-id bucket first (db/community_index.h), so a
+ * capture's writer keeps the same speed as its store grows. */
+static const char schema_v12[] =
+    "DROP INDEX IF EXISTS flows_community_id;"
+    "CREATE INDEX flows_community_id ON " OW_CID_INDEX_ON ";";
+
 static const struct migration migrations[] = {
     { 1, "runs, flows, alerts, rule_hits", schema_v1, "runs flows alerts rule_hits" },
     { 2, "hash chain, evidence packets, run rules", schema_v2,
@@ -293,6 +301,7 @@ static const struct migration migrations[] = {
     { 8, "every asset of each endpoint", schema_v8, "" },
     { 10, "decode events per run", schema_v10, "run_decode_events" },
     { 11, "the input's SHA-256 recorded at the run's end", schema_v11, "" },
+    { 12, "the Community ID index by row-id bucket", schema_v12, "" },
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

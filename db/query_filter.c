@@ -8,6 +8,8 @@
 
 #include <sqlite3.h>
 
+#include "db/community_index.h"
+
 const char *const ow_verdict_names[] = { "authorized", "anomaly", "out_of_scope", "unevaluated",
                                          NULL };
 
@@ -150,7 +152,7 @@ void ow_alert_where(const struct ow_alert_query *q, struct ow_where *w)
         ow_where_text(w, q->ip);
     }
     if (q->community_id) {
-        ow_where_add(w, "f.community_id = ?");
+        ow_where_add(w, OW_CID_LOOKUP_SQL("f.id"));
         ow_where_text(w, q->community_id);
     }
     if (q->run_id) {
@@ -185,7 +187,7 @@ void ow_flow_where(const struct ow_flow_query *q, struct ow_where *w)
     }
     ow_where_in(w, "verdict_status", q->verdicts, q->nverdicts);
     if (q->community_id) {
-        ow_where_add(w, "community_id = ?");
+        ow_where_add(w, OW_CID_LOOKUP_SQL("id"));
         ow_where_text(w, q->community_id);
     }
     if (q->asset) {

@@ -20,6 +20,10 @@
 #include "db/migrations.h"
 #include "sensor/cli_tables.h"
 #include "db/bulk_indexes.h"
+#include "db/listing.h"
+#include "db/triage.h"
+#include "common/anomaly_kinds.h"
+#include "db/query_filter.h"
 #include "db/store.h"
 #include "store_fixtures.h"
 
@@ -937,6 +941,98 @@ static void test_hostile_rows(void **state)
     ow_store_close(ro);
 }
 
+/* A lookup by Community ID goes through the bucketed index (db/community_index.h): it finds
+ * the flow in every bucket, empty buckets and ids far apart included, uses the index, and a
+ * store holding extreme ids (a hostile file) answers at once rather than walking 2^49
+ * buckets. Every flow filter at once still fits the WHERE clause. */
+static void test_community_id_lookup(void **state)
+{
+    struct fixture_dir *d = *state;
+    struct ow_store *st = open_store(d->db);
+    int64_t run = new_run(st);
+    struct ow_flow_record r, other;
+    fixture_flow(&r, 1, "10.0.0.1", 1000, "10.0.0.2", 22, 0);
+    fixture_flow(&other, 2, "10.0.0.3", 1000, "10.0.0.2", 22, 0);
+    assert_int_equal(ow_store_add_flow(st, run, &r), 0);
+    assert_int_equal(ow_store_add_flow(st, run, &other), 0);
+    sqlite3 *db = ow_store_handle(st);
+    /* Copies of the first flow at ids in other buckets, one at a bucket's first id, one
+     * negative; the other flow at the largest id there is. */
+    assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL), SQLITE_OK);
+    static const char *const copies[] = { "16383", "16384", "5000000", "-5" };
+    for (size_t i = 0; i < sizeof copies / sizeof copies[0]; i++) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "CREATE TEMP TABLE c AS SELECT * FROM flows WHERE id = 1; "
+                 "UPDATE c SET id = %s; INSERT INTO flows SELECT * FROM c; DROP TABLE c",
+                 copies[i]);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    assert_int_equal(sqlite3_exec(db, "CREATE TEMP TABLE c AS SELECT * FROM flows WHERE id = 2; "
+                                  "UPDATE c SET id = 9223372036854775807; INSERT INTO flows "
+                                  "SELECT * FROM c; DROP TABLE c", NULL, NULL, NULL), SQLITE_OK);
+
+    struct ow_flow_query q = { .port = -1, .l4_proto = -1, .community_id = r.community_id };
+    char err[256] = "";
+    size_t n = 0;
+    int64_t *ids = ow_list_flow_ids(st, &q, &n, err, sizeof err);
+    assert_non_null(ids);
+    int64_t seen[8] = { 0 };
+    assert_int_equal(n, 5);
+    for (size_t i = 0; i < n; i++)
+        seen[i] = ids[i];
+    free(ids);
+    int64_t want[] = { -5, 1, 16383, 16384, 5000000 };
+    for (size_t i = 0; i < 5; i++) {
+        bool found = false;
+        for (size_t j = 0; j < n; j++)
+            found |= seen[j] == want[i];
+        if (!found)
+            fail_msg("flow row %lld not found by its Community ID", (long long)want[i]);
+    }
+    q.community_id = other.community_id;
+    ids = ow_list_flow_ids(st, &q, &n, err, sizeof err);
+    assert_non_null(ids);
+    assert_int_equal(n, 2);
+    free(ids);
+
+    /* Every filter at once, and the plan: the index, one seek per bucket. */
+    struct ow_flow_query all = {
+        .ip = "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", .port = 65535, .app = "TLS.Google",
+        .verdicts = { "authorized", "anomaly", "out_of_scope", "unevaluated" }, .nverdicts = 4,
+        .community_id = r.community_id, .asset = "an-asset", .l4_proto = 6, .has_from = true,
+        .has_to = true, .from_us = 1, .to_us = 2, .run_id = 1,
+    };
+    struct ow_where w = { 0 };
+    ow_flow_where(&all, &w);
+    assert_false(w.overflow);
+    struct ow_alert_query aq = { .community_id = r.community_id, .ip = "10.0.0.1",
+                                 .asset = "an-asset", .rule = "a-rule", .run_id = 1,
+                                 .after_id = 1, .has_from = true, .has_to = true };
+    aq.severities[aq.nseverities++] = "medium";
+    aq.severities[aq.nseverities++] = "high";
+    aq.severities[aq.nseverities++] = "critical";
+    for (int i = 0; i < OW_API_MAX_CHOICES && ow_alert_kind_names[i]; i++)
+        aq.kinds[aq.nkinds++] = ow_alert_kind_names[i];
+    for (int i = 0; i < OW_API_MAX_CHOICES && ow_triage_statuses[i]; i++)
+        aq.triage[aq.ntriage++] = ow_triage_statuses[i];
+    struct ow_where aw = { 0 };
+    ow_alert_where(&aq, &aw);
+    assert_false(aw.overflow);
+    w = (struct ow_where){ 0 };
+    ow_flow_where(&q, &w);
+    char sql[1200];
+    snprintf(sql, sizeof sql, "EXPLAIN QUERY PLAN SELECT id FROM flows%s", w.sql);
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    bool uses_index = false;
+    while (sqlite3_step(s) == SQLITE_ROW)
+        uses_index |= strstr((const char *)sqlite3_column_text(s, 3),
+                             "INDEX flows_community_id (<expr>=? AND community_id=?)") != NULL;
+    sqlite3_finalize(s);
+    assert_true(uses_index);
+    ow_store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -957,6 +1053,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_made_whole, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_reader_during_open_batch, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_hostile_rows, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_community_id_lookup, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_table_terminal_safety, setup_dir, teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
