@@ -73,7 +73,7 @@ static int step_done(struct ow_store *st, sqlite3_stmt *s, const char *what)
  * interleave with another writer. A unit that fails leaves neither rows nor chain records. */
 struct unit {
     int own;
-    int light;          /* in a batch without a savepoint: undone by deleting (undo_flow) */
+    int light;          /* in a batch without a savepoint: undone by undo_unit */
     int loaded;
     int64_t seq;
     uint8_t head[OW_HASH_LEN];
@@ -117,11 +117,12 @@ static int unit_begin(struct ow_store *st, struct unit *u, const char *what)
     return 0;
 }
 
-/* A flow's unit inside a batch takes no savepoint: a savepoint copies every page the unit
- * touches for the first time into its statement journal, and the flow's row, its indexes
- * and the chain touch many (a third of the writer's time in a replay, docs/architecture.md).
- * Each statement is still atomic on its own; a failure after the first is undone by deleting
- * the unit's rows (undo_flow), and where even that fails, the batch is given up. */
+/* A flow's unit, or a flow end's, inside a batch takes no savepoint: a savepoint copies
+ * every page the unit touches for the first time into its statement journal, and the flow's
+ * row, its indexes and the chain touch many (a third of the writer's time in a replay,
+ * docs/architecture.md). Each statement is still atomic on its own; a failure after the
+ * first is undone by deleting the unit's rows or clearing the end it set (undo_unit), and
+ * where even that fails, the batch is given up. */
 static int unit_begin_light(struct ow_store *st, struct unit *u, const char *what)
 {
     if (!st->in_batch || st->batch_lost || batch_gone(st))
@@ -148,8 +149,12 @@ static int step_undo(sqlite3_stmt *s, int64_t v)
     return ok;
 }
 
-/* Undoes a light flow unit that failed: its chain records, alerts and row. */
-static void undo_flow(struct ow_store *st, struct unit *u, int64_t flow_row)
+/* What a failed light unit wrote besides its chain records. */
+enum undo_rows { UNDO_CHAIN_ONLY, UNDO_FLOW_ROW, UNDO_FLOW_END };
+
+/* Undoes a light unit that failed: its chain records, and its flow row with its alerts
+ * (UNDO_FLOW_ROW) or the end it set on a flow row (UNDO_FLOW_END). */
+static void undo_unit(struct ow_store *st, struct unit *u, int64_t flow_row, enum undo_rows rows)
 {
     char why[sizeof st->errmsg];
     memcpy(why, st->errmsg, sizeof why);
@@ -158,8 +163,10 @@ static void undo_flow(struct ow_store *st, struct unit *u, int64_t flow_row)
         return;
     }
     int ok = step_undo(st->undo_chain, u->seq);
-    if (flow_row > 0)
+    if (flow_row > 0 && rows == UNDO_FLOW_ROW)
         ok = ok && step_undo(st->undo_alerts, flow_row) && step_undo(st->undo_flow, flow_row);
+    else if (flow_row > 0 && rows == UNDO_FLOW_END)
+        ok = ok && step_undo(st->undo_end, flow_row);
     st->chain.loaded = u->loaded;
     st->chain.seq = u->seq;
     memcpy(st->chain.head, u->head, OW_HASH_LEN);
@@ -180,7 +187,7 @@ static void undo_flow(struct ow_store *st, struct unit *u, int64_t flow_row)
 static int unit_end(struct ow_store *st, struct unit *u, int ok, const char *what)
 {
     if (u->light)
-        return ok ? 0 : -1;     /* the caller has undone a failure (undo_flow) */
+        return ok ? 0 : -1;     /* the caller has undone a failure (undo_unit) */
     if (u->own) {
         if (ok && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
             return 0;
@@ -517,7 +524,7 @@ static int add_flow(struct ow_store *st, int64_t run_id, const struct ow_flow_re
     ok = 1;
 done:
     if (!ok && u.light)
-        undo_flow(st, &u, got.flow_row);
+        undo_unit(st, &u, got.flow_row, UNDO_FLOW_ROW);
     if (unit_end(st, &u, ok, "add flow") < 0)
         return -1;
     if (ids)
@@ -531,11 +538,12 @@ int ow_store_add_flow(struct ow_store *st, int64_t run_id, const struct ow_flow_
 }
 
 /* The end columns change once (the UPDATE matches only an open row) and are chained as the
- * row's flow_end record. */
+ * row's flow_end record. Inside a batch the unit takes no savepoint, as a flow's does: a
+ * failure after the UPDATE sets the end columns back to NULL (undo_unit). */
 int ow_store_end_flow(struct ow_store *st, int64_t flow_row, const struct ow_flow_record *rec)
 {
-    struct unit u;
-    if (!writable(st) || !rec || unit_begin(st, &u, "end flow") < 0)
+    struct unit u = { 0 };
+    if (!writable(st) || !rec || unit_begin_light(st, &u, "end flow") < 0)
         return -1;
     sqlite3_stmt *s = st->end_flow;
     struct ow_chain_value v[END_COLUMN_COUNT];
@@ -543,11 +551,14 @@ int ow_store_end_flow(struct ow_store *st, int64_t flow_row, const struct ow_flo
     ow_bind_values(s, 1, v, END_COLUMN_COUNT);
     sqlite3_bind_int64(s, 1 + END_COLUMN_COUNT, flow_row);
     int ok = step_done(st, s, "end flow") == 0;
-    if (ok && sqlite3_changes(st->db) != 1) {
+    int updated = ok && sqlite3_changes(st->db) == 1;
+    if (ok && !updated) {
         ow_store_set_err(st, "end flow: no open flow row %lld", (long long)flow_row);
         ok = 0;
     }
     ok = ok && chain_append_values(st, OW_CHAIN_FLOW_END, flow_row, v, END_COLUMN_COUNT) == 0;
+    if (!ok && u.light)
+        undo_unit(st, &u, updated ? flow_row : 0, UNDO_FLOW_END);
     return unit_end(st, &u, ok, "end flow");
 }
 

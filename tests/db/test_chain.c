@@ -756,6 +756,68 @@ static void test_flow_end_and_progress(void **state)
     assert_non_null(strstr(v.problem, "run_progress row 1"));
 }
 
+/* Inside a batch a flow's end takes no savepoint: when its flow_end record cannot be chained
+ * after the UPDATE, the end columns go back to NULL, the batch goes on, and the store
+ * verifies; the end written again later is kept. */
+static void test_failed_end_undone_in_batch(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    struct ow_store *st = open_store(d->db);
+    int64_t run = new_run(st, "live");
+    struct ow_flow_record r;
+    fixture_flow(&r, 78, "10.98.0.5", 40078, "10.20.2.21", 23, 2);
+    r.open = 1;
+    struct ow_stored_flow ids;
+    assert_int_equal(ow_store_begin_batch(st), 0);
+    assert_int_equal(ow_store_add_flow_ids(st, run, &r, &ids), 0);
+    assert_int_equal(ow_store_commit_batch(st), 0);
+    sqlite3 *db = ow_store_handle(st);
+    assert_int_equal(sqlite3_exec(db, "CREATE TEMP TRIGGER no_end BEFORE INSERT ON main.chain "
+                                  "WHEN NEW.kind = 'flow_end' BEGIN SELECT RAISE(ABORT, "
+                                  "'injected'); END", NULL, NULL, NULL), SQLITE_OK);
+    r.open = 0;
+    r.pkts_toserver += 100;
+    r.end_reason = OW_END_TCP_CLOSED;
+    assert_int_equal(ow_store_begin_batch(st), 0);
+    assert_int_not_equal(ow_store_end_flow(st, ids.flow_row, &r), 0);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM flows WHERE id = %lld AND end_ts IS NULL AND "
+             "ended_reason IS NULL AND end_pkts_toserver IS NULL AND decided_ts IS NULL",
+             (long long)ids.flow_row);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 1);
+    sqlite3_finalize(q);
+    /* The batch was kept: a flow added after the failure is committed with it. */
+    struct ow_flow_record other;
+    struct ow_stored_flow other_ids;
+    fixture_flow(&other, 79, "10.98.0.6", 40079, "10.20.2.21", 23, 3);
+    other.open = 1;     /* its flow record only: the trigger refuses flow_end records */
+    if (ow_store_add_flow_ids(st, run, &other, &other_ids) != 0)
+        fail_msg("add after a failed end: %s", ow_store_errmsg(st));
+    assert_int_equal(ow_store_commit_batch(st), 0);
+    ow_store_close(st);
+    struct ow_verify_result v;
+    if (verify(d->db, NULL, &v) != 0)
+        fail_msg("verify after a failed end: %s", v.problem);
+
+    st = open_store(d->db);
+    assert_int_equal(ow_store_begin_batch(st), 0);
+    assert_int_equal(ow_store_end_flow(st, ids.flow_row, &r), 0);
+    assert_int_equal(ow_store_commit_batch(st), 0);
+    struct ow_flow_record back;
+    assert_int_equal(ow_store_get_flow(st, ids.flow_row, &back), 0);
+    assert_int_equal(back.pkts_toserver, r.pkts_toserver);
+    assert_int_equal(back.state, OW_STATE_CLOSED);
+    assert_int_equal(ow_store_get_flow(st, other_ids.flow_row, &back), 0);
+    assert_int_equal(back.flow_id, 79);
+    ow_store_close(st);
+    if (verify(d->db, NULL, &v) != 0)
+        fail_msg("verify: %s", v.problem);
+}
+
 /* Values that an affinity or a careless encoder could change on the way in: texts that look
  * like numbers, full-length fields without a NUL, bytes over 0x7f, the risk bitmap's top
  * bit, counters past INT64_MAX, an IPv6 pair. The writer hashes what it binds; verify reads
@@ -973,6 +1035,7 @@ int main(void)
         T(test_edited_evidence),
         T(test_cut_tail_needs_recorded_head),
         T(test_flow_end_and_progress),
+        T(test_failed_end_undone_in_batch),
         T(test_input_hash_at_run_end),
         T(test_unended_run_verifies),
         T(test_runs_continue_chain),
