@@ -44,6 +44,35 @@ void ow_bind_values(sqlite3_stmt *s, int first, const struct ow_chain_value *v, 
     }
 }
 
+void ow_bind_changed(sqlite3_stmt *s, int first, const struct ow_chain_value *v,
+                     struct ow_chain_value *bound, int n)
+{
+    static const char empty[] = "";
+    for (int i = 0; i < n; i++) {
+        struct ow_chain_value want = v[i];
+        /* An empty text is bound as one static "": equal to the last one whatever record
+         * it came from, and SQLite never keeps a pointer into a record that is gone. */
+        if (want.type == SQLITE_TEXT && want.n <= 0) {
+            want.p = empty;
+            want.n = 0;
+        }
+        struct ow_chain_value *had = &bound[i];
+        bool same = had->type == want.type &&
+                    (want.type == SQLITE_INTEGER ? had->i == want.i
+                     : want.type == SQLITE_TEXT ? had->p == want.p && had->n == want.n
+                     : true);
+        if (same)
+            continue;
+        if (want.type == SQLITE_INTEGER)
+            sqlite3_bind_int64(s, first + i, want.i);
+        else if (want.type == SQLITE_TEXT)
+            sqlite3_bind_text(s, first + i, want.p, want.n, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(s, first + i);
+        *had = want;
+    }
+}
+
 void ow_flow_end_values(struct ow_chain_value *v, const struct ow_flow_record *r)
 {
     set_u64(&v[0], r->last_ts_us);

@@ -24,4 +24,13 @@ void ow_flow_end_values(struct ow_chain_value *v, const struct ow_flow_record *r
 /* Binds n values to parameters first, first + 1, ...; the values must outlive the step. */
 void ow_bind_values(sqlite3_stmt *s, int first, const struct ow_chain_value *v, int n);
 
+/* As ow_bind_values, for a statement whose bindings are never cleared: bound[] holds what
+ * each parameter is bound to now, and only the values that differ are bound again (and
+ * noted there). A text at the same address with the same length is not bound again: SQLite
+ * reads a SQLITE_STATIC text when the statement steps, so it takes the bytes there now. Of
+ * a flow's 65 values most repeat from one flow to the next (run, zeros, empty texts,
+ * names), and a bind call costs more than the comparison. */
+void ow_bind_changed(sqlite3_stmt *s, int first, const struct ow_chain_value *v,
+                     struct ow_chain_value *bound, int n);
+
 #endif

@@ -28,24 +28,6 @@
 #include "common/private_file.h"
 
 
-struct ow_store {
-    sqlite3 *db;
-    int readonly;
-    int snapshot;                /* read-only handle on a store without -wal/-shm */
-    int in_batch;
-    int batch_lost;              /* SQLite rolled the open batch back after an error */
-    sqlite3_stmt *insert_run, *update_run, *insert_flow, *insert_alert, *bump_rule;
-    sqlite3_stmt *savepoint, *release, *rollback_to;
-    sqlite3_stmt *insert_evidence, *insert_run_rule, *set_chain_head;
-    sqlite3_stmt *end_flow, *insert_progress, *set_assets_all;
-    sqlite3_stmt *undo_chain, *undo_alerts, *undo_flow;   /* a failed flow unit's rows */
-    sqlite3_stmt *undo_end;                              /* a failed end unit's columns */
-    int flow_ends;               /* schema 6 on: flows have end_* columns (readers coalesce) */
-    int assets_all;              /* schema 8 on: flows have verdict_asset_*_all columns */
-    struct ow_chain chain;       /* writer only */
-    char errmsg[256];
-};
-
 /* Flow columns in the order they are bound and read. Parameters and result columns that
  * follow run_id use this order; keep the enum and the names in step. */
 enum flow_col {
@@ -71,6 +53,29 @@ extern const char *const ow_store_flow_col_names[FC_COUNT];
 #define END_COLUMNS "end_ts, end_pkts_toserver, end_pkts_toclient, end_bytes_toserver, " \
     "end_bytes_toclient, end_later_fragments, ended_reason, end_overrun, decided_ts"
 #define END_COLUMN_COUNT 9
+
+struct ow_store {
+    sqlite3 *db;
+    int readonly;
+    int snapshot;                /* read-only handle on a store without -wal/-shm */
+    int in_batch;
+    int batch_lost;              /* SQLite rolled the open batch back after an error */
+    sqlite3_stmt *insert_run, *update_run, *insert_flow, *insert_alert, *bump_rule;
+    sqlite3_stmt *savepoint, *release, *rollback_to;
+    sqlite3_stmt *insert_evidence, *insert_run_rule, *set_chain_head;
+    sqlite3_stmt *end_flow, *insert_progress, *set_assets_all;
+    sqlite3_stmt *undo_chain, *undo_alerts, *undo_flow;   /* a failed flow unit's rows */
+    sqlite3_stmt *undo_end;                              /* a failed end unit's columns */
+    int flow_ends;               /* schema 6 on: flows have end_* columns (readers coalesce) */
+    int assets_all;              /* schema 8 on: flows have verdict_asset_*_all columns */
+    struct ow_chain chain;       /* writer only */
+    /* What insert_flow's parameters are bound to now (run_id, the flow columns, the end
+     * columns): add_flow binds only the values that differ (db/flow_values.h). All zero
+     * (type 0, no value) until the first flow. */
+    struct ow_chain_value flow_bound[1 + FC_COUNT + END_COLUMN_COUNT];
+    char errmsg[256];
+};
+
 
 int ow_store_db_err(struct ow_store *st, const char *what);
 void ow_store_assets_all_columns(char *buf, size_t buflen, const char *table_prefix, int present);

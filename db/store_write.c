@@ -493,7 +493,7 @@ static int add_flow(struct ow_store *st, int64_t run_id, const struct ow_flow_re
     ow_flow_values(&fv, run_id, rec);
     if (end)
         ow_flow_end_values(fv.v + 1 + FC_COUNT, end);
-    ow_bind_values(st->insert_flow, 1, fv.v, OW_FLOW_VALUES);
+    ow_bind_changed(st->insert_flow, 1, fv.v, st->flow_bound, OW_FLOW_VALUES);
     if (step_bound(st, st->insert_flow, "insert flow") < 0)
         goto done;
     got.flow_row = sqlite3_last_insert_rowid(st->db);
