@@ -115,11 +115,17 @@ FILE *ow_open_memstream(char **buf, size_t *len)
     return f;
 }
 
-int ow_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg)
+int ow_thread_start(pthread_t *thread, const char *name, void *(*fn)(void *), void *arg)
 {
     if (INJECTED(SITE))
         return EAGAIN;
-    return pthread_create(thread, NULL, fn, arg);
+    int rc = pthread_create(thread, NULL, fn, arg);
+    if (rc == 0 && name) {
+        char shown[16];
+        snprintf(shown, sizeof shown, "%s", name);
+        pthread_setname_np(*thread, shown);     /* a name is for people: failing is harmless */
+    }
+    return rc;
 }
 
 static void *json_alloc(size_t n)

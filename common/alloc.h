@@ -18,8 +18,9 @@ void *ow_aligned_alloc(size_t align, size_t n);
 char *ow_strdup(const char *s);
 FILE *ow_open_memstream(char **buf, size_t *len);
 
-/* pthread_create with default attributes: 0, or the error number (EAGAIN when injected). */
-int ow_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
+/* pthread_create with default attributes, the thread then named name (at most 15 bytes are
+ * kept: what top -H, ps -L and perf show): 0, or the error number (EAGAIN when injected). */
+int ow_thread_start(pthread_t *thread, const char *name, void *(*fn)(void *), void *arg);
 
 /* ---- fault injection (tests only) ---------------------------------------------------- */
 

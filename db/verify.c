@@ -625,7 +625,7 @@ static int run_checks(struct verifier *v)
     memcpy(t->v.legacy, v->legacy, sizeof t->v.legacy);
     pthread_t thread;
     bool split = seq >= SPLIT_MIN_RECORDS && path && *path &&
-                 ow_thread_start(&thread, there_main, t) == 0;
+                 ow_thread_start(&thread, "ow-verify", there_main, t) == 0;
     if (split) {
         here.checks = here_checks;
         here.n = sizeof here_checks / sizeof here_checks[0];

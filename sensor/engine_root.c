@@ -96,7 +96,7 @@ int ow_engine_content_root(struct engine *e, uint8_t root[OW_HASH_LEN], int64_t 
         up.from = mid + 1;
         up.to = hi;
         up.leaves = all + (mid + 1 - lo);
-        split = ow_thread_start(&thread, upper_half, &up) == 0;
+        split = ow_thread_start(&thread, "ow-content-root", upper_half, &up) == 0;
         if (!split)
             mid = hi;
     }

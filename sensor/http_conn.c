@@ -175,7 +175,7 @@ int ow_http_conn_start(struct ow_http *srv)
     pthread_cond_init(&srv->watchdog_cond, &attr);
     pthread_condattr_destroy(&attr);
     srv->watchdog_stop = false;
-    int rc = ow_thread_start(&srv->watchdog, watchdog_main, srv);
+    int rc = ow_thread_start(&srv->watchdog, "ow-http-watch", watchdog_main, srv);
     srv->watchdog_running = rc == 0;
     return rc;
 }

@@ -659,7 +659,9 @@ static void *worker_main(void *arg)
 
 int ow_worker_start(struct ow_worker *w)
 {
-    int rc = ow_thread_start(&w->thread, worker_main, w);
+    char name[16];
+    snprintf(name, sizeof name, "ow-worker-%d", w->index);
+    int rc = ow_thread_start(&w->thread, name, worker_main, w);
     w->started = rc == 0;
     return rc;
 }

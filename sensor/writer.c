@@ -468,7 +468,7 @@ int ow_writer_start(struct ow_writer *w)
     int rc = pthread_mutex_init(&w->progress_lock, NULL);
     if (rc != 0)
         return rc;
-    rc = ow_thread_start(&w->thread, writer_main, w);
+    rc = ow_thread_start(&w->thread, "ow-writer", writer_main, w);
     if (rc != 0)
         pthread_mutex_destroy(&w->progress_lock);
     return rc;
