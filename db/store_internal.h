@@ -76,7 +76,6 @@ struct ow_store {
     char errmsg[256];
 };
 
-
 int ow_store_db_err(struct ow_store *st, const char *what);
 void ow_store_assets_all_columns(char *buf, size_t buflen, const char *table_prefix, int present);
 void ow_store_flow_column_list_ends(char *buf, size_t buflen, const char *table_prefix, int ends);

@@ -150,10 +150,10 @@ static int step_undo(sqlite3_stmt *s, int64_t v)
 }
 
 /* What a failed light unit wrote besides its chain records. */
-enum undo_rows { UNDO_CHAIN_ONLY, UNDO_FLOW_ROW, UNDO_FLOW_END };
+enum undo_rows { UNDO_FLOW_ROW, UNDO_FLOW_END };
 
-/* Undoes a light unit that failed: its chain records, and its flow row with its alerts
- * (UNDO_FLOW_ROW) or the end it set on a flow row (UNDO_FLOW_END). */
+/* Undoes a light unit that failed: its chain records, and (flow_row > 0) its flow row with
+ * its alerts (UNDO_FLOW_ROW) or the end it set on that row (UNDO_FLOW_END). */
 static void undo_unit(struct ow_store *st, struct unit *u, int64_t flow_row, enum undo_rows rows)
 {
     char why[sizeof st->errmsg];

@@ -289,7 +289,9 @@ int ow_engine_capture(const struct ow_engine_opts *o, char *const *ifaces, int n
         if (failed)
             stop_requested = 1;
         for (int i = 0; i < nifaces; i++) {
-            int trc = failed ? -1 : ow_thread_start(&src[i].thread, "ow-capture", capture_main, &src[i]);
+            int trc = failed ? -1
+                             : ow_thread_start(&src[i].thread, "ow-capture", capture_main,
+                                               &src[i]);
             src[i].started = trc == 0;
             if (!src[i].started) {
                 /* Its reader never runs: end its input for it, and stop the others. */

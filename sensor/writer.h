@@ -70,11 +70,11 @@ struct ow_writer {
  * been started with its progress_lock initialised (ow_writer_start does). */
 void ow_writer_post_progress(struct ow_writer *w, const struct ow_run_stats *p);
 
-/* Batch limits: whichever comes first closes the transaction. 8,000 rows, not 2,000: the
- * random-key Community ID index dirties about a page per flow at every commit, so a
- * capture's writer (every index kept) stored 46-48k ended flows/s at 2,000 and 81-82k at
- * 8,000 (bench_writer 200000, docs/architecture.md "Eighth round"); the 200 ms bound keeps
- * an alert's latency what it was. */
+/* Batch limits: whichever comes first closes the transaction. 8,000 rows, not 2,000: each
+ * commit costs a capture's writer (every index kept) pages of its indexes, so it stored
+ * 46-48k ended flows/s at 2,000 and 81-82k at 8,000 (bench_writer 200000,
+ * docs/architecture.md "Eighth round", when the Community ID index still took random keys);
+ * the 200 ms bound keeps an alert's latency what it was. */
 #define OW_WRITER_BATCH_ROWS 8000
 #define OW_WRITER_BATCH_MS 200
 /* Verdict records held for their batch's commit; when full they are written as they are. */
