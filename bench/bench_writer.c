@@ -95,6 +95,13 @@ int main(int argc, char **argv)
         }
         drop += n + (drop[n] == ',');
     }
+    /* What a setting would give: BENCH_SQL="PRAGMA wal_autocheckpoint = 4000", run after the
+     * store is open (and before the bulk path sets its own). */
+    const char *extra = getenv("BENCH_SQL");
+    if (extra && sqlite3_exec(ow_store_handle(st), extra, NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(stderr, "%s: %s\n", extra, sqlite3_errmsg(ow_store_handle(st)));
+        return 1;
+    }
     if (bulk_mode && ow_bulk_indexes_defer(st, (uint64_t)flows) != 1) {
         fprintf(stderr, "bench_writer: the bulk path did not defer the indexes: %s\n",
                 ow_store_errmsg(st));
