@@ -241,6 +241,7 @@ void ow_chain_free(struct ow_chain *c)
     }
     sqlite3_finalize(c->tail);
     sqlite3_finalize(c->insert);
+    sqlite3_finalize(c->insert_held);
     if (c->md)
         gcry_md_close((gcry_md_hd_t)c->md);
     memset(c, 0, sizeof *c);
@@ -249,6 +250,67 @@ void ow_chain_free(struct ow_chain *c)
 void ow_chain_forget(struct ow_chain *c)
 {
     c->loaded = 0;
+    c->nheld = 0;
+}
+
+void ow_chain_rewind(struct ow_chain *c, int loaded, int64_t seq, const uint8_t head[OW_HASH_LEN])
+{
+    while (c->nheld > 0 && (!loaded || c->held[c->nheld - 1].seq > seq))
+        c->nheld--;
+    c->loaded = loaded;
+    c->seq = seq;
+    memcpy(c->head, head, OW_HASH_LEN);
+}
+
+static void bind_record(sqlite3_stmt *s, int at, const struct ow_chain_held *h);
+
+/* The held records in one statement when there are OW_CHAIN_HELD of them, else one by one
+ * (the last few of a batch). A statement is atomic, so a failed one inserted nothing of what
+ * it was given; the records before it are in, those from it on are lost. */
+int ow_chain_flush(struct ow_chain *c)
+{
+    int done = 0, rc = SQLITE_DONE;
+    if (c->nheld == OW_CHAIN_HELD) {
+        if (!c->insert_held) {
+            char sql[64 + OW_CHAIN_HELD * 16];
+            size_t o = (size_t)snprintf(sql, sizeof sql,
+                                        "INSERT INTO chain (seq, kind, row_id, hash) VALUES ");
+            for (int i = 0; i < OW_CHAIN_HELD; i++)
+                o += (size_t)snprintf(sql + o, sizeof sql - o, "%s(?,?,?,?)", i ? "," : "");
+            if (prepare(c, sql, &c->insert_held, 1) < 0) {
+                c->nheld = 0;
+                c->held_lost = 1;
+                return -1;
+            }
+        }
+        for (int i = 0; i < OW_CHAIN_HELD; i++)
+            bind_record(c->insert_held, 4 * i, &c->held[i]);
+        rc = sqlite3_step(c->insert_held);
+        sqlite3_reset(c->insert_held);
+        if (rc == SQLITE_DONE)
+            done = OW_CHAIN_HELD;
+    }
+    while (rc == SQLITE_DONE && done < c->nheld) {
+        bind_record(c->insert, 0, &c->held[done]);
+        rc = sqlite3_step(c->insert);
+        sqlite3_reset(c->insert);
+        if (rc == SQLITE_DONE)
+            done++;
+    }
+    int n = c->nheld;
+    c->nheld = 0;
+    if (done == n)
+        return 0;
+    chain_err(c, "append");
+    c->held_lost = 1;
+    return -1;
+}
+
+int ow_chain_hold(struct ow_chain *c, int hold)
+{
+    int rc = hold ? 0 : ow_chain_flush(c);
+    c->hold = hold;
+    return rc;
 }
 
 /* A record's encoding is a few dozen small pieces: they are gathered here and handed to
@@ -559,18 +621,34 @@ static int load_tail(struct ow_chain *c)
     return 0;
 }
 
+/* The four columns of a record, bound from where it is held (which outlives the step). */
+static void bind_record(sqlite3_stmt *s, int at, const struct ow_chain_held *h)
+{
+    sqlite3_bind_int64(s, at + 1, h->seq);
+    sqlite3_bind_text(s, at + 2, kinds[h->kind].name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, at + 3, h->row_id);
+    sqlite3_bind_blob(s, at + 4, h->hash, OW_HASH_LEN, SQLITE_STATIC);
+}
+
 static int insert_record(struct ow_chain *c, int kind, int64_t seq, int64_t row_id,
                          const uint8_t next[OW_HASH_LEN], uint8_t *out)
 {
-    sqlite3_stmt *s = c->insert;
-    sqlite3_bind_int64(s, 1, seq);
-    sqlite3_bind_text(s, 2, kinds[kind].name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, row_id);
-    sqlite3_bind_blob(s, 4, next, OW_HASH_LEN, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);      /* all four are bound again before the next step */
-    if (rc != SQLITE_DONE)
-        return chain_err(c, "append");
+    if (c->hold && c->nheld == OW_CHAIN_HELD && ow_chain_flush(c) < 0)
+        return -1;
+    struct ow_chain_held one, *h = c->hold ? &c->held[c->nheld] : &one;
+    h->seq = seq;
+    h->kind = kind;
+    h->row_id = row_id;
+    memcpy(h->hash, next, OW_HASH_LEN);
+    if (c->hold) {
+        c->nheld++;
+    } else {
+        bind_record(c->insert, 0, h);
+        int rc = sqlite3_step(c->insert);
+        sqlite3_reset(c->insert);      /* all four are bound again before the next step */
+        if (rc != SQLITE_DONE)
+            return chain_err(c, "append");
+    }
     c->seq = seq;
     memcpy(c->head, next, OW_HASH_LEN);
     if (out)

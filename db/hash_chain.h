@@ -36,6 +36,17 @@ const char *ow_chain_kind_name(int kind);          /* "run", "flow" ... */
 int ow_chain_kind_from_name(const char *name);     /* -1 when unknown */
 const char *ow_chain_kind_table(int kind);         /* the table the row lives in */
 
+/* Records a writer holds back in a batch, to insert them OW_CHAIN_HELD at a time with one
+ * multi-row INSERT: one statement per record was a third of the writer's time on a replay
+ * (docs/architecture.md, "Tenth round"). */
+#define OW_CHAIN_HELD 128
+
+struct ow_chain_held {
+    int64_t seq, row_id;
+    int kind;
+    uint8_t hash[OW_HASH_LEN];
+};
+
 struct ow_chain {
     sqlite3 *db;
     sqlite3_stmt *select_row[OW_CHAIN_KIND_COUNT];
@@ -51,6 +62,11 @@ struct ow_chain {
     int64_t seq;                    /* the last record's seq (0: empty chain) */
     uint8_t head[OW_HASH_LEN];      /* the last record's hash (zeros: empty chain) */
     void *md;                       /* a SHA-256 context reused record after record, or NULL */
+    int hold;                       /* appended records wait in held (ow_chain_hold) */
+    int nheld;
+    struct ow_chain_held held[OW_CHAIN_HELD];
+    sqlite3_stmt *insert_held;      /* OW_CHAIN_HELD rows at once; prepared at first use */
+    int held_lost;                  /* a failed flush lost held records: the transaction is void */
     char err[256];
 };
 
@@ -109,8 +125,23 @@ int ow_chain_append_values(struct ow_chain *c, int kind, int64_t row_id,
  * (0: empty) and its hash. 0 or -1. */
 int ow_chain_tail(struct ow_chain *c, int64_t *seq, uint8_t head[OW_HASH_LEN]);
 
-/* The in-memory tail is no longer the file's (a new transaction, or a rollback). */
+/* The in-memory tail is no longer the file's (a new transaction, or a rollback). Held
+ * records are dropped: flush them first to keep them. */
 void ow_chain_forget(struct ow_chain *c);
+
+/* From ow_chain_hold(c, 1) on, appended records are hashed at once (the tail and each
+ * append's out are as before) but inserted only when OW_CHAIN_HELD are held, or at
+ * ow_chain_flush. The caller flushes before its transaction commits and before anything
+ * reads the chain table; the records must all be of this transaction. hold 0 flushes. 0, or
+ * -1 when a flush failed. A failed flush has lost the held records while the rows they cover
+ * stay: c->held_lost is then set, and the caller must roll the transaction back. */
+int ow_chain_hold(struct ow_chain *c, int hold);
+int ow_chain_flush(struct ow_chain *c);
+
+/* Puts the tail back to an earlier (seq, head) of this transaction (a unit that failed, whose
+ * rows the caller removes): held records after seq are dropped, and loaded 0 drops all. The
+ * caller deletes the records after seq that were already inserted. */
+void ow_chain_rewind(struct ow_chain *c, int loaded, int64_t seq, const uint8_t head[OW_HASH_LEN]);
 
 void ow_sha256(const void *data, size_t len, uint8_t out[OW_HASH_LEN]);
 /* SHA-256(prefix || data), without copying data. */

@@ -65,7 +65,6 @@ struct ow_store {
     sqlite3_stmt *insert_evidence, *insert_run_rule, *set_chain_head;
     sqlite3_stmt *end_flow, *insert_progress, *set_assets_all;
     sqlite3_stmt *undo_chain, *undo_alerts, *undo_flow;   /* a failed flow unit's rows */
-    sqlite3_stmt *undo_end;                              /* a failed end unit's columns */
     int flow_ends;               /* schema 6 on: flows have end_* columns (readers coalesce) */
     int assets_all;              /* schema 8 on: flows have verdict_asset_*_all columns */
     struct ow_chain chain;       /* writer only */

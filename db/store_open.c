@@ -166,13 +166,6 @@ static int prepare_writer(struct ow_store *st)
         prepare(st, "DELETE FROM chain WHERE seq > ?", &st->undo_chain) < 0 ||
         prepare(st, "DELETE FROM alerts WHERE flow_row = ?", &st->undo_alerts) < 0 ||
         prepare(st, "DELETE FROM flows WHERE id = ?", &st->undo_flow) < 0 ||
-        /* An open row's end columns are all NULL (db/flow_values.c): what a failed end
-         * unit's UPDATE is undone to. */
-        prepare(st, "UPDATE flows SET end_ts = NULL, end_pkts_toserver = NULL, "
-                    "end_pkts_toclient = NULL, end_bytes_toserver = NULL, "
-                    "end_bytes_toclient = NULL, end_later_fragments = NULL, "
-                    "ended_reason = NULL, end_overrun = NULL, decided_ts = NULL WHERE id = ?",
-                &st->undo_end) < 0 ||
         prepare(st, "SAVEPOINT add_flow", &st->savepoint) < 0 ||
         prepare(st, "RELEASE add_flow", &st->release) < 0 ||
         prepare(st, "ROLLBACK TO add_flow", &st->rollback_to) < 0 ||
@@ -531,7 +524,6 @@ void ow_store_close(struct ow_store *st)
     sqlite3_finalize(st->undo_chain);
     sqlite3_finalize(st->undo_alerts);
     sqlite3_finalize(st->undo_flow);
-    sqlite3_finalize(st->undo_end);
     sqlite3_finalize(st->insert_progress);
     sqlite3_finalize(st->set_assets_all);
     ow_chain_free(&st->chain);

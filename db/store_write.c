@@ -90,9 +90,37 @@ static int batch_gone(struct ow_store *st)
     st->in_batch = 0;
     st->batch_lost = 1;
     ow_chain_forget(&st->chain);
+    ow_chain_hold(&st->chain, 0);
     ow_store_set_err(st, "the open batch was rolled back by SQLite after an error (%s)",
             sqlite3_errmsg(st->db));
     return 1;
+}
+
+/* Part of the batch can no longer be kept or undone (held chain records lost in a failed
+ * flush, or a unit whose undo failed): the whole batch is rolled back, and nothing more is
+ * written until the writer commits and hears of it. The error already set says why. */
+static void lose_batch(struct ow_store *st)
+{
+    char why[sizeof st->errmsg];
+    memcpy(why, st->errmsg, sizeof why);
+    ow_store_set_err(st, "%s; the batch was rolled back", why);
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    st->in_batch = 0;
+    st->batch_lost = 1;
+    ow_chain_forget(&st->chain);
+    ow_chain_hold(&st->chain, 0);
+    st->chain.held_lost = 0;
+}
+
+/* Inserts the chain records held so far in the batch, before a savepoint or the commit;
+ * a failure loses the batch. */
+static int flush_chain(struct ow_store *st, const char *what)
+{
+    if (ow_chain_flush(&st->chain) == 0)
+        return 0;
+    ow_store_set_err(st, "%s: %s", what, st->chain.err);
+    lose_batch(st);
+    return -1;
 }
 
 static int unit_begin(struct ow_store *st, struct unit *u, const char *what)
@@ -108,7 +136,7 @@ static int unit_begin(struct ow_store *st, struct unit *u, const char *what)
         if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
             return ow_store_db_err(st, what);
         ow_chain_forget(&st->chain);
-    } else if (step_done(st, st->savepoint, what) < 0) {
+    } else if (flush_chain(st, what) < 0 || step_done(st, st->savepoint, what) < 0) {
         return -1;
     }
     u->loaded = st->chain.loaded;
@@ -121,8 +149,9 @@ static int unit_begin(struct ow_store *st, struct unit *u, const char *what)
  * every page the unit touches for the first time into its statement journal, and the flow's
  * row, its indexes and the chain touch many (a third of the writer's time in a replay,
  * docs/architecture.md). Each statement is still atomic on its own; a failure after the
- * first is undone by deleting the unit's rows or clearing the end it set (undo_unit), and
- * where even that fails, the batch is given up. */
+ * first is undone by deleting the unit's rows (undo_unit), and where even that fails, the
+ * batch is given up. Its chain records are held (ow_chain_hold), so undoing them is
+ * mostly dropping them from memory. */
 static int unit_begin_light(struct ow_store *st, struct unit *u, const char *what)
 {
     if (!st->in_batch || st->batch_lost || batch_gone(st))
@@ -149,35 +178,26 @@ static int step_undo(sqlite3_stmt *s, int64_t v)
     return ok;
 }
 
-/* What a failed light unit wrote besides its chain records. */
-enum undo_rows { UNDO_FLOW_ROW, UNDO_FLOW_END };
-
-/* Undoes a light unit that failed: its chain records, and (flow_row > 0) its flow row with
- * its alerts (UNDO_FLOW_ROW) or the end it set on that row (UNDO_FLOW_END). */
-static void undo_unit(struct ow_store *st, struct unit *u, int64_t flow_row, enum undo_rows rows)
+/* Undoes a flow's light unit that failed: its chain records, and (flow_row > 0) its flow
+ * row with its alerts. */
+static void undo_unit(struct ow_store *st, struct unit *u, int64_t flow_row)
 {
     char why[sizeof st->errmsg];
     memcpy(why, st->errmsg, sizeof why);
+    if (st->batch_lost)
+        return;         /* a failed flush of held records has rolled it all back */
     if (batch_gone(st)) {
         ow_store_set_err(st, "%s; and SQLite rolled the whole batch back", why);
         return;
     }
     int ok = step_undo(st->undo_chain, u->seq);
-    if (flow_row > 0 && rows == UNDO_FLOW_ROW)
+    if (flow_row > 0)
         ok = ok && step_undo(st->undo_alerts, flow_row) && step_undo(st->undo_flow, flow_row);
-    else if (flow_row > 0 && rows == UNDO_FLOW_END)
-        ok = ok && step_undo(st->undo_end, flow_row);
-    st->chain.loaded = u->loaded;
-    st->chain.seq = u->seq;
-    memcpy(st->chain.head, u->head, OW_HASH_LEN);
+    ow_chain_rewind(&st->chain, u->loaded, u->seq, u->head);
     if (!ok) {
         /* Part of the unit may still be there: nothing of this batch may be kept. */
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-        st->in_batch = 0;
-        st->batch_lost = 1;
-        ow_chain_forget(&st->chain);
-        ow_store_set_err(st, "%s; undoing it failed too (%s), so the batch was rolled back", why,
-                         sqlite3_errmsg(st->db));
+        ow_store_set_err(st, "%s; undoing it failed too (%s)", why, sqlite3_errmsg(st->db));
+        lose_batch(st);
         return;
     }
     memcpy(st->errmsg, why, sizeof why);
@@ -205,21 +225,27 @@ static int unit_end(struct ow_store *st, struct unit *u, int ok, const char *wha
     sqlite3_reset(st->rollback_to);
     sqlite3_step(st->release);
     sqlite3_reset(st->release);
-    st->chain.loaded = u->loaded;
-    st->chain.seq = u->seq;
-    memcpy(st->chain.head, u->head, OW_HASH_LEN);
-    if (batch_gone(st))
+    ow_chain_rewind(&st->chain, u->loaded, u->seq, u->head);
+    if (st->chain.held_lost)
+        lose_batch(st);
+    else if (batch_gone(st))
         ow_store_set_err(st, "%s; and SQLite rolled the whole batch back", why);
+    return -1;
+}
+
+/* A failed append inside a batch may have been a flush of records held for earlier units
+ * (c->held_lost): then the batch is lost, and the unit's undo finds it so. */
+static int chain_failed(struct ow_store *st)
+{
+    ow_store_set_err(st, "%s", st->chain.err);
+    if (st->chain.held_lost)
+        lose_batch(st);
     return -1;
 }
 
 static int chain_append(struct ow_store *st, int kind, int64_t row_id, uint8_t *out)
 {
-    if (ow_chain_append(&st->chain, kind, row_id, out) < 0) {
-        ow_store_set_err(st, "%s", st->chain.err);
-        return -1;
-    }
-    return 0;
+    return ow_chain_append(&st->chain, kind, row_id, out) < 0 ? chain_failed(st) : 0;
 }
 
 int64_t ow_store_begin_run(struct ow_store *st, const struct ow_run_info *info)
@@ -341,6 +367,8 @@ int ow_store_begin_batch(struct ow_store *st)
     st->in_batch = 1;
     /* Another process may have appended since our last transaction. */
     ow_chain_forget(&st->chain);
+    st->chain.held_lost = 0;
+    ow_chain_hold(&st->chain, 1);
     return 0;
 }
 
@@ -352,6 +380,7 @@ void ow_store_rollback_batch(struct ow_store *st)
     st->in_batch = 0;
     st->batch_lost = 0;
     ow_chain_forget(&st->chain);
+    ow_chain_hold(&st->chain, 0);
 }
 
 /* A failed COMMIT is rolled back so the writer can carry on with the next batch; the
@@ -369,8 +398,13 @@ int ow_store_commit_batch(struct ow_store *st)
         ow_store_set_err(st, "commit batch: no batch open");
         return -1;
     }
+    if (flush_chain(st, "commit batch") < 0) {
+        st->batch_lost = 0;     /* heard of now */
+        return -1;
+    }
     st->in_batch = 0;
     ow_chain_forget(&st->chain);
+    ow_chain_hold(&st->chain, 0);
     if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         ow_store_db_err(st, "commit batch");
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -382,11 +416,7 @@ int ow_store_commit_batch(struct ow_store *st)
 static int chain_append_values(struct ow_store *st, int kind, int64_t row_id,
                                const struct ow_chain_value *v, int n)
 {
-    if (ow_chain_append_values(&st->chain, kind, row_id, v, n, NULL) < 0) {
-        ow_store_set_err(st, "%s", st->chain.err);
-        return -1;
-    }
-    return 0;
+    return ow_chain_append_values(&st->chain, kind, row_id, v, n, NULL) < 0 ? chain_failed(st) : 0;
 }
 
 void ow_store_overrun_view(const struct ow_flow_record *rec, struct ow_flow_record *view)
@@ -524,7 +554,7 @@ static int add_flow(struct ow_store *st, int64_t run_id, const struct ow_flow_re
     ok = 1;
 done:
     if (!ok && u.light)
-        undo_unit(st, &u, got.flow_row, UNDO_FLOW_ROW);
+        undo_unit(st, &u, got.flow_row);
     if (unit_end(st, &u, ok, "add flow") < 0)
         return -1;
     if (ids)
@@ -538,8 +568,9 @@ int ow_store_add_flow(struct ow_store *st, int64_t run_id, const struct ow_flow_
 }
 
 /* The end columns change once (the UPDATE matches only an open row) and are chained as the
- * row's flow_end record. Inside a batch the unit takes no savepoint, as a flow's does: a
- * failure after the UPDATE sets the end columns back to NULL (undo_unit). */
+ * row's flow_end record. Inside a batch the unit takes no savepoint, as a flow's does, and
+ * its record is held: the append can then fail only in a flush of held records, which has
+ * lost the batch (and an UPDATE that failed changed nothing). */
 int ow_store_end_flow(struct ow_store *st, int64_t flow_row, const struct ow_flow_record *rec)
 {
     struct unit u = { 0 };
@@ -551,14 +582,15 @@ int ow_store_end_flow(struct ow_store *st, int64_t flow_row, const struct ow_flo
     ow_bind_values(s, 1, v, END_COLUMN_COUNT);
     sqlite3_bind_int64(s, 1 + END_COLUMN_COUNT, flow_row);
     int ok = step_done(st, s, "end flow") == 0;
-    int updated = ok && sqlite3_changes(st->db) == 1;
-    if (ok && !updated) {
+    if (ok && sqlite3_changes(st->db) != 1) {
         ow_store_set_err(st, "end flow: no open flow row %lld", (long long)flow_row);
         ok = 0;
     }
-    ok = ok && chain_append_values(st, OW_CHAIN_FLOW_END, flow_row, v, END_COLUMN_COUNT) == 0;
-    if (!ok && u.light)
-        undo_unit(st, &u, updated ? flow_row : 0, UNDO_FLOW_END);
+    if (ok && chain_append_values(st, OW_CHAIN_FLOW_END, flow_row, v, END_COLUMN_COUNT) < 0) {
+        ok = 0;
+        if (u.light && !st->batch_lost)
+            lose_batch(st);     /* not a flush (a wrong value count): an end not chained */
+    }
     return unit_end(st, &u, ok, "end flow");
 }
 

@@ -756,10 +756,11 @@ static void test_flow_end_and_progress(void **state)
     assert_non_null(strstr(v.problem, "run_progress row 1"));
 }
 
-/* Inside a batch a flow's end takes no savepoint: when its flow_end record cannot be chained
- * after the UPDATE, the end columns go back to NULL, the batch goes on, and the store
- * verifies; the end written again later is kept. */
-static void test_failed_end_undone_in_batch(void **state)
+/* Inside a batch a flow's end takes no savepoint and its flow_end record is held, to be
+ * inserted with others (ow_chain_hold): when the record cannot be inserted, the commit fails
+ * and the whole batch is rolled back, the end and a flow added after it with it. Nothing half
+ * done is kept, the store verifies, and the end written again later is kept. */
+static void test_unchainable_end_loses_batch(void **state)
 {
     struct fixture_dir *d = *state;
     build_store(d->db);
@@ -780,7 +781,15 @@ static void test_failed_end_undone_in_batch(void **state)
     r.pkts_toserver += 100;
     r.end_reason = OW_END_TCP_CLOSED;
     assert_int_equal(ow_store_begin_batch(st), 0);
-    assert_int_not_equal(ow_store_end_flow(st, ids.flow_row, &r), 0);
+    assert_int_equal(ow_store_end_flow(st, ids.flow_row, &r), 0);     /* held */
+    struct ow_flow_record other;
+    struct ow_stored_flow other_ids;
+    fixture_flow(&other, 79, "10.98.0.6", 40079, "10.20.2.21", 23, 3);
+    other.open = 1;
+    assert_int_equal(ow_store_add_flow_ids(st, run, &other, &other_ids), 0);
+    assert_int_equal(ow_store_commit_batch(st), -1);
+    assert_non_null(strstr(ow_store_errmsg(st), "injected"));
+    assert_non_null(strstr(ow_store_errmsg(st), "rolled back"));
     char sql[200];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM flows WHERE id = %lld AND end_ts IS NULL AND "
              "ended_reason IS NULL AND end_pkts_toserver IS NULL AND decided_ts IS NULL",
@@ -790,20 +799,13 @@ static void test_failed_end_undone_in_batch(void **state)
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(q, 0), 1);
     sqlite3_finalize(q);
-    /* The batch was kept: a flow added after the failure is committed with it. */
-    struct ow_flow_record other;
-    struct ow_stored_flow other_ids;
-    fixture_flow(&other, 79, "10.98.0.6", 40079, "10.20.2.21", 23, 3);
-    other.open = 1;     /* its flow record only: the trigger refuses flow_end records */
-    if (ow_store_add_flow_ids(st, run, &other, &other_ids) != 0)
-        fail_msg("add after a failed end: %s", ow_store_errmsg(st));
-    assert_int_equal(ow_store_commit_batch(st), 0);
-    ow_store_close(st);
-    struct ow_verify_result v;
-    if (verify(d->db, NULL, &v) != 0)
-        fail_msg("verify after a failed end: %s", v.problem);
-
-    st = open_store(d->db);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM flows WHERE flow_id = 79", -1,
+                                        &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 0);
+    sqlite3_finalize(q);
+    /* The store writes on after the lost batch. */
+    assert_int_equal(sqlite3_exec(db, "DROP TRIGGER temp.no_end", NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(ow_store_begin_batch(st), 0);
     assert_int_equal(ow_store_end_flow(st, ids.flow_row, &r), 0);
     assert_int_equal(ow_store_commit_batch(st), 0);
@@ -811,9 +813,8 @@ static void test_failed_end_undone_in_batch(void **state)
     assert_int_equal(ow_store_get_flow(st, ids.flow_row, &back), 0);
     assert_int_equal(back.pkts_toserver, r.pkts_toserver);
     assert_int_equal(back.state, OW_STATE_CLOSED);
-    assert_int_equal(ow_store_get_flow(st, other_ids.flow_row, &back), 0);
-    assert_int_equal(back.flow_id, 79);
     ow_store_close(st);
+    struct ow_verify_result v;
     if (verify(d->db, NULL, &v) != 0)
         fail_msg("verify: %s", v.problem);
 }
@@ -977,8 +978,8 @@ static void test_end_next_to_its_flow(void **state)
 }
 
 /* A flow unit in a batch takes no savepoint: when it fails after its row went in (here its
- * alert's chain record collides with a planted one), its row, its alert and its chain record
- * are deleted again, and the batch goes on. */
+ * alert is refused), its row and its held chain record are dropped again, and the batch goes
+ * on. */
 static void test_failed_flow_unit_leaves_nothing(void **state)
 {
     struct fixture_dir *d = *state;
@@ -988,14 +989,12 @@ static void test_failed_flow_unit_leaves_nothing(void **state)
     assert_int_equal(ow_store_begin_batch(st), 0);
     add_flow(st, run, 1, OW_VERDICT_ANOMALY, "", 0, &ids);
     assert_int_equal(ow_store_commit_batch(st), 0);
-    ow_store_close(st);
-    /* The next alert will be row 2: a chain record for it already. */
-    tamper(d->db, "INSERT INTO chain (seq, kind, row_id, hash) VALUES "
-                  "((SELECT max(seq) + 1 FROM chain), 'alert', 2, zeroblob(32))");
     const char *counts = "SELECT (SELECT count(*) FROM flows) * 1000000 + "
                          "(SELECT count(*) FROM alerts) * 1000 + (SELECT count(*) FROM chain)";
     int64_t before = count_of(d->db, counts);
-    st = open_store(d->db);
+    assert_int_equal(sqlite3_exec(ow_store_handle(st), "CREATE TEMP TRIGGER no_alert BEFORE "
+                                  "INSERT ON main.alerts BEGIN SELECT RAISE(ABORT, 'injected'); "
+                                  "END", NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(ow_store_begin_batch(st), 0);
     add_flow(st, run, 2, OW_VERDICT_AUTHORIZED, "", 0, &ids);   /* no alert: goes in */
     struct ow_flow_record r;
@@ -1005,13 +1004,87 @@ static void test_failed_flow_unit_leaves_nothing(void **state)
     FIX_SET(r.verdict.kind, "vendor_unauthorized");
     r.open = 1;
     assert_int_equal(ow_store_add_flow_ids(st, run, &r, &ids), -1);
-    assert_non_null(strstr(ow_store_errmsg(st), "UNIQUE"));
+    assert_non_null(strstr(ow_store_errmsg(st), "injected"));
     add_flow(st, run, 4, OW_VERDICT_AUTHORIZED, "", 0, &ids);
     assert_int_equal(ow_store_commit_batch(st), 0);
     ow_store_close(st);
     /* Flows 2 and 4 and their chain records; nothing of flow 3. */
     assert_int_equal(count_of(d->db, counts), before + 2 * 1000000 + 2);
     assert_int_equal(count_of(d->db, "SELECT count(*) FROM flows WHERE flow_id = 3"), 0);
+    struct ow_verify_result v;
+    if (verify(d->db, NULL, &v) != 0)
+        fail_msg("verify: %s", v.problem);
+}
+
+/* Held chain records that cannot be inserted lose the batch, wherever the flush comes: in the
+ * middle of a unit, when more than OW_CHAIN_HELD records are held (the flow that fills it
+ * fails, and every write after it until the commit, which says so), or at the commit (a
+ * record colliding with one planted in the file). Nothing of the batch is kept, and the
+ * store writes on afterwards. */
+static void test_unchainable_records_lose_batch(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    const char *counts = "SELECT (SELECT count(*) FROM flows) * 1000000 + "
+                         "(SELECT count(*) FROM alerts) * 1000 + (SELECT count(*) FROM chain)";
+    int64_t before = count_of(d->db, counts);
+    struct ow_store *st = open_store(d->db);
+    int64_t run = new_run(st, "b.pcap");
+    before += 1;    /* the run record */
+    assert_int_equal(sqlite3_exec(ow_store_handle(st), "CREATE TEMP TRIGGER no_flow BEFORE "
+                                  "INSERT ON main.chain WHEN NEW.kind = 'flow' AND NEW.row_id = 9 "
+                                  "BEGIN SELECT RAISE(ABORT, 'injected'); END", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    assert_int_equal(ow_store_begin_batch(st), 0);
+    int failed_at = 0;
+    for (int i = 0; i < 2 * OW_CHAIN_HELD && !failed_at; i++) {
+        struct ow_flow_record r;
+        struct ow_stored_flow ids;
+        fixture_flow(&r, 100 + (uint64_t)i, "10.99.0.8", (uint16_t)(41000 + i), "10.20.1.10", 22,
+                     1);
+        r.open = 1;
+        if (ow_store_add_flow_ids(st, run, &r, &ids) != 0)
+            failed_at = i + 1;
+    }
+    /* Flow row 9 is the third of this batch; its record goes with the first flush. */
+    assert_int_equal(failed_at, OW_CHAIN_HELD + 1);
+    assert_non_null(strstr(ow_store_errmsg(st), "injected"));
+    assert_non_null(strstr(ow_store_errmsg(st), "rolled back"));
+    struct ow_flow_record r;
+    struct ow_stored_flow ids;
+    fixture_flow(&r, 999, "10.99.0.9", 42000, "10.20.1.10", 22, 1);
+    r.open = 1;
+    assert_int_equal(ow_store_add_flow_ids(st, run, &r, &ids), -1);
+    assert_non_null(strstr(ow_store_errmsg(st), "batch was lost"));
+    assert_int_equal(ow_store_commit_batch(st), -1);
+    assert_int_equal(count_of(d->db, counts), before);
+    assert_int_equal(sqlite3_exec(ow_store_handle(st), "DROP TRIGGER temp.no_flow", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    ow_store_close(st);
+
+    /* A chain record already for the next alert's row, which the batch's commit runs into. */
+    tamper(d->db, "INSERT INTO chain (seq, kind, row_id, hash) VALUES "
+                  "((SELECT max(seq) + 1 FROM chain), 'alert', "
+                  "(SELECT max(id) + 1 FROM alerts), zeroblob(32))");
+    before += 1;
+    st = open_store(d->db);
+    assert_int_equal(ow_store_begin_batch(st), 0);
+    add_flow(st, run, 20, OW_VERDICT_AUTHORIZED, "", 0, &ids);
+    add_flow(st, run, 21, OW_VERDICT_ANOMALY, "", 0, &ids);     /* its alert: held */
+    add_flow(st, run, 22, OW_VERDICT_AUTHORIZED, "", 0, &ids);
+    assert_int_equal(ow_store_commit_batch(st), -1);
+    assert_non_null(strstr(ow_store_errmsg(st), "UNIQUE"));
+    assert_non_null(strstr(ow_store_errmsg(st), "rolled back"));
+    assert_int_equal(count_of(d->db, counts), before);
+    tamper(d->db, "DELETE FROM chain WHERE seq = (SELECT max(seq) FROM chain)");
+    assert_int_equal(ow_store_begin_batch(st), 0);
+    add_flow(st, run, 23, OW_VERDICT_ANOMALY, "", 0, &ids);
+    assert_int_equal(ow_store_commit_batch(st), 0);
+    ow_store_close(st);
+    assert_int_equal(count_of(d->db, counts), before - 1 + 1000000 + 1000 + 2);
+    struct ow_verify_result v;
+    if (verify(d->db, NULL, &v) != 0)
+        fail_msg("verify: %s", v.problem);
 }
 
 int main(void)
@@ -1035,7 +1108,7 @@ int main(void)
         T(test_edited_evidence),
         T(test_cut_tail_needs_recorded_head),
         T(test_flow_end_and_progress),
-        T(test_failed_end_undone_in_batch),
+        T(test_unchainable_end_loses_batch),
         T(test_input_hash_at_run_end),
         T(test_unended_run_verifies),
         T(test_runs_continue_chain),
@@ -1047,6 +1120,7 @@ int main(void)
         T(test_ended_with_verdict_same_content),
         T(test_end_next_to_its_flow),
         T(test_failed_flow_unit_leaves_nothing),
+        T(test_unchainable_records_lose_batch),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
