@@ -219,6 +219,8 @@ static int unit_end(struct ow_store *st, struct unit *u, int ok, const char *wha
     }
     if (ok && step_done(st, st->release, what) == 0)
         return 0;
+    if (st->batch_lost)
+        return -1;      /* a failed flush in the unit rolled the whole batch back */
     char why[sizeof st->errmsg];
     memcpy(why, st->errmsg, sizeof why);
     sqlite3_step(st->rollback_to);
@@ -226,9 +228,7 @@ static int unit_end(struct ow_store *st, struct unit *u, int ok, const char *wha
     sqlite3_step(st->release);
     sqlite3_reset(st->release);
     ow_chain_rewind(&st->chain, u->loaded, u->seq, u->head);
-    if (st->chain.held_lost)
-        lose_batch(st);
-    else if (batch_gone(st))
+    if (batch_gone(st))
         ow_store_set_err(st, "%s; and SQLite rolled the whole batch back", why);
     return -1;
 }
