@@ -1,11 +1,14 @@
-/* engine_root.c — the run's content root at its end, in two halves at once: the run's upper
- * rows on a read-only connection in a thread of its own, the lower ones on the writer's
- * connection once it has built the indexes a bulk replay deferred. The writer's connection
- * holds the store's write lock throughout (the end-of-run transaction is open), so the
- * other connection's snapshot is exactly the rows the root is stored with. On a 2-core
- * machine this took the tail of a 434k-flow replay from ~4.5 s to ~1.6 s
- * (docs/architecture.md, "Performance"). */
+/* engine_root.c — the run's content root at its end, read by two connections at once: a
+ * read-only one in a thread of its own, and the writer's once it has built the indexes a
+ * bulk replay deferred. The run's row ids are cut into chunks that each connection takes in
+ * turn as it comes free, so neither waits for the other however long the build takes. The
+ * writer's connection holds the store's write lock throughout (the end-of-run transaction is
+ * open), so the other connection's snapshot is exactly the rows the root is stored with. On a
+ * 2-core machine this took the tail of a 434k-flow replay from ~4.5 s to ~1.6 s, then to
+ * ~1.2 s with chunks (docs/architecture.md, "Performance"). */
 #include "sensor/engine_internal.h"
+
+#include <stdatomic.h>
 
 #include "db/bulk_indexes.h"
 #include "db/content_root.h"
@@ -13,32 +16,72 @@
 
 /* Below this many rows a second connection costs more than it saves. */
 #define SPLIT_MIN_ROWS 4096
+/* A run is cut into about this many chunks, of at least CHUNK_MIN_ROWS rows: each costs
+ * three prepared statements and a seek, and the last one taken is what the other connection
+ * may have to wait for. */
+#define CHUNKS 32
+#define CHUNK_MIN_ROWS 1024
 
-struct half {
+struct chunks {
+    int64_t run_id, lo, hi;
+    int64_t rows;                       /* per chunk */
+    size_t count;                       /* chunks */
+    atomic_size_t next;                 /* the next chunk to take */
+    struct ow_content_leaf *leaves;     /* a slot per row id in [lo, hi] */
+    size_t *got;                        /* per chunk: its leaves, or SIZE_MAX if not read */
+};
+
+static int64_t chunk_from(const struct chunks *w, size_t c)
+{
+    return w->lo + (int64_t)c * w->rows;
+}
+
+static int64_t chunk_to(const struct chunks *w, size_t c)
+{
+    int64_t to = chunk_from(w, c) + w->rows - 1;
+    return to < w->hi ? to : w->hi;
+}
+
+static int read_chunk(sqlite3 *db, struct chunks *w, size_t c, char *err, size_t errlen)
+{
+    int64_t from = chunk_from(w, c), to = chunk_to(w, c);
+    size_t n = 0;
+    if (ow_content_root_leaves(db, w->run_id, from, to, w->leaves + (from - w->lo),
+                               (size_t)(to - from + 1), &n, err, errlen) < 0)
+        return -1;
+    w->got[c] = n;
+    return 0;
+}
+
+/* Takes chunks until none is left; -1 with err at the first that fails. */
+static int take_chunks(sqlite3 *db, struct chunks *w, char *err, size_t errlen)
+{
+    for (;;) {
+        size_t c = atomic_fetch_add(&w->next, 1);
+        if (c >= w->count)
+            return 0;
+        if (read_chunk(db, w, c, err, errlen) < 0)
+            return -1;
+    }
+}
+
+struct helper {
     const char *path;
-    int64_t run_id, from, to;
-    struct ow_content_leaf *leaves;    /* room for to - from + 1 */
-    size_t n;
-    int rc;
+    struct chunks *w;
     char err[256];
 };
 
-static void *upper_half(void *arg)
+static void *helper_main(void *arg)
 {
-    struct half *h = arg;
-    h->rc = -1;
+    struct helper *h = arg;
     struct ow_store *ro = ow_store_open_readonly(h->path, h->err, sizeof h->err);
     if (!ro)
         return NULL;
     sqlite3 *db = ow_store_handle(ro);
     /* The snapshot starts here, after the writer's last commit and under its lock. */
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
-        h->rc = ow_content_root_leaves(db, h->run_id, h->from, h->to, h->leaves,
-                                       (size_t)(h->to - h->from + 1), &h->n, h->err,
-                                       sizeof h->err);
+        take_chunks(db, h->w, h->err, sizeof h->err);
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    } else {
-        snprintf(h->err, sizeof h->err, "content root: %s", sqlite3_errmsg(db));
     }
     ow_store_close(ro);
     return NULL;
@@ -72,52 +115,53 @@ int ow_engine_content_root(struct engine *e, uint8_t root[OW_HASH_LEN], int64_t 
                            char *err, size_t errlen)
 {
     sqlite3 *db = ow_store_handle(e->store);
-    int64_t lo, hi;
-    if (row_range(db, e->run_id, &lo, &hi) < 0) {
+    struct chunks w = { .run_id = e->run_id };
+    if (row_range(db, e->run_id, &w.lo, &w.hi) < 0) {
         snprintf(err, errlen, "content root: %s", sqlite3_errmsg(db));
         return -1;
     }
-    /* One array for both halves, a slot per row id of the run: no copy, no growth. */
-    size_t slots = hi >= lo ? (size_t)(hi - lo + 1) : 0;
-    struct ow_content_leaf *all = malloc((slots ? slots : 1) * sizeof *all);
-    if (!all) {
+    /* One array for every chunk, a slot per row id of the run: no copy, no growth. */
+    size_t slots = w.hi >= w.lo ? (size_t)(w.hi - w.lo + 1) : 0;
+    w.rows = (int64_t)((slots + CHUNKS - 1) / CHUNKS);
+    if (w.rows < CHUNK_MIN_ROWS)
+        w.rows = CHUNK_MIN_ROWS;
+    w.count = (slots + (size_t)w.rows - 1) / (size_t)w.rows;
+    atomic_init(&w.next, 0);
+    w.leaves = malloc((slots ? slots : 1) * sizeof *w.leaves);
+    w.got = malloc((w.count ? w.count : 1) * sizeof *w.got);
+    if (!w.leaves || !w.got) {
+        free(w.leaves);
+        free(w.got);
         snprintf(err, errlen, "content root: out of memory");
         return -1;
     }
-    int64_t mid = hi;           /* the lower half's last row id */
-    struct half up = { .path = e->o->db_path, .run_id = e->run_id };
+    for (size_t c = 0; c < w.count; c++)
+        w.got[c] = SIZE_MAX;
+    struct helper h = { .path = e->o->db_path, .w = &w };
     pthread_t thread;
-    bool split = hi - lo >= SPLIT_MIN_ROWS && !ow_store_path_special(e->o->db_path);
-    if (split) {
-        /* Building the deferred indexes here takes about as long as reading 40 % of the
-         * leaves: the other connection then reads three quarters of them (measured on the
-         * 434k-flow replay: the end 2.1-2.6 s with halves, 1.5-1.6 s so). */
-        mid = lo + (hi - lo) / (e->indexes_deferred ? 4 : 2);
-        up.from = mid + 1;
-        up.to = hi;
-        up.leaves = all + (mid + 1 - lo);
-        split = ow_thread_start(&thread, "ow-content-root", upper_half, &up) == 0;
-        if (!split)
-            mid = hi;
-    }
+    bool helped = slots > SPLIT_MIN_ROWS && !ow_store_path_special(e->o->db_path) &&
+                  ow_thread_start(&thread, "ow-content-root", helper_main, &h) == 0;
     build_deferred_indexes(e);
-    size_t nlow = 0;
-    int rc = ow_content_root_leaves(db, e->run_id, lo, mid, all,
-                                    (size_t)(mid - lo + 1 > 0 ? mid - lo + 1 : 0), &nlow, err,
-                                    errlen);
-    if (split) {
+    int rc = take_chunks(db, &w, err, errlen);
+    if (helped)
         pthread_join(thread, NULL);
-        /* The other connection failed (it may not be openable here): its half on this one. */
-        if (rc == 0 && up.rc != 0)
-            rc = ow_content_root_leaves(db, e->run_id, up.from, up.to, up.leaves,
-                                        (size_t)(up.to - up.from + 1), &up.n, err, errlen);
-        if (rc == 0 && up.n)
-            memmove(all + nlow, up.leaves, up.n * sizeof *all);
+    /* What the other connection took and could not read (it may not be openable here) is
+     * read on this one. */
+    for (size_t c = 0; rc == 0 && c < w.count; c++)
+        if (w.got[c] == SIZE_MAX)
+            rc = read_chunk(db, &w, c, err, errlen);
+    size_t n = 0;
+    for (size_t c = 0; rc == 0 && c < w.count; c++) {
+        int64_t from = chunk_from(&w, c) - w.lo;
+        if ((size_t)from != n)
+            memmove(w.leaves + n, w.leaves + from, w.got[c] * sizeof *w.leaves);
+        n += w.got[c];
     }
     if (rc == 0) {
-        ow_content_root_of_leaves(all, nlow + up.n, root);
-        *leaves = (int64_t)(nlow + up.n);
+        ow_content_root_of_leaves(w.leaves, n, root);
+        *leaves = (int64_t)n;
     }
-    free(all);
+    free(w.leaves);
+    free(w.got);
     return rc;
 }

@@ -3,10 +3,10 @@
 gives the same per-run root with --threads 1, 2 and 4 and on two fresh stores; the root is
 in the report and printed by verify --content-root; it changes when the input does (the
 night without its last packets). The whole nDPI corpus as one run (more flows than
-sensor/engine_root.c reads on one connection, so the run's end reads them in two halves on
-two connections) stores the root verify recomputes on one, and the same root on two fresh
-stores. (Not across thread counts: nDPI 4.2 labels some STUN flows from a per-worker cache,
-see determinism.py.)"""
+sensor/engine_root.c reads on one connection, so the run's end reads them in chunks of
+1,024 rows, taken in turn by two connections) stores the root verify recomputes on one,
+and the same root on two fresh stores. (Not across thread counts: nDPI 4.2 labels some STUN
+flows from a per-worker cache, see determinism.py.)"""
 import json
 import os
 import sqlite3
@@ -71,7 +71,7 @@ def corpus_in_halves(work):
         os.path.dirname(__file__), "..", "..", "..", "shared", "data")
     nd = os.path.join(data, "pcaps", "ndpi-4.2")
     if not os.path.isdir(nd):
-        print(f"SKIP (part): {nd} is absent, so the two-connection run end is not exercised")
+        print(f"SKIP (part): {nd} is absent, so the run end on two connections is not exercised")
         return 0
     corpus = sorted(os.path.join(nd, f) for f in os.listdir(nd))
     roots = []
@@ -86,7 +86,7 @@ def corpus_in_halves(work):
         flows = con.execute("SELECT count(*) FROM flows").fetchone()[0]
         con.close()
         if flows <= SPLIT_MIN_ROWS:
-            print(f"FAIL: the corpus made {flows} flows, too few to be read in halves")
+            print(f"FAIL: the corpus made {flows} flows, too few to be read on two connections")
             return 1
         roots.append(root_of(db))   # verify recomputes it on one connection
         print(f"corpus --threads {threads}: {flows} flows, content root {roots[-1]}")
