@@ -1087,6 +1087,57 @@ static void test_unchainable_records_lose_batch(void **state)
         fail_msg("verify: %s", v.problem);
 }
 
+/* The held records' multi-row INSERT lets the table number them, and a record that
+ * something else put into the chain table in the same batch (here a trigger, as a hostile
+ * store file could carry) shifts those numbers off the seqs the records were hashed with:
+ * the flush says so and the batch is lost, the misnumbered rows with it. The store then
+ * writes on and verifies. */
+static void test_misnumbered_records_lose_batch(void **state)
+{
+    struct fixture_dir *d = *state;
+    build_store(d->db);
+    const char *counts = "SELECT (SELECT count(*) FROM flows) * 1000000 + "
+                         "(SELECT count(*) FROM alerts) * 1000 + (SELECT count(*) FROM chain)";
+    int64_t before = count_of(d->db, counts);
+    struct ow_store *st = open_store(d->db);
+    int64_t run = new_run(st, "c.pcap");
+    before += 1;    /* the run record */
+    assert_int_equal(sqlite3_exec(ow_store_handle(st), "CREATE TEMP TRIGGER extra AFTER INSERT "
+                                  "ON main.flows WHEN NEW.flow_id = 103 BEGIN INSERT INTO chain "
+                                  "(seq, kind, row_id, hash) VALUES ((SELECT max(seq) + 1000 "
+                                  "FROM chain), 'alert', 999999, zeroblob(32)); END",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(ow_store_begin_batch(st), 0);
+    int failed_at = 0;
+    for (int i = 0; i < 2 * OW_CHAIN_HELD && !failed_at; i++) {
+        struct ow_flow_record r;
+        struct ow_stored_flow ids;
+        fixture_flow(&r, 100 + (uint64_t)i, "10.99.0.8", (uint16_t)(41000 + i), "10.20.1.10", 22,
+                     1);
+        r.open = 1;
+        if (ow_store_add_flow_ids(st, run, &r, &ids) != 0)
+            failed_at = i + 1;
+    }
+    assert_int_equal(failed_at, OW_CHAIN_HELD + 1);
+    assert_non_null(strstr(ow_store_errmsg(st), "did not write"));
+    assert_non_null(strstr(ow_store_errmsg(st), "rolled back"));
+    assert_int_equal(ow_store_commit_batch(st), -1);
+    assert_int_equal(count_of(d->db, counts), before);
+    assert_int_equal(sqlite3_exec(ow_store_handle(st), "DROP TRIGGER temp.extra", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    assert_int_equal(ow_store_begin_batch(st), 0);
+    for (int i = 0; i < OW_CHAIN_HELD + 2; i++) {
+        struct ow_stored_flow ids;
+        add_flow(st, run, 300 + (uint64_t)i, OW_VERDICT_AUTHORIZED, "", 0, &ids);
+    }
+    assert_int_equal(ow_store_commit_batch(st), 0);
+    ow_store_close(st);
+    assert_int_equal(count_of(d->db, counts), before + (OW_CHAIN_HELD + 2) * (1000000 + 1));
+    struct ow_verify_result v;
+    if (verify(d->db, NULL, &v) != 0)
+        fail_msg("verify: %s", v.problem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1121,6 +1172,7 @@ int main(void)
         T(test_end_next_to_its_flow),
         T(test_failed_flow_unit_leaves_nothing),
         T(test_unchainable_records_lose_batch),
+        T(test_misnumbered_records_lose_batch),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
