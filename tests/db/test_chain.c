@@ -933,6 +933,10 @@ static void test_ended_with_verdict_same_content(void **state)
     unlink(other);
 }
 
+/* flows, alerts and chain rows, as one number */
+#define ROW_COUNTS "SELECT (SELECT count(*) FROM flows) * 1000000 + " \
+                   "(SELECT count(*) FROM alerts) * 1000 + (SELECT count(*) FROM chain)"
+
 static int64_t count_of(const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
@@ -989,8 +993,7 @@ static void test_failed_flow_unit_leaves_nothing(void **state)
     assert_int_equal(ow_store_begin_batch(st), 0);
     add_flow(st, run, 1, OW_VERDICT_ANOMALY, "", 0, &ids);
     assert_int_equal(ow_store_commit_batch(st), 0);
-    const char *counts = "SELECT (SELECT count(*) FROM flows) * 1000000 + "
-                         "(SELECT count(*) FROM alerts) * 1000 + (SELECT count(*) FROM chain)";
+    const char *counts = ROW_COUNTS;
     int64_t before = count_of(d->db, counts);
     assert_int_equal(sqlite3_exec(ow_store_handle(st), "CREATE TEMP TRIGGER no_alert BEFORE "
                                   "INSERT ON main.alerts BEGIN SELECT RAISE(ABORT, 'injected'); "
@@ -1016,6 +1019,35 @@ static void test_failed_flow_unit_leaves_nothing(void **state)
         fail_msg("verify: %s", v.problem);
 }
 
+/* The fixture store with a new run, and sql (a temporary trigger) run on the writer's
+ * connection: *before is ROW_COUNTS with the run's record. */
+static struct ow_store *store_with_new_run(const char *db, const char *pcap, const char *sql,
+                                           int64_t *run, int64_t *before)
+{
+    build_store(db);
+    *before = count_of(db, ROW_COUNTS) + 1;
+    struct ow_store *st = open_store(db);
+    *run = new_run(st, pcap);
+    assert_int_equal(sqlite3_exec(ow_store_handle(st), sql, NULL, NULL, NULL), SQLITE_OK);
+    return st;
+}
+
+/* Up to 2 * OW_CHAIN_HELD open flows (ids 100 on) in the open batch, stopping at the first
+ * refused: its number (1 on), or 0 when none was. */
+static int open_flows_until_one_fails(struct ow_store *st, int64_t run)
+{
+    for (int i = 0; i < 2 * OW_CHAIN_HELD; i++) {
+        struct ow_flow_record r;
+        struct ow_stored_flow ids;
+        fixture_flow(&r, 100 + (uint64_t)i, "10.99.0.8", (uint16_t)(41000 + i), "10.20.1.10", 22,
+                     1);
+        r.open = 1;
+        if (ow_store_add_flow_ids(st, run, &r, &ids) != 0)
+            return i + 1;
+    }
+    return 0;
+}
+
 /* Held chain records that cannot be inserted lose the batch, wherever the flush comes: in the
  * middle of a unit, when more than OW_CHAIN_HELD records are held (the flow that fills it
  * fails, and every write after it until the commit, which says so), or at the commit (a
@@ -1024,28 +1056,14 @@ static void test_failed_flow_unit_leaves_nothing(void **state)
 static void test_unchainable_records_lose_batch(void **state)
 {
     struct fixture_dir *d = *state;
-    build_store(d->db);
-    const char *counts = "SELECT (SELECT count(*) FROM flows) * 1000000 + "
-                         "(SELECT count(*) FROM alerts) * 1000 + (SELECT count(*) FROM chain)";
-    int64_t before = count_of(d->db, counts);
-    struct ow_store *st = open_store(d->db);
-    int64_t run = new_run(st, "b.pcap");
-    before += 1;    /* the run record */
-    assert_int_equal(sqlite3_exec(ow_store_handle(st), "CREATE TEMP TRIGGER no_flow BEFORE "
-                                  "INSERT ON main.chain WHEN NEW.kind = 'flow' AND NEW.row_id = 9 "
-                                  "BEGIN SELECT RAISE(ABORT, 'injected'); END", NULL, NULL,
-                                  NULL), SQLITE_OK);
+    const char *counts = ROW_COUNTS;
+    int64_t run, before;
+    struct ow_store *st = store_with_new_run(d->db, "b.pcap", "CREATE TEMP TRIGGER no_flow "
+                                             "BEFORE INSERT ON main.chain WHEN NEW.kind = 'flow' "
+                                             "AND NEW.row_id = 9 BEGIN SELECT RAISE(ABORT, "
+                                             "'injected'); END", &run, &before);
     assert_int_equal(ow_store_begin_batch(st), 0);
-    int failed_at = 0;
-    for (int i = 0; i < 2 * OW_CHAIN_HELD && !failed_at; i++) {
-        struct ow_flow_record r;
-        struct ow_stored_flow ids;
-        fixture_flow(&r, 100 + (uint64_t)i, "10.99.0.8", (uint16_t)(41000 + i), "10.20.1.10", 22,
-                     1);
-        r.open = 1;
-        if (ow_store_add_flow_ids(st, run, &r, &ids) != 0)
-            failed_at = i + 1;
-    }
+    int failed_at = open_flows_until_one_fails(st, run);
     /* Flow row 9 is the third of this batch; its record goes with the first flush. */
     assert_int_equal(failed_at, OW_CHAIN_HELD + 1);
     assert_non_null(strstr(ow_store_errmsg(st), "injected"));
@@ -1095,29 +1113,15 @@ static void test_unchainable_records_lose_batch(void **state)
 static void test_misnumbered_records_lose_batch(void **state)
 {
     struct fixture_dir *d = *state;
-    build_store(d->db);
-    const char *counts = "SELECT (SELECT count(*) FROM flows) * 1000000 + "
-                         "(SELECT count(*) FROM alerts) * 1000 + (SELECT count(*) FROM chain)";
-    int64_t before = count_of(d->db, counts);
-    struct ow_store *st = open_store(d->db);
-    int64_t run = new_run(st, "c.pcap");
-    before += 1;    /* the run record */
-    assert_int_equal(sqlite3_exec(ow_store_handle(st), "CREATE TEMP TRIGGER extra AFTER INSERT "
-                                  "ON main.flows WHEN NEW.flow_id = 103 BEGIN INSERT INTO chain "
-                                  "(seq, kind, row_id, hash) VALUES ((SELECT max(seq) + 1000 "
-                                  "FROM chain), 'alert', 999999, zeroblob(32)); END",
-                                  NULL, NULL, NULL), SQLITE_OK);
+    const char *counts = ROW_COUNTS;
+    int64_t run, before;
+    struct ow_store *st = store_with_new_run(d->db, "c.pcap", "CREATE TEMP TRIGGER extra AFTER "
+                                             "INSERT ON main.flows WHEN NEW.flow_id = 103 BEGIN "
+                                             "INSERT INTO chain (seq, kind, row_id, hash) VALUES "
+                                             "((SELECT max(seq) + 1000 FROM chain), 'alert', "
+                                             "999999, zeroblob(32)); END", &run, &before);
     assert_int_equal(ow_store_begin_batch(st), 0);
-    int failed_at = 0;
-    for (int i = 0; i < 2 * OW_CHAIN_HELD && !failed_at; i++) {
-        struct ow_flow_record r;
-        struct ow_stored_flow ids;
-        fixture_flow(&r, 100 + (uint64_t)i, "10.99.0.8", (uint16_t)(41000 + i), "10.20.1.10", 22,
-                     1);
-        r.open = 1;
-        if (ow_store_add_flow_ids(st, run, &r, &ids) != 0)
-            failed_at = i + 1;
-    }
+    int failed_at = open_flows_until_one_fails(st, run);
     assert_int_equal(failed_at, OW_CHAIN_HELD + 1);
     assert_non_null(strstr(ow_store_errmsg(st), "did not write"));
     assert_non_null(strstr(ow_store_errmsg(st), "rolled back"));
