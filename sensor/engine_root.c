@@ -4,8 +4,8 @@
  * turn as it comes free, so neither waits for the other however long the build takes. The
  * writer's connection holds the store's write lock throughout (the end-of-run transaction is
  * open), so the other connection's snapshot is exactly the rows the root is stored with. On a
- * 2-core machine this took the tail of a 434k-flow replay from ~4.5 s to ~1.6 s, then to
- * ~1.2 s with chunks (docs/architecture.md, "Performance"). */
+ * 2-core machine two connections took the tail of a 434k-flow replay from ~4.5 s to ~1.6 s;
+ * chunks replaced a split tuned to the build's cost (docs/architecture.md, "Performance"). */
 #include "sensor/engine_internal.h"
 
 #include <stdatomic.h>
